@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages onedp builds, tests and benchmarks with.
+# Idempotent: installs only what is missing; runs `apt-get update` only then.
+set -euo pipefail
+
+packages=(
+  cmake make gcc pkg-config
+  libopenblas-openmp-dev   # GEMM; the OpenMP build defers to our own parallel regions
+  libchipmunk-dev          # PushT physics (the engine under the reference's pymunk)
+  libblosc-dev             # zarr chunk decompression
+  libcjson-dev             # configs, safetensors headers, zarr metadata
+  libgif-dev               # rollout GIFs
+  python3-torch python3-numpy python3-shapely   # test oracles only
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

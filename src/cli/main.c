@@ -1,0 +1,36 @@
+// onedp: fast visuomotor diffusion policies, from training to one-step inference.
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+static const Command commands[] = {
+};
+static const int command_count = sizeof commands / sizeof commands[0];
+
+int wants_help(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
+  return 0;
+}
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: onedp <command> [options]   (onedp <command> --help for its options)\n\ncommands:\n");
+  for (int i = 0; i < command_count; i++) fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return 0;
+  }
+  for (int i = 0; i < command_count; i++)
+    if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "onedp: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return 2;
+}
