@@ -32,10 +32,16 @@ const char *zarr_compressor_str(const ZarrArray *arr);  // e.g. "blosc/zstd/5/sh
 int64_t zarr_rows(const ZarrArray *arr);       // shape[0]
 int64_t zarr_row_elems(const ZarrArray *arr);  // prod(shape[1:])
 
+// fill_value from .zarray; *is_null set when it is null (NaN/Infinity strings accepted).
+double zarr_fill_value(const ZarrArray *arr, int *is_null);
+// A missing chunk file is an error by default (recorded datasets are dense, and
+// a silently zero-filled episode is worse than a loud failure). Allowing it gives
+// zarr's semantics: the chunk reads as fill_value (still an error if that is null).
+void zarr_allow_missing_chunks(ZarrArray *arr, int allow);
+
 // out: (nrows, row_elems) of out_type. Reads rows [row0, row0+nrows), converting
-// from the stored dtype (float -> int conversions truncate toward zero; to
-// ZARR_U8 they are rejected). Missing chunk files read as fill_value only when
-// the .zarray gives one (not null); otherwise they are an error.
+// from the stored dtype: any type converts to ZARR_F32/F64; to ZARR_I64 only
+// integer types; to ZARR_U8 only |u1 (lossy conversions are refused, not guessed).
 int zarr_read_rows(ZarrArray *arr, int64_t row0, int64_t nrows, ZarrType out_type, void *out);
 
 size_t zarr_type_size(ZarrType t);
