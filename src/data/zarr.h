@@ -9,6 +9,7 @@
 // (the product of shape[1:]) in C order. A ZarrArray is not thread-safe (its
 // chunk cache is mutable): open one handle per thread.
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 
 #define ZARR_MAX_DIMS 8
