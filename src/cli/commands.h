@@ -8,6 +8,8 @@ typedef struct {
   const char *summary;
 } Command;
 
+int cmd_dataset(int argc, char **argv);  // cmd_dataset.c
+
 
 
 

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 
 static const Command commands[] = {
+    {"dataset", cmd_dataset, "zarr replay buffer: arrays, shapes, episode statistics"},
 };
 static const int command_count = sizeof commands / sizeof commands[0];
 
