@@ -9,9 +9,14 @@ typedef struct {
 } Command;
 
 int cmd_dataset(int argc, char **argv);  // cmd_dataset.c
+int cmd_env(int argc, char **argv);      // cmd_env.c
+int cmd_replay(int argc, char **argv);   // cmd_replay.c
 
 
 
+
+int cmd_info(int argc, char **argv);   // cmd_info.c
+int cmd_bench(int argc, char **argv);  // cmd_bench.c
 
 // True when argv holds -h or --help.
 int wants_help(int argc, char **argv);
