@@ -55,10 +55,9 @@ int cmd_replay(int argc, char **argv) {
   }
   if (ep1 < 0) ep1 = (long)d.episodes;
   PushTReplayStats st;
-  double mae = -1;
-  int64_t frames = 0;
+  PushTRenderStats rs = {0};
   int rc = pusht_demo_replay(&d, ep0, ep1, &st);
-  if (!rc && render) rc = pusht_demo_render_error(&d, path, ep0, ep1, &mae, &frames);
+  if (!rc && render) rc = pusht_demo_render_error(&d, path, ep0, ep1, &rs);
   pusht_demo_free(&d);
   if (rc) {
     fprintf(stderr, "replay: %s\n", odp_error());
@@ -69,15 +68,19 @@ int cmd_replay(int argc, char **argv) {
          (long long)st.episodes_exact);
   printf("within 1 px / 0.01 rad  %.6f\nbit-exact float32       %.6f\nmedian divergence step  %.1f\n",
          st.within_tol / n, st.bit_exact / n, st.median_divergence_step);
-  printf("keypoints max error: %.3g px on %lld rows without contact, %.3g px on %lld rows with contact\n",
+  printf("keypoints max error: %.3g px on %lld contact-free rows, %.3g px on %lld rows in or just after contact\n",
          st.kp_max_err_free, (long long)st.free_rows, st.kp_max_err_contact, (long long)st.contact_rows);
-  if (render) printf("render MAE %.4f (0-255, per pixel channel, %lld frames)\n", mae, (long long)frames);
+  if (render)
+    printf("render MAE %.6f (0-255, per pixel channel) over %lld frames, %lld identical, max channel error %.0f\n",
+           rs.mae, (long long)rs.frames, (long long)rs.frames_exact, rs.max_abs);
   printf("{\"episodes\": %lld, \"steps\": %lld, \"frac_within_tol\": %.9g, \"frac_bit_exact\": %.9g, "
          "\"median_divergence_step\": %.1f, \"episodes_bit_exact\": %lld, \"kp_max_err_free_px\": %.6g, "
          "\"kp_max_err_contact_px\": %.6g",
          (long long)st.episodes, (long long)st.steps, st.within_tol / n, st.bit_exact / n, st.median_divergence_step,
          (long long)st.episodes_exact, st.kp_max_err_free, st.kp_max_err_contact);
-  if (render) printf(", \"render_mae\": %.6g, \"render_frames\": %lld", mae, (long long)frames);
+  if (render)
+    printf(", \"render_mae\": %.6g, \"render_frames\": %lld, \"render_frames_identical\": %lld, \"render_max_abs\": %.0f",
+           rs.mae, (long long)rs.frames, (long long)rs.frames_exact, rs.max_abs);
   printf("}\n");
   return 0;
 }

@@ -74,6 +74,10 @@ static double keypoint_error(const float *state, const float *kp) {
   return worst;
 }
 
+int pusht_demo_contact_free(const PushTDemo *d, int64_t ep, int64_t t) {
+  return d->n_contacts[t] == 0 && (t == pusht_demo_start(d, ep) || d->n_contacts[t - 1] == 0);
+}
+
 static int within_tol(const double *s, const float *rec) {
   for (int k = 0; k < 4; k++)
     if (fabs(s[k] - rec[k]) > 1.0) return 0;
@@ -99,7 +103,7 @@ static int64_t replay_episode(PushT *env, const PushTDemo *d, int64_t ep, PushTR
     st->bit_exact += exact;
     if (!exact && diverged == t1 - t0) diverged = t - t0;
     double kerr = keypoint_error(&d->state[5 * t], &d->keypoint[18 * t]);
-    if (d->n_contacts[t] > 0) {
+    if (!pusht_demo_contact_free(d, ep, t)) {
       st->contact_rows++;
       st->kp_max_err_contact = fmax(st->kp_max_err_contact, kerr);
     } else {
@@ -139,7 +143,7 @@ int pusht_demo_replay(const PushTDemo *d, int64_t ep0, int64_t ep1, PushTReplayS
 }
 
 // Sum of |ours - recorded| over one episode's frames; images stream chunk by chunk.
-static int episode_render_error(PushT *env, const PushTDemo *d, ZarrArray *img, int64_t ep, double *sum) {
+static int episode_render_error(PushT *env, const PushTDemo *d, ZarrArray *img, int64_t ep, PushTRenderStats *st) {
   enum { N = PUSHT_IMAGE * PUSHT_IMAGE * 3 };
   float rec[N];
   uint8_t ours[N];
@@ -148,16 +152,21 @@ static int episode_render_error(PushT *env, const PushTDemo *d, ZarrArray *img, 
   for (int64_t t = t0; t < t1; t++) {
     if (zarr_read_rows(img, t, 1, ZARR_F32, rec) || pusht_render(env, ours)) return ODP_ERR;
     double s = 0;
-    for (int i = 0; i < N; i++) s += fabs((double)ours[i] - rec[i]);
-    *sum += s;
+    for (int i = 0; i < N; i++) {
+      double e = fabs((double)ours[i] - rec[i]);
+      s += e;
+      st->max_abs = fmax(st->max_abs, e);
+    }
+    st->mae += s;
+    st->frames_exact += s == 0;
     double a[2] = {d->action[2 * t], d->action[2 * t + 1]};
     if (t + 1 < t1 && pusht_step(env, a, NULL)) return ODP_ERR;
   }
   return ODP_OK;
 }
 
-int pusht_demo_render_error(const PushTDemo *d, const char *root, int64_t ep0, int64_t ep1, double *mae,
-                            int64_t *nframes) {
+int pusht_demo_render_error(const PushTDemo *d, const char *root, int64_t ep0, int64_t ep1, PushTRenderStats *st) {
+  memset(st, 0, sizeof *st);
   if (ep0 < 0 || ep1 > d->episodes || ep0 >= ep1) return odp_fail("render error: bad episode range");
   ZarrArray *img = zarr_open(root, "data/img");
   if (!img) return ODP_ERR;
@@ -166,12 +175,11 @@ int pusht_demo_render_error(const PushTDemo *d, const char *root, int64_t ep0, i
     return odp_fail("%s/data/img: expected (%lld, 96, 96, 3)", root, (long long)d->steps);
   }
   PushT *env = pusht_create();
-  double sum = 0;
   int rc = env ? ODP_OK : ODP_ERR;
-  for (int64_t ep = ep0; ep < ep1 && !rc; ep++) rc = episode_render_error(env, d, img, ep, &sum);
+  for (int64_t ep = ep0; ep < ep1 && !rc; ep++) rc = episode_render_error(env, d, img, ep, st);
   pusht_destroy(env);
   zarr_close(img);
-  *nframes = d->ends[ep1 - 1] - pusht_demo_start(d, ep0);
-  *mae = sum / ((double)*nframes * PUSHT_IMAGE * PUSHT_IMAGE * 3);
+  st->frames = d->ends[ep1 - 1] - pusht_demo_start(d, ep0);
+  st->mae /= (double)st->frames * PUSHT_IMAGE * PUSHT_IMAGE * 3;
   return rc;
 }
