@@ -1,0 +1,12 @@
+// Small helpers for subcommand options of the form --name VALUE.
+#pragma once
+
+// The value after `name`, or `fallback` when absent.
+const char *arg_string(int argc, char **argv, const char *name, const char *fallback);
+// Integer option; exits with a message when the value is not an integer in [min, max].
+int arg_int(int argc, char **argv, const char *name, int fallback, int min, int max);
+// True when the flag is present.
+int arg_flag(int argc, char **argv, const char *name);
+// First argument that is not an option or an option's value (options listed in
+// `valued`, NULL-terminated, take a value); NULL when none.
+const char *arg_positional(int argc, char **argv, const char *const *valued);

@@ -1,0 +1,61 @@
+#include "model/unet_file.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/error.h"
+#include "io/safetensors.h"
+#include "model/unet_config.h"
+
+static int ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static char *slurp_text(const char *path) {
+  struct stat sb;
+  if (stat(path, &sb)) return odp_fail("%s: cannot open", path), NULL;
+  if (!S_ISREG(sb.st_mode)) return odp_fail("%s: not a regular file", path), NULL;
+  if (sb.st_size > (64L << 20)) return odp_fail("%s: %ld bytes is too large for a config", path, (long)sb.st_size), NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) return odp_fail("%s: cannot open", path), NULL;
+  char *s = odp_malloc((unsigned long)sb.st_size + 1, path);
+  size_t n = s ? fread(s, 1, (size_t)sb.st_size, f) : 0;
+  fclose(f);
+  if (s) s[n] = 0;
+  return s;
+}
+
+static int open_checkpoint(Unet *u, float **params_out, const char *path) {
+  Safetensors *st = safetensors_open(path);
+  if (!st) return ODP_ERR;
+  const char *cfg_json = safetensors_metadata(st, "config");
+  UnetConfig cfg;
+  int err = !cfg_json ? odp_fail("%s: no model config in the metadata", path)
+                      : unet_config_from_json(&cfg, cfg_json, path);
+  safetensors_close(st);
+  if (err || unet_init(u, &cfg)) return ODP_ERR;
+  if (!params_out) return ODP_OK;
+  float *params = odp_malloc((unsigned long)u->table.numel * sizeof(float), path);
+  if (!params || safetensors_load_params(path, &u->table, params, NULL)) {
+    free(params);
+    unet_free(u);
+    return ODP_ERR;
+  }
+  *params_out = params;
+  return ODP_OK;
+}
+
+int unet_open(Unet *u, float **params_out, const char *path) {
+  if (params_out) *params_out = NULL;
+  if (ends_with(path, ".safetensors")) return open_checkpoint(u, params_out, path);
+  char *text = slurp_text(path);
+  if (!text) return ODP_ERR;
+  UnetConfig cfg;
+  int err = unet_config_from_json(&cfg, text, path);
+  free(text);
+  if (err) return ODP_ERR;
+  return unet_init(u, &cfg);
+}
