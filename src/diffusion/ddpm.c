@@ -1,0 +1,61 @@
+#include "diffusion/ddpm.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/error.h"
+#include "core/rng.h"
+
+// Scalars in float in diffusers' order (its coefficients are float32 0-d tensors).
+void ddpm_step(float *x, const float *eps_hat, const float *z, long n, const NoiseSchedule *s,
+               int t, int t_prev) {
+  const float abar = schedule_abar(s, t), abar_prev = schedule_abar(s, t_prev);
+  const float beta_prod = 1.0f - abar, beta_prod_prev = 1.0f - abar_prev;
+  const float alpha = abar / abar_prev, beta = 1.0f - alpha;
+  const float c_x0 = sqrtf(abar_prev) * beta / beta_prod;
+  const float c_x = sqrtf(alpha) * beta_prod_prev / beta_prod;
+  const float sa = sqrtf(abar), sb = sqrtf(beta_prod);
+  float std = 0.0f;
+  if (t > 0) {
+    float var = beta_prod_prev / beta_prod * beta;
+    std = sqrtf(var < 1e-20f ? 1e-20f : var);
+  }
+  for (long i = 0; i < n; i++) {
+    float x0 = (x[i] - sb * eps_hat[i]) / sa;
+    if (s->clip_sample) x0 = x0 < -1.0f ? -1.0f : x0 > 1.0f ? 1.0f : x0;
+    float prev = c_x0 * x0 + c_x * x[i];
+    x[i] = t > 0 ? prev + std * z[i] : prev;
+  }
+}
+
+int ddpm_timesteps(int *ts, int num_steps, const NoiseSchedule *s) {
+  if (num_steps < 1 || num_steps > s->num_train_steps)
+    return odp_fail("ddpm: %d sampling steps (must be 1..%d)", num_steps, s->num_train_steps);
+  int ratio = s->num_train_steps / num_steps;
+  for (int i = 0; i < num_steps; i++) ts[i] = (num_steps - 1 - i) * ratio;
+  return num_steps;
+}
+
+int ddpm_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps, DenoiseFn fn,
+                void *ctx, uint64_t seed) {
+  int ts[DIFFUSION_MAX_TRAIN_STEPS];
+  if (ddpm_timesteps(ts, num_steps, s) < 0) return ODP_ERR;
+  long n = (long)B * per;
+  float *eps = odp_malloc((unsigned long)n * sizeof *eps, "ddpm predicted noise");
+  float *z = odp_malloc((unsigned long)n * sizeof *z, "ddpm variance noise");
+  int *tb = odp_malloc((unsigned long)B * sizeof *tb, "ddpm timesteps");
+  int rc = eps && z && tb ? ODP_OK : ODP_ERR;
+  for (int k = 0; k < num_steps && rc == ODP_OK; k++) {
+    int t = ts[k];
+    for (int b = 0; b < B; b++) tb[b] = t;
+    rc = fn(ctx, x, tb, B, eps);
+    if (rc != ODP_OK) {
+      odp_fail_context("ddpm step at t=%d", t);
+      break;
+    }
+    if (t > 0) rng_fill_normal(rng_make(seed, ODP_STREAM(t, DIFFUSION_PURPOSE_DDPM)), 0, z, n);
+    ddpm_step(x, eps, z, n, s, t, schedule_prev_timestep(s, t, num_steps));
+  }
+  free(eps), free(z), free(tb);
+  return rc;
+}

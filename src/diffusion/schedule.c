@@ -1,0 +1,60 @@
+#include "diffusion/schedule.h"
+
+#include <math.h>
+
+#include "core/error.h"
+#include "core/rng.h"
+
+static double alpha_bar_cos(double t) {
+  double c = cos((t + 0.008) / 1.008 * M_PI / 2.0);
+  return c * c;
+}
+
+int noise_schedule_squaredcos(NoiseSchedule *s, int num_train_steps) {
+  if (num_train_steps < 1 || num_train_steps > DIFFUSION_MAX_TRAIN_STEPS)
+    return odp_fail("noise schedule: %d training steps (must be 1..%d)", num_train_steps,
+                    DIFFUSION_MAX_TRAIN_STEPS);
+  s->num_train_steps = num_train_steps;
+  s->clip_sample = 1;
+  // torch.cumprod on CPU accumulates float32 in double and rounds each prefix to float.
+  double cum = 1.0;
+  for (int i = 0; i < num_train_steps; i++) {
+    double t1 = (double)i / num_train_steps, t2 = (double)(i + 1) / num_train_steps;
+    double beta = fmin(1.0 - alpha_bar_cos(t2) / alpha_bar_cos(t1), 0.999);
+    s->betas[i] = (float)beta;
+    s->alphas[i] = 1.0f - s->betas[i];
+    cum *= (double)s->alphas[i];
+    s->alphas_cumprod[i] = (float)cum;
+  }
+  return ODP_OK;
+}
+
+float schedule_abar(const NoiseSchedule *s, int t) { return t < 0 ? 1.0f : s->alphas_cumprod[t]; }
+
+int schedule_prev_timestep(const NoiseSchedule *s, int t, int num_steps) {
+  return t - s->num_train_steps / num_steps;
+}
+
+void diffusion_add_noise(float *xt, const float *x0, const float *eps, const int *t, int B,
+                         long per, const NoiseSchedule *s) {
+  for (int b = 0; b < B; b++) {
+    float abar = s->alphas_cumprod[t[b]];
+    float sa = sqrtf(abar), sb = sqrtf(1.0f - abar);
+    const float *x = x0 + (long)b * per, *e = eps + (long)b * per;
+    float *y = xt + (long)b * per;
+    for (long i = 0; i < per; i++) y[i] = sa * x[i] + sb * e[i];
+  }
+}
+
+void diffusion_pred_x0(float *x0, const float *x, const float *eps_hat, long n, float abar, int clip) {
+  float sa = sqrtf(abar), sb = sqrtf(1.0f - abar);
+  for (long i = 0; i < n; i++) {
+    float v = (x[i] - sb * eps_hat[i]) / sa;
+    if (clip) v = v < -1.0f ? -1.0f : v > 1.0f ? 1.0f : v;  // NaN passes, as torch.clamp
+    x0[i] = v;
+  }
+}
+
+void diffusion_initial_noise(float *x, long n, uint64_t seed) {
+  rng_fill_normal(rng_make(seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT)), 0, x, n);
+}
