@@ -38,6 +38,7 @@ static void count_contacts(cpArbiter *arb, cpSpace *space, cpDataPointer data) {
   ((PushT *)data)->contact_points += cpArbiterGetCount(arb);
 }
 
+// Frees the physics world only; the render canvas lives as long as the env.
 static void free_world(PushT *e) {
   if (e->space) cpSpaceFree(e->space);  // frees arbiters and indices, not bodies or shapes
   cpShape *shapes[] = {e->walls[0], e->walls[1], e->walls[2], e->walls[3], e->agent_shape, e->bar, e->stem};
@@ -46,7 +47,9 @@ static void free_world(PushT *e) {
   cpBody *bodies[] = {e->walls_body, e->agent, e->block};
   for (unsigned i = 0; i < 3; i++)
     if (bodies[i]) cpBodyFree(bodies[i]);
+  uint8_t *canvas = e->canvas;
   *e = (PushT){0};
+  e->canvas = canvas;
 }
 
 static void add_walls(PushT *e) {
@@ -106,7 +109,8 @@ static int build_world(PushT *e) {
 PushT *pusht_create(void) {
   PushT *e = odp_calloc(1, sizeof *e, "pusht env");
   if (!e) return NULL;
-  if (pusht_reset(e, 0)) {
+  e->canvas = odp_malloc(3 * PUSHT_CANVAS * PUSHT_CANVAS, "pusht canvas");
+  if (!e->canvas || pusht_reset(e, 0)) {
     pusht_destroy(e);
     return NULL;
   }
@@ -116,6 +120,7 @@ PushT *pusht_create(void) {
 void pusht_destroy(PushT *e) {
   if (!e) return;
   free_world(e);
+  free(e->canvas);
   free(e);
 }
 

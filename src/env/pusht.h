@@ -48,4 +48,5 @@ double pusht_coverage(double x, double y, double angle);
 // Draws the reference's 512x512 canvas (goal, shapes, contact points of the last
 // physics step) into rgb [512][512][3], then downsamples like cv2.resize INTER_LINEAR.
 void pusht_render_canvas(const PushT *env, uint8_t *rgb);
+// Draws into the env's own canvas: not concurrently on one env.
 int pusht_render(const PushT *env, uint8_t *rgb);  // [96][96][3]

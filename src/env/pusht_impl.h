@@ -11,4 +11,5 @@ struct PushT {
   int contact_points;  // summed over the substeps of the current action (post-solve)
   int n_contacts;      // ceil(contact_points / substeps) of the last action
   int steps;
+  uint8_t *canvas;  // [512][512][3] drawing scratch for render
 };

@@ -130,11 +130,10 @@ void pusht_render_canvas(const PushT *e, uint8_t *rgb) {
   cpSpaceDebugDraw(e->space, &opt);  // reads the space; the lock it takes is released
 }
 
+// Draws into the env's own canvas: one render at a time per env.
 int pusht_render(const PushT *e, uint8_t *rgb) {
-  uint8_t *canvas = odp_malloc(3 * PUSHT_CANVAS * PUSHT_CANVAS, "pusht canvas");
-  if (!canvas) return ODP_ERR;
-  pusht_render_canvas(e, canvas);
-  raster_resize_linear(rgb, PUSHT_IMAGE, PUSHT_IMAGE, canvas, PUSHT_CANVAS, PUSHT_CANVAS);
-  free(canvas);
+  if (!e->canvas) return odp_fail("pusht: render without a canvas");
+  pusht_render_canvas(e, e->canvas);
+  raster_resize_linear(rgb, PUSHT_IMAGE, PUSHT_IMAGE, e->canvas, PUSHT_CANVAS, PUSHT_CANVAS);
   return ODP_OK;
 }

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void put(Canvas *c, int x, int y, Rgb color) {
   if (x < 0 || y < 0 || x >= c->w || y >= c->h) return;
@@ -17,10 +18,18 @@ static void hline(Canvas *c, int x1, int x2, int y, Rgb color) {
     x1 = x2;
     x2 = t;
   }
-  for (int x = x1; x <= x2; x++) put(c, x, y, color);
+  if (y < 0 || y >= c->h) return;
+  x1 = x1 < 0 ? 0 : x1;
+  x2 = x2 >= c->w ? c->w - 1 : x2;
+  uint8_t *p = c->rgb + 3 * ((long)y * c->w + x1);
+  for (int x = x1; x <= x2; x++, p += 3) p[0] = color.r, p[1] = color.g, p[2] = color.b;
 }
 
 void raster_fill(Canvas *c, Rgb color) {
+  if (color.r == color.g && color.g == color.b) {
+    memset(c->rgb, color.r, 3 * (size_t)c->w * (size_t)c->h);
+    return;
+  }
   for (int y = 0; y < c->h; y++) hline(c, 0, c->w - 1, y, color);
 }
 
