@@ -9,6 +9,7 @@ typedef struct {
 } Command;
 
 int cmd_dataset(int argc, char **argv);  // cmd_dataset.c
+int cmd_render(int argc, char **argv);   // cmd_render.c
 int cmd_env(int argc, char **argv);      // cmd_env.c
 int cmd_replay(int argc, char **argv);   // cmd_replay.c
 
