@@ -14,9 +14,10 @@ static void usage(FILE *f) {
           "Resets PushT episode i from seed i, replays its recorded actions open loop and\n"
           "compares every state (float32; state[t] precedes action[t]) with the recording:\n"
           "fraction within 1 px and 0.01 rad, fraction bit-exact, median first-divergence\n"
-          "step. Also checks keypoints computed from the recorded states against the recorded\n"
+          "step (an episode that never diverges counts its length). Also checks keypoints computed from the recorded states against the recorded\n"
           "keypoints (rows with and without contact). --render adds the mean absolute error\n"
-          "(0-255, per pixel channel) of our 96x96 renders vs the recorded images.\n"
+          "(0-255, per pixel channel) of our 96x96 renders vs the recorded images; frames\n"
+          "that differ are those with contact marks (pygame draws them anti-aliased).\n"
           "PATH is the zarr store, e.g. ../shared/data/pusht/pusht_cchi_v7_replay.zarr.\n"
           "The last line is one JSON object.\n");
 }
