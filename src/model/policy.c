@@ -1,0 +1,225 @@
+#include "model/policy.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "diffusion/ddpm.h"
+#include "io/config.h"
+#include "io/safetensors.h"
+#include "model/unet_config.h"
+
+enum { POLICY_GENERATOR_NOISE = 0x30 };
+
+static int read_shape(PolicyShape *s, const char *json, const char *where) {
+  Config *c = config_parse(json, where);
+  if (!c) return ODP_ERR;
+  int err = config_get_int(c, "policy.horizon", &s->horizon, 2, 1024) ||
+            config_get_int(c, "policy.n_obs_steps", &s->n_obs_steps, 1, 64) ||
+            config_get_int(c, "policy.n_action_steps", &s->n_action_steps, 1, 1024) ||
+            config_get_int(c, "policy.obs_dim", &s->obs_dim, 1, NORMALIZER_MAX_DIM) ||
+            config_get_int(c, "policy.action_dim", &s->action_dim, 1, NORMALIZER_MAX_DIM) ||
+            config_get_int(c, "policy.num_train_timesteps", &s->num_train_timesteps, 1, DIFFUSION_MAX_TRAIN_STEPS);
+  config_free(c);
+  if (err) return ODP_ERR;
+  if (s->n_obs_steps - 1 + s->n_action_steps > s->horizon)
+    return odp_fail("%s: n_obs_steps - 1 + n_action_steps = %d exceeds horizon %d", where,
+                    s->n_obs_steps - 1 + s->n_action_steps, s->horizon);
+  return ODP_OK;
+}
+
+static int build_table(Policy *p) {
+  for (int i = 0; i < p->unet.table.count; i++) {
+    const ParamEntry *e = &p->unet.table.entries[i];
+    char name[128];
+    snprintf(name, sizeof name, "model.%s", e->name);
+    if (param_table_add(&p->table, name, e->ndim, e->shape, e->layout) < 0) return ODP_ERR;
+  }
+  const char *keys[2] = {"obs", "action"};
+  int dims[2] = {p->shape.obs_dim, p->shape.action_dim};
+  for (int k = 0; k < 2; k++)
+    for (int f = 0; f < 2; f++) {
+      char name[128];
+      snprintf(name, sizeof name, "normalizer.params_dict.%s.%s", keys[k], f ? "offset" : "scale");
+      if (param_table_add(&p->table, name, 1, &dims[k], LAYOUT_PLAIN) < 0) return ODP_ERR;
+    }
+  return ODP_OK;
+}
+
+int policy_init(Policy *p, const char *config_json, const char *where) {
+  memset(p, 0, sizeof *p);
+  p->generator_timestep = -1;
+  UnetConfig uc;
+  if (read_shape(&p->shape, config_json, where) || unet_config_from_json(&uc, config_json, where)) return ODP_ERR;
+  if (uc.input_dim != p->shape.action_dim)
+    return odp_fail("%s: model.input_dim %d != policy.action_dim %d", where, uc.input_dim, p->shape.action_dim);
+  if (uc.global_cond_dim != p->shape.n_obs_steps * p->shape.obs_dim)
+    return odp_fail("%s: model.global_cond_dim %d != n_obs_steps x obs_dim = %d", where, uc.global_cond_dim,
+                    p->shape.n_obs_steps * p->shape.obs_dim);
+  if (unet_init(&p->unet, &uc)) return odp_fail_context("%s", where);
+  if (build_table(p) || noise_schedule_squaredcos(&p->schedule, p->shape.num_train_timesteps)) {
+    policy_free(p);
+    return ODP_ERR;
+  }
+  p->obs_norm.dim = p->shape.obs_dim, p->action_norm.dim = p->shape.action_dim;
+  p->config_json = strdup(config_json);
+  p->params = odp_calloc((unsigned long)p->table.numel, sizeof(float), "policy parameters");
+  if (!p->params) {
+    policy_free(p);
+    return ODP_ERR;
+  }
+  return ODP_OK;
+}
+
+void policy_free(Policy *p) {
+  unet_acts_free(p->acts);
+  unet_free(&p->unet);
+  param_table_free(&p->table);
+  free(p->params);
+  free(p->config_json);
+  memset(p, 0, sizeof *p);
+}
+
+// The normalizer tensors follow the U-Net: obs.scale, obs.offset, action.scale, action.offset.
+static float *normalizer_slot(const Policy *p, float *params, int which) {
+  return params + p->table.entries[p->unet.table.count + which].offset;
+}
+
+void policy_store_normalizers(Policy *p, float *params) {
+  int od = p->shape.obs_dim, ad = p->shape.action_dim;
+  memcpy(normalizer_slot(p, params, 0), p->obs_norm.scale, od * sizeof(float));
+  memcpy(normalizer_slot(p, params, 1), p->obs_norm.offset, od * sizeof(float));
+  memcpy(normalizer_slot(p, params, 2), p->action_norm.scale, ad * sizeof(float));
+  memcpy(normalizer_slot(p, params, 3), p->action_norm.offset, ad * sizeof(float));
+}
+
+void policy_fetch_normalizers(Policy *p, const float *params) {
+  int od = p->shape.obs_dim, ad = p->shape.action_dim;
+  p->obs_norm.dim = od, p->action_norm.dim = ad;
+  memcpy(p->obs_norm.scale, normalizer_slot(p, (float *)params, 0), od * sizeof(float));
+  memcpy(p->obs_norm.offset, normalizer_slot(p, (float *)params, 1), od * sizeof(float));
+  memcpy(p->action_norm.scale, normalizer_slot(p, (float *)params, 2), ad * sizeof(float));
+  memcpy(p->action_norm.offset, normalizer_slot(p, (float *)params, 3), ad * sizeof(float));
+}
+
+int policy_load(Policy *p, const char *path) {
+  Safetensors *st = safetensors_open(path);
+  if (!st) return ODP_ERR;
+  const char *cfg = safetensors_metadata(st, "config");
+  if (!cfg) {
+    safetensors_close(st);
+    return odp_fail("%s: not a onedp policy checkpoint (no \"config\" metadata)", path);
+  }
+  int err = policy_init(p, cfg, path);
+  const char *gt = safetensors_metadata(st, "generator_timestep"), *sto = safetensors_metadata(st, "stochastic");
+  if (!err && gt) {
+    char *end;
+    long k = strtol(gt, &end, 10);
+    if (*end || k < 0 || k >= p->shape.num_train_timesteps)
+      err = odp_fail("%s: metadata generator_timestep '%s' out of range", path, gt);
+    p->generator_timestep = (int)k;
+    p->stochastic = sto && !strcmp(sto, "1");
+  }
+  safetensors_close(st);
+  if (err) return ODP_ERR;
+  if (safetensors_load_params(path, &p->table, p->params, NULL)) {
+    policy_free(p);
+    return ODP_ERR;
+  }
+  policy_fetch_normalizers(p, p->params);
+  return ODP_OK;
+}
+
+int policy_save(const Policy *p, const float *params, const char *path, const char *const *extra_metadata) {
+  if (!extra_metadata || !extra_metadata[0]) return safetensors_save_params(path, &p->table, params, p->config_json, ST_F32);
+  SafetensorsWriter *w = safetensors_writer_new(path, ST_F32);
+  if (!w) return ODP_ERR;
+  int err = safetensors_writer_set_metadata(w, "format", "pt") || safetensors_writer_set_metadata(w, "config", p->config_json);
+  for (const char *const *kv = extra_metadata; !err && kv[0]; kv += 2) err = safetensors_writer_set_metadata(w, kv[0], kv[1]);
+  float *pt = NULL;
+  for (int i = 0; !err && i < p->table.count; i++) {
+    const ParamEntry *e = &p->table.entries[i];
+    pt = realloc(pt, (size_t)e->numel * sizeof(float));
+    param_to_pytorch(e, params + e->offset, pt);
+    err = safetensors_writer_add(w, e->name, e->ndim, e->shape, pt);
+  }
+  free(pt);
+  if (err) {
+    safetensors_writer_abort(w);
+    return ODP_ERR;
+  }
+  return safetensors_writer_finish(w);
+}
+
+// ---------------------------------------------------------------- inference
+
+typedef struct {
+  Policy *p;
+  const float *params;
+  const float *cond;
+} DenoiseCtx;
+
+static int denoise(void *ctx, const float *x, const int *t, int B, float *eps_out) {
+  DenoiseCtx *d = ctx;
+  float *tf = odp_malloc((unsigned long)B * sizeof *tf, "timesteps");
+  if (!tf) return ODP_ERR;
+  for (int b = 0; b < B; b++) tf[b] = (float)t[b];
+  unet_forward(&d->p->unet, d->params, d->p->acts, eps_out, x, tf, d->cond);
+  free(tf);
+  return ODP_OK;
+}
+
+static int ensure_acts(Policy *p, int B) {
+  if (p->acts && p->acts->B == B) return ODP_OK;
+  unet_acts_free(p->acts);
+  p->acts = unet_acts_create(&p->unet, B, p->shape.horizon);
+  return p->acts ? ODP_OK : ODP_ERR;
+}
+
+// The one-step generator: x = z (OneDP-S) or 0 (OneDP-D) plays x_{k*}; its noise
+// prediction becomes an action through the x0 formula at k*.
+static int generate_onestep(Policy *p, float *x, int B, long per, const float *cond, uint64_t seed) {
+  long n = B * per;
+  if (p->generator_timestep < 0) return odp_fail("sampler onestep needs a one-step student checkpoint");
+  if (p->stochastic) rng_fill_normal(rng_make(seed, ODP_STREAM(0, POLICY_GENERATOR_NOISE)), 0, x, n);
+  else memset(x, 0, (size_t)n * sizeof *x);
+  float *eps = odp_malloc((unsigned long)n * sizeof *eps, "generator output"), *tf = odp_malloc((unsigned long)B * 4, "t");
+  if (!eps || !tf) return free(eps), free(tf), ODP_ERR;
+  for (int b = 0; b < B; b++) tf[b] = (float)p->generator_timestep;
+  unet_forward(&p->unet, p->params, p->acts, eps, x, tf, cond);
+  float abar = p->schedule.alphas_cumprod[p->generator_timestep];
+  diffusion_pred_x0(x, x, eps, n, abar, 0);
+  free(eps), free(tf);
+  return ODP_OK;
+}
+
+int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, float *actions) {
+  const PolicyShape *sh = &p->shape;
+  const long per = (long)sh->horizon * sh->action_dim, nc = (long)B * sh->n_obs_steps * sh->obs_dim;
+  if (ensure_acts(p, B)) return ODP_ERR;
+  float *cond = odp_malloc((unsigned long)nc * sizeof *cond, "conditioning");
+  float *x = odp_malloc((unsigned long)B * per * sizeof *x, "action chunk");
+  if (!cond || !x) return free(cond), free(x), ODP_ERR;
+  normalizer_apply(&p->obs_norm, cond, obs, (long)B * sh->n_obs_steps);
+  DenoiseCtx ctx = {p, p->params, cond};
+  int err;
+  if (s->kind == SAMPLER_ONESTEP) {
+    err = generate_onestep(p, x, B, per, cond, seed);
+  } else {
+    diffusion_initial_noise(x, B * per, seed);
+    err = s->kind == SAMPLER_DDPM ? ddpm_sample(x, B, per, &p->schedule, s->steps, denoise, &ctx, seed)
+                                  : ddim_sample(x, B, per, &p->schedule, s->steps, s->spacing, denoise, &ctx);
+  }
+  if (!err) {
+    normalizer_unapply(&p->action_norm, x, x, (long)B * sh->horizon);
+    for (int b = 0; b < B; b++)
+      memcpy(actions + (long)b * sh->n_action_steps * sh->action_dim,
+             x + b * per + (long)(sh->n_obs_steps - 1) * sh->action_dim,
+             (size_t)sh->n_action_steps * sh->action_dim * sizeof(float));
+  }
+  free(cond), free(x);
+  return err;
+}

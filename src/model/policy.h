@@ -1,0 +1,69 @@
+// A diffusion policy: normalizer + ConditionalUnet1D + sampler, observation as global
+// conditioning (Diffusion Policy's "obs_as_global_cond"). Given the last n_obs_steps
+// raw observations it predicts a chunk of `horizon` actions and returns the
+// n_action_steps executed ones (indices n_obs_steps-1 ...).
+//
+// A checkpoint (.safetensors) holds the weights in the PyTorch names of the reference's
+// policy state_dict ("model.<unet name>", "normalizer.params_dict.{obs,action}.{scale,offset}")
+// and the run config as JSON metadata ("config"); a one-step student also records
+// "generator_timestep" and "teacher".
+#pragma once
+#include <stdint.h>
+
+#include "core/params.h"
+#include "data/normalizer.h"
+#include "diffusion/ddim.h"
+#include "diffusion/schedule.h"
+#include "model/unet1d.h"
+
+typedef struct {
+  int horizon;          // T = 16
+  int n_obs_steps;      // To = 2
+  int n_action_steps;   // Ta = 8
+  int obs_dim;          // 20 for PushT keypoints
+  int action_dim;       // 2
+  int num_train_timesteps;  // 100
+} PolicyShape;
+
+typedef enum { SAMPLER_DDPM, SAMPLER_DDIM, SAMPLER_ONESTEP } SamplerKind;
+
+typedef struct {
+  SamplerKind kind;
+  int steps;            // network calls: DDPM/DDIM steps, 1 for one-step
+  DdimSpacing spacing;  // DDIM only
+} SamplerSpec;
+
+// "ddpm:100", "ddim:10", "ddim:1:trailing" (spacing leading by default), "onestep".
+int sampler_parse(SamplerSpec *s, const char *text);
+// Writes the canonical name ("ddim:10:leading") into buf.
+const char *sampler_name(const SamplerSpec *s, char *buf, int size);
+
+typedef struct {
+  PolicyShape shape;
+  Unet unet;
+  ParamTable table;  // "model.*" (the U-Net, offset 0) then the normalizer tensors
+  float *params;     // table.numel floats; the U-Net's parameters are the first unet.table.numel
+  Normalizer obs_norm, action_norm;
+  NoiseSchedule schedule;
+  int generator_timestep;  // one-step students: the fixed timestep k* (-1 for diffusion policies)
+  int stochastic;          // one-step students: z ~ N(0, I) input (OneDP-S) or zeros (OneDP-D)
+  char *config_json;       // the run config this policy was trained with
+  UnetActs *acts;          // inference activations, sized on demand
+} Policy;
+
+// Builds the tables for a config (model + policy sections); parameters uninitialised.
+int policy_init(Policy *p, const char *config_json, const char *where);
+void policy_free(Policy *p);
+
+int policy_load(Policy *p, const char *path);
+// Writes params (the full table) with the policy's config; extra metadata key/values
+// (NULL-terminated pairs) may be added. Atomic (temp file + rename).
+int policy_save(const Policy *p, const float *params, const char *path, const char *const *extra_metadata);
+
+// Syncs the normalizer structs into/out of the parameter buffer.
+void policy_store_normalizers(Policy *p, float *params);
+void policy_fetch_normalizers(Policy *p, const float *params);
+
+// actions (B, n_action_steps, action_dim) raw, from obs (B, n_obs_steps, obs_dim) raw.
+// `seed` keys every random draw of this call.
+int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, float *actions);
