@@ -12,12 +12,15 @@ int cmd_dataset(int argc, char **argv);  // cmd_dataset.c
 int cmd_render(int argc, char **argv);   // cmd_render.c
 int cmd_env(int argc, char **argv);      // cmd_env.c
 int cmd_replay(int argc, char **argv);   // cmd_replay.c
+int cmd_eval(int argc, char **argv);     // cmd_eval.c
 
 
 
 
 int cmd_info(int argc, char **argv);   // cmd_info.c
 int cmd_bench(int argc, char **argv);  // cmd_bench.c
+
+int cmd_train(int argc, char **argv);  // cmd_train.c
 
 // True when argv holds -h or --help.
 int wants_help(int argc, char **argv);

@@ -5,12 +5,14 @@
 #include "cli/commands.h"
 
 static const Command commands[] = {
+    {"train", cmd_train, "train a Diffusion Policy teacher on demonstrations"},
     {"info", cmd_info, "summarise a checkpoint or model config (parameters, shapes, cost)"},
     {"bench", cmd_bench, "time the U-Net against the machine's memory and compute floors"},
     {"dataset", cmd_dataset, "zarr replay buffer: arrays, shapes, episode statistics"},
     {"render", cmd_render, "animated GIF of a PushT demonstration episode"},
     {"env", cmd_env, "an environment's seeded reset; --bench for steps/s and frames/s"},
     {"replay", cmd_replay, "replay PushT demonstrations through the environment: fidelity"},
+    {"eval", cmd_eval, "closed-loop policy evaluation on PushT seeds: score, success, Hz"},
 };
 static const int command_count = sizeof commands / sizeof commands[0];
 

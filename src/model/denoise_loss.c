@@ -24,7 +24,7 @@ double denoise_loss_step(const Unet *u, const float *params, float *grads, UnetA
     loss += (double)d * d;
     pred[i] = 2.0f * d / (float)n;  // d loss / d pred, reusing the buffer
   }
-  unet_backward(u, params, a, grads, pred, NULL, NULL);
+  if (grads) unet_backward(u, params, a, grads, pred, NULL, NULL);
   free(k), free(kf);
   return loss / (double)n;
 }

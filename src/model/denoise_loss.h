@@ -9,7 +9,7 @@
 #include "diffusion/schedule.h"
 #include "model/unet1d.h"
 
-// Accumulates d loss / d params into grads; returns the loss. x0 (B, T, Da), cond (B, Gc).
-// work holds 3 * B * T * Da floats.
+// Accumulates d loss / d params into grads (forward only when grads is NULL); returns the
+// loss. x0 (B, T, Da), cond (B, Gc). work holds 3 * B * T * Da floats.
 double denoise_loss_step(const Unet *u, const float *params, float *grads, UnetActs *a, const NoiseSchedule *s,
                          const float *x0, const float *cond, uint64_t seed, long step, float *work);

@@ -1,0 +1,259 @@
+#include "train/teacher.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/error.h"
+#include "core/hw.h"
+#include "core/progress.h"
+#include "data/sequence.h"
+#include "model/denoise_loss.h"
+#include "model/policy.h"
+#include "optim/ema.h"
+#include "train/run_state.h"
+#include "train/train_options.h"
+
+typedef struct {
+  Config *cfg;
+  TrainOptions opt;
+  Policy policy;
+  SeqDataset *ds;
+  long unet_n, table_n;                // the optimiser touches [0, unet_n); the normalizers follow
+  float *params, *grads, *m, *v, *ema;  // table_n floats each (grads, m, v: unet_n used)
+  AdamW adam;
+  char path_state[1024], path_policy[1024], path_log[1024];
+} Run;
+
+static int make_dir(const char *dir) {
+  if (mkdir(dir, 0755) && errno != EEXIST) return odp_fail("%s: cannot create run directory", dir);
+  struct stat sb;
+  if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) return odp_fail("%s: not a directory", dir);
+  return ODP_OK;
+}
+
+static int open_dataset(Run *r) {
+  const char *path, *obs_key;
+  SeqConfig sc = seq_config_default();
+  long cap;
+  if (config_get_string(r->cfg, "task.dataset", &path) || config_get_string(r->cfg, "task.obs_key", &obs_key) ||
+      seq_obs_key_parse(&sc.obs_key, obs_key) ||
+      config_get_long(r->cfg, "task.max_train_episodes", &cap, -1, 1 << 30) ||
+      config_get_double(r->cfg, "task.val_ratio", &sc.val_ratio, 0, 0.5))
+    return ODP_ERR;
+  long split_seed;
+  if (config_get_long(r->cfg, "task.split_seed", &split_seed, 0, 0xffffffffL)) return ODP_ERR;
+  sc.split_seed = (uint32_t)split_seed, sc.max_train_episodes = (int)cap;
+  sc.horizon = r->policy.shape.horizon, sc.n_obs_steps = r->policy.shape.n_obs_steps;
+  sc.n_action_steps = r->policy.shape.n_action_steps;
+  r->ds = seqds_open(path, &sc);
+  if (!r->ds) return ODP_ERR;
+  if (seqds_obs_dim(r->ds) != r->policy.shape.obs_dim)
+    return odp_fail("%s: dataset obs has %d features, policy.obs_dim is %d", config_origin(r->cfg),
+                    seqds_obs_dim(r->ds), r->policy.shape.obs_dim);
+  return ODP_OK;
+}
+
+static int allocate(Run *r) {
+  r->unet_n = r->policy.unet.table.numel, r->table_n = r->policy.table.numel;
+  float **bufs[5] = {&r->params, &r->grads, &r->m, &r->v, &r->ema};
+  for (int i = 0; i < 5; i++)
+    if (!(*bufs[i] = odp_calloc((unsigned long)r->table_n, sizeof(float), "training buffers"))) return ODP_ERR;
+  r->adam.cfg = r->opt.adam;
+  return ODP_OK;
+}
+
+static int state_buffers(Run *r, StateBuffer *b) {
+  b[0] = (StateBuffer){"params", r->params, r->table_n};
+  b[1] = (StateBuffer){"ema", r->ema, r->table_n};
+  b[2] = (StateBuffer){"adam_m", r->m, r->unet_n};
+  b[3] = (StateBuffer){"adam_v", r->v, r->unet_n};
+  return 4;
+}
+
+static int save_checkpoint(Run *r, long step) {
+  StateBuffer b[4];
+  int n = state_buffers(r, b);
+  if (run_state_save(r->path_state, step, r->policy.config_json, b, n)) return ODP_ERR;
+  return policy_save(&r->policy, r->opt.ema ? r->ema : r->params, r->path_policy, NULL);
+}
+
+static void append_log(Run *r, const char *line) {
+  FILE *f = fopen(r->path_log, "a");
+  if (!f) return;
+  fprintf(f, "%s\n", line);
+  fclose(f);
+}
+
+// Normalised conditioning (B, To * obs_dim) and actions (B, T, Da) in place.
+static void normalize_batch(Run *r, float *obs, float *action, long B) {
+  const PolicyShape *s = &r->policy.shape;
+  normalizer_apply(&r->policy.obs_norm, obs, obs, B * s->n_obs_steps);
+  normalizer_apply(&r->policy.action_norm, action, action, B * s->horizon);
+}
+
+// Activations for the full and the (shorter) last batch of an epoch.
+typedef struct {
+  UnetActs *acts[2];
+  float *obs, *action, *work;
+} Batches;
+
+static UnetActs *acts_for(Run *r, Batches *bt, long B) {
+  for (int i = 0; i < 2; i++)
+    if (bt->acts[i] && bt->acts[i]->B == B) return bt->acts[i];
+  int slot = bt->acts[0] ? 1 : 0;
+  unet_acts_free(bt->acts[slot]);
+  bt->acts[slot] = unet_acts_create(&r->policy.unet, (int)B, r->policy.shape.horizon);
+  return bt->acts[slot];
+}
+
+static double validation_loss(Run *r, Batches *bt, long step) {
+  long n = seqds_count(r->ds, SEQ_VAL), B = r->opt.batch < n ? r->opt.batch : n;
+  if (n == 0) return NAN;
+  const PolicyShape *s = &r->policy.shape;
+  float *obs_full = malloc((size_t)s->horizon * s->obs_dim * sizeof(float));
+  for (long b = 0; b < B; b++) {  // the first B validation windows, evenly spread
+    long idx = b * n / B;
+    seqds_get(r->ds, SEQ_VAL, idx, obs_full, bt->action + b * s->horizon * s->action_dim);
+    memcpy(bt->obs + b * s->n_obs_steps * s->obs_dim, obs_full, (size_t)s->n_obs_steps * s->obs_dim * sizeof(float));
+  }
+  free(obs_full);
+  normalize_batch(r, bt->obs, bt->action, B);
+  UnetActs *a = acts_for(r, bt, B);
+  const float *weights = r->opt.ema ? r->ema : r->params;
+  return denoise_loss_step(&r->policy.unet, weights, NULL, a, &r->policy.schedule, bt->action, bt->obs,
+                           r->opt.seed ^ 0x5a5a, step, bt->work);
+}
+
+static int train_loop(Run *r, long start, long stop) {
+  const PolicyShape *s = &r->policy.shape;
+  const long B = r->opt.batch, per_epoch = seqds_batches_per_epoch(r->ds, B);
+  EmaConfig ec = ema_config_dp();
+  Batches bt = {{NULL, NULL}, malloc((size_t)B * s->n_obs_steps * s->obs_dim * sizeof(float)),
+                malloc((size_t)B * s->horizon * s->action_dim * sizeof(float)),
+                malloc((size_t)3 * B * s->horizon * s->action_dim * sizeof(float))};
+  Progress pb;
+  progress_start(&pb, "train", "steps", r->opt.steps);
+  double t0 = now_seconds(), loss_sum = 0;
+  int loss_count = 0, err = ODP_OK;
+  for (long step = start; step < stop && !err; step++) {
+    long nb = seqds_batch(r->ds, r->opt.seed, (uint64_t)(step / per_epoch), step % per_epoch, B, bt.obs, bt.action);
+    if (nb <= 0) {
+      err = odp_fail("step %ld: no training batch (dataset has %ld windows)", step, seqds_count(r->ds, SEQ_TRAIN));
+      break;
+    }
+    normalize_batch(r, bt.obs, bt.action, nb);
+    UnetActs *a = acts_for(r, &bt, nb);
+    if (!a) return ODP_ERR;
+    memset(r->grads, 0, (size_t)r->unet_n * sizeof(float));
+    double loss = denoise_loss_step(&r->policy.unet, r->params, r->grads, a, &r->policy.schedule, bt.action, bt.obs,
+                                    r->opt.seed, step, bt.work);
+    if (!isfinite(loss)) {
+      err = odp_fail("step %ld: loss is %g; stopping (the last checkpoint in the run directory is intact)", step, loss);
+      break;
+    }
+    double lr = lr_at(&r->opt.schedule, step);
+    adamw_update(r->params, r->m, r->v, r->grads, r->unet_n, &r->adam.cfg, lr, step + 1);
+    if (r->opt.ema) ema_update(r->ema, r->params, r->unet_n, ema_decay(&ec, step));
+    loss_sum += loss, loss_count++;
+    long done = step + 1;
+    char status[96];
+    snprintf(status, sizeof status, "loss %.4f  lr %.2e", loss, lr);
+    progress_update(&pb, done, status);
+    if (done % r->opt.log_every == 0 || done == r->opt.steps) {
+      char line[256];
+      int len = snprintf(line, sizeof line, "{\"step\": %ld, \"loss\": %.6f, \"lr\": %.6e, \"epoch\": %ld, \"elapsed_s\": %.2f",
+                         done, loss_sum / loss_count, lr, step / per_epoch, now_seconds() - t0);
+      if (r->opt.val_every && (done % r->opt.val_every == 0 || done == r->opt.steps))
+        len += snprintf(line + len, sizeof line - len, ", \"val_loss\": %.6f", validation_loss(r, &bt, done));
+      snprintf(line + len, sizeof line - len, "}");
+      append_log(r, line);
+      loss_sum = 0, loss_count = 0;
+    }
+    if (done % r->opt.checkpoint_every == 0 || done == stop) err = save_checkpoint(r, done);
+  }
+  progress_finish(&pb, err ? 0 : stop, err ? "stopped" : "done");
+  for (int i = 0; i < 2; i++) unet_acts_free(bt.acts[i]);
+  free(bt.obs), free(bt.action), free(bt.work);
+  return err;
+}
+
+static int setup_fresh(Run *r) {
+  if (seqds_fit_normalizers(r->ds, &r->policy.obs_norm, &r->policy.action_norm)) return ODP_ERR;
+  unet_init_params(&r->policy.unet, r->params, r->opt.seed);
+  policy_store_normalizers(&r->policy, r->params);
+  memcpy(r->ema, r->params, (size_t)r->table_n * sizeof(float));
+  return save_checkpoint(r, 0);
+}
+
+static int setup_resume(Run *r, long *start) {
+  StateBuffer b[4];
+  int n = state_buffers(r, b);
+  if (run_state_peek(r->path_state, start, NULL) || run_state_load(r->path_state, b, n)) return ODP_ERR;
+  policy_fetch_normalizers(&r->policy, r->params);
+  char line[128];
+  snprintf(line, sizeof line, "{\"event\": \"resume\", \"step\": %ld}", *start);
+  append_log(r, line);
+  return ODP_OK;
+}
+
+static int write_config(const char *rundir, const char *json) {
+  char path[1024], tmp[1040];
+  snprintf(path, sizeof path, "%s/config.json", rundir);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f || fprintf(f, "%s\n", json) < 0 || fclose(f)) return odp_fail("%s: cannot write", path);
+  return rename(tmp, path) ? odp_fail("%s: cannot rename into place", path) : ODP_OK;
+}
+
+static Config *load_run_config(const char *config_path, int n_overrides, char **overrides, const char *state_path,
+                               int resume) {
+  if (!resume) {
+    Config *c = config_load(config_path);
+    if (c && config_apply_overrides(c, n_overrides, overrides)) config_free(c), c = NULL;
+    return c;
+  }
+  if (n_overrides) return odp_fail("--resume continues the run's own config: no key=value overrides"), NULL;
+  char *json;
+  if (run_state_peek(state_path, NULL, &json)) return NULL;
+  Config *c = config_parse(json, state_path);
+  free(json);
+  return c;
+}
+
+int train_teacher(const char *config_path, int n_overrides, char **overrides, const char *rundir, int resume,
+                  long until) {
+  Run r;
+  memset(&r, 0, sizeof r);
+  if (make_dir(rundir)) return ODP_ERR;
+  snprintf(r.path_state, sizeof r.path_state, "%s/train_state.safetensors", rundir);
+  snprintf(r.path_policy, sizeof r.path_policy, "%s/policy.safetensors", rundir);
+  snprintf(r.path_log, sizeof r.path_log, "%s/log.jsonl", rundir);
+  r.cfg = load_run_config(config_path, n_overrides, overrides, r.path_state, resume);
+  if (!r.cfg || train_options_read(&r.opt, r.cfg)) return config_free(r.cfg), ODP_ERR;
+  int threads = r.opt.threads ? r.opt.threads : omp_get_num_procs();
+  omp_set_num_threads(threads);
+  openblas_set_num_threads(threads);
+  char *json = config_to_json(r.cfg);
+  long start = 0;
+  int err = policy_init(&r.policy, json, config_origin(r.cfg)) || write_config(rundir, json) || open_dataset(&r) ||
+            allocate(&r) || (resume ? setup_resume(&r, &start) : setup_fresh(&r));
+  free(json);
+  if (!err) {
+    fprintf(stderr, "train: %ld parameters, %ld training windows (%ld validation), batch %d, steps %ld..%ld, %d threads\n",
+            r.unet_n, seqds_count(r.ds, SEQ_TRAIN), seqds_count(r.ds, SEQ_VAL), r.opt.batch, start, r.opt.steps,
+            threads);
+    long stop = until > 0 && until < r.opt.steps ? until : r.opt.steps;
+    err = start >= stop ? ODP_OK : train_loop(&r, start, stop);
+  }
+  seqds_close(r.ds);
+  policy_free(&r.policy);
+  free(r.params), free(r.grads), free(r.m), free(r.v), free(r.ema);
+  config_free(r.cfg);
+  return err;
+}
