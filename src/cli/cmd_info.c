@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "model/unet_config.h"
+#include "model/policy.h"
 #include "model/unet_file.h"
 
 static void print_help(void) {
@@ -23,6 +24,16 @@ int cmd_info(int argc, char **argv) {
   if (!path) {
     fprintf(stderr, "onedp info: missing FILE (see onedp info --help)\n");
     return 2;
+  }
+  Policy policy;
+  if (policy_load(&policy, path) == 0) {  // a policy checkpoint: the U-Net lives under "model."
+    printf("policy: %s\n", policy.generator_timestep >= 0 ? "one-step student" : "diffusion policy");
+    if (policy.generator_timestep >= 0)
+      printf("generator: timestep %d, %s\n", policy.generator_timestep,
+             policy.stochastic ? "stochastic (OneDP-S)" : "deterministic (OneDP-D)");
+    printf("horizon %d, n_obs_steps %d, n_action_steps %d, obs_dim %d, action_dim %d\n", policy.shape.horizon,
+           policy.shape.n_obs_steps, policy.shape.n_action_steps, policy.shape.obs_dim, policy.shape.action_dim);
+    policy_free(&policy);
   }
   Unet u;
   float *params = NULL;

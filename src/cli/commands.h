@@ -21,6 +21,7 @@ int cmd_info(int argc, char **argv);   // cmd_info.c
 int cmd_bench(int argc, char **argv);  // cmd_bench.c
 
 int cmd_train(int argc, char **argv);  // cmd_train.c
+int cmd_distill(int argc, char **argv);  // cmd_distill.c
 
 // True when argv holds -h or --help.
 int wants_help(int argc, char **argv);

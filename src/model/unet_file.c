@@ -35,9 +35,11 @@ static int open_checkpoint(Unet *u, float **params_out, const char *path) {
   UnetConfig cfg;
   int err = !cfg_json ? odp_fail("%s: no model config in the metadata", path)
                       : unet_config_from_json(&cfg, cfg_json, path);
+  // A policy checkpoint holds the U-Net under "model."; the policy loader validates those weights.
+  int is_policy = safetensors_find(st, "model.final_conv.1.bias") >= 0;
   safetensors_close(st);
   if (err || unet_init(u, &cfg)) return ODP_ERR;
-  if (!params_out) return ODP_OK;
+  if (!params_out || is_policy) return ODP_OK;
   float *params = odp_malloc((unsigned long)u->table.numel * sizeof(float), path);
   if (!params || safetensors_load_params(path, &u->table, params, NULL)) {
     free(params);

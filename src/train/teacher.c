@@ -1,13 +1,11 @@
 #include "train/teacher.h"
 
 #include <cblas.h>
-#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/error.h"
 #include "core/hw.h"
@@ -16,6 +14,7 @@
 #include "model/denoise_loss.h"
 #include "model/policy.h"
 #include "optim/ema.h"
+#include "train/run_dir.h"
 #include "train/run_state.h"
 #include "train/train_options.h"
 
@@ -29,35 +28,6 @@ typedef struct {
   AdamW adam;
   char path_state[1024], path_policy[1024], path_log[1024];
 } Run;
-
-static int make_dir(const char *dir) {
-  if (mkdir(dir, 0755) && errno != EEXIST) return odp_fail("%s: cannot create run directory", dir);
-  struct stat sb;
-  if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) return odp_fail("%s: not a directory", dir);
-  return ODP_OK;
-}
-
-static int open_dataset(Run *r) {
-  const char *path, *obs_key;
-  SeqConfig sc = seq_config_default();
-  long cap;
-  if (config_get_string(r->cfg, "task.dataset", &path) || config_get_string(r->cfg, "task.obs_key", &obs_key) ||
-      seq_obs_key_parse(&sc.obs_key, obs_key) ||
-      config_get_long(r->cfg, "task.max_train_episodes", &cap, -1, 1 << 30) ||
-      config_get_double(r->cfg, "task.val_ratio", &sc.val_ratio, 0, 0.5))
-    return ODP_ERR;
-  long split_seed;
-  if (config_get_long(r->cfg, "task.split_seed", &split_seed, 0, 0xffffffffL)) return ODP_ERR;
-  sc.split_seed = (uint32_t)split_seed, sc.max_train_episodes = (int)cap;
-  sc.horizon = r->policy.shape.horizon, sc.n_obs_steps = r->policy.shape.n_obs_steps;
-  sc.n_action_steps = r->policy.shape.n_action_steps;
-  r->ds = seqds_open(path, &sc);
-  if (!r->ds) return ODP_ERR;
-  if (seqds_obs_dim(r->ds) != r->policy.shape.obs_dim)
-    return odp_fail("%s: dataset obs has %d features, policy.obs_dim is %d", config_origin(r->cfg),
-                    seqds_obs_dim(r->ds), r->policy.shape.obs_dim);
-  return ODP_OK;
-}
 
 static int allocate(Run *r) {
   r->unet_n = r->policy.unet.table.numel, r->table_n = r->policy.table.numel;
@@ -81,13 +51,6 @@ static int save_checkpoint(Run *r, long step) {
   int n = state_buffers(r, b);
   if (run_state_save(r->path_state, step, r->policy.config_json, b, n)) return ODP_ERR;
   return policy_save(&r->policy, r->opt.ema ? r->ema : r->params, r->path_policy, NULL);
-}
-
-static void append_log(Run *r, const char *line) {
-  FILE *f = fopen(r->path_log, "a");
-  if (!f) return;
-  fprintf(f, "%s\n", line);
-  fclose(f);
 }
 
 // Normalised conditioning (B, To * obs_dim) and actions (B, T, Da) in place.
@@ -172,7 +135,7 @@ static int train_loop(Run *r, long start, long stop) {
       if (r->opt.val_every && (done % r->opt.val_every == 0 || done == r->opt.steps))
         len += snprintf(line + len, sizeof line - len, ", \"val_loss\": %.6f", validation_loss(r, &bt, done));
       snprintf(line + len, sizeof line - len, "}");
-      append_log(r, line);
+      run_dir_log(r->path_log, line);
       loss_sum = 0, loss_count = 0;
     }
     if (done % r->opt.checkpoint_every == 0 || done == stop) err = save_checkpoint(r, done);
@@ -198,17 +161,8 @@ static int setup_resume(Run *r, long *start) {
   policy_fetch_normalizers(&r->policy, r->params);
   char line[128];
   snprintf(line, sizeof line, "{\"event\": \"resume\", \"step\": %ld}", *start);
-  append_log(r, line);
+  run_dir_log(r->path_log, line);
   return ODP_OK;
-}
-
-static int write_config(const char *rundir, const char *json) {
-  char path[1024], tmp[1040];
-  snprintf(path, sizeof path, "%s/config.json", rundir);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f || fprintf(f, "%s\n", json) < 0 || fclose(f)) return odp_fail("%s: cannot write", path);
-  return rename(tmp, path) ? odp_fail("%s: cannot rename into place", path) : ODP_OK;
 }
 
 static Config *load_run_config(const char *config_path, int n_overrides, char **overrides, const char *state_path,
@@ -230,7 +184,7 @@ int train_teacher(const char *config_path, int n_overrides, char **overrides, co
                   long until) {
   Run r;
   memset(&r, 0, sizeof r);
-  if (make_dir(rundir)) return ODP_ERR;
+  if (run_dir_make(rundir)) return ODP_ERR;
   snprintf(r.path_state, sizeof r.path_state, "%s/train_state.safetensors", rundir);
   snprintf(r.path_policy, sizeof r.path_policy, "%s/policy.safetensors", rundir);
   snprintf(r.path_log, sizeof r.path_log, "%s/log.jsonl", rundir);
@@ -241,7 +195,8 @@ int train_teacher(const char *config_path, int n_overrides, char **overrides, co
   openblas_set_num_threads(threads);
   char *json = config_to_json(r.cfg);
   long start = 0;
-  int err = policy_init(&r.policy, json, config_origin(r.cfg)) || write_config(rundir, json) || open_dataset(&r) ||
+  int err = policy_init(&r.policy, json, config_origin(r.cfg)) || run_dir_write_text(rundir, "config.json", json) ||
+            !(r.ds = run_open_task_dataset(r.cfg, &r.policy.shape)) ||
             allocate(&r) || (resume ? setup_resume(&r, &start) : setup_fresh(&r));
   free(json);
   if (!err) {

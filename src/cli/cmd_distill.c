@@ -1,0 +1,64 @@
+// onedp distill TEACHER --variant s|d [key=value ...] -o RUNDIR
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "distill/onedp.h"
+
+static void print_help(void) {
+  printf(
+      "usage: onedp distill TEACHER.safetensors [--variant s|d] [--config FILE] [key=value ...] -o RUNDIR\n"
+      "       onedp distill TEACHER.safetensors --resume -o RUNDIR\n\n"
+      "Distills a Diffusion Policy teacher into a One-Step Diffusion Policy generator:\n"
+      "  s  OneDP-S: stochastic generator z ~ N(0, I), with a generator score network\n"
+      "     trained on the generator's own samples (default)\n"
+      "  d  OneDP-D: deterministic generator (z = 0), analytic generator score\n"
+      "Both start from copies of the teacher and minimise the reverse KL along the\n"
+      "diffusion chain (k uniform in [k_min, k_max], weight sigma_k^2). Options come from\n"
+      "--config (default configs/distill_onedp.json) and dotted overrides, e.g.\n"
+      "distill.steps=500 distill.lr_generator=1e-5 distill.batch=64.\n\n"
+      "RUNDIR receives policy.safetensors (the student; evaluate with\n"
+      "`onedp eval RUNDIR/policy.safetensors --sampler onestep`), train_state.safetensors\n"
+      "(--resume), distill.json and log.jsonl. --until STEP stops early with a checkpoint.\n");
+}
+
+int cmd_distill(int argc, char **argv) {
+  if (wants_help(argc, argv)) return print_help(), 0;
+  const char *teacher = NULL, *rundir = NULL, *config = "configs/distill_onedp.json", *variant = NULL;
+  char *overrides[257], variant_override[32];
+  int n = 0, resume = 0;
+  long until = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    int valued = !strcmp(a, "-o") || !strcmp(a, "--config") || !strcmp(a, "--variant") || !strcmp(a, "--until");
+    if (valued && i + 1 >= argc) return fprintf(stderr, "onedp distill: %s needs a value\n", a), 2;
+    if (!strcmp(a, "-o")) rundir = argv[++i];
+    else if (!strcmp(a, "--config")) config = argv[++i];
+    else if (!strcmp(a, "--variant")) variant = argv[++i];
+    else if (!strcmp(a, "--until")) {
+      char *end;
+      if ((until = strtol(argv[++i], &end, 10)) <= 0 || *end)
+        return fprintf(stderr, "onedp distill: --until needs a positive step count\n"), 2;
+    } else if (!strcmp(a, "--resume")) resume = 1;
+    else if (a[0] != '-' && strchr(a, '=')) {
+      if (n == 256) return fprintf(stderr, "onedp distill: too many overrides\n"), 2;
+      overrides[n++] = argv[i];
+    } else if (a[0] == '-') return fprintf(stderr, "onedp distill: unknown option '%s' (see --help)\n", a), 2;
+    else if (!teacher) teacher = a;
+    else return fprintf(stderr, "onedp distill: unexpected argument '%s'\n", a), 2;
+  }
+  if (!teacher || !rundir) return fprintf(stderr, "onedp distill: needs TEACHER and -o RUNDIR (see --help)\n"), 2;
+  if (variant) {
+    if (strcmp(variant, "s") && strcmp(variant, "d"))
+      return fprintf(stderr, "onedp distill: --variant must be s or d (got '%s')\n", variant), 2;
+    snprintf(variant_override, sizeof variant_override, "distill.variant=%s", variant);
+    overrides[n++] = variant_override;
+  }
+  if (distill_onedp(teacher, config, n, overrides, rundir, resume, until)) {
+    fprintf(stderr, "onedp distill: %s\n", odp_error());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,54 @@
+#include "train/run_dir.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "core/error.h"
+
+int run_dir_make(const char *dir) {
+  if (mkdir(dir, 0755) && errno != EEXIST) return odp_fail("%s: cannot create run directory", dir);
+  struct stat sb;
+  if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) return odp_fail("%s: not a directory", dir);
+  return ODP_OK;
+}
+
+int run_dir_write_text(const char *dir, const char *name, const char *text) {
+  char path[1024], tmp[1040];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) return odp_fail("%s: cannot write", path);
+  int bad = fprintf(f, "%s\n", text) < 0;
+  bad |= fclose(f) != 0;
+  if (bad) return odp_fail("%s: cannot write", path);
+  return rename(tmp, path) ? odp_fail("%s: cannot rename into place", path) : ODP_OK;
+}
+
+void run_dir_log(const char *path, const char *line) {
+  FILE *f = fopen(path, "a");
+  if (!f) return;
+  fprintf(f, "%s\n", line);
+  fclose(f);
+}
+
+SeqDataset *run_open_task_dataset(const Config *cfg, const PolicyShape *shape) {
+  const char *path, *obs_key;
+  SeqConfig sc = seq_config_default();
+  long cap, split_seed;
+  if (config_get_string(cfg, "task.dataset", &path) || config_get_string(cfg, "task.obs_key", &obs_key) ||
+      seq_obs_key_parse(&sc.obs_key, obs_key) || config_get_long(cfg, "task.max_train_episodes", &cap, -1, 1 << 30) ||
+      config_get_double(cfg, "task.val_ratio", &sc.val_ratio, 0, 0.5) ||
+      config_get_long(cfg, "task.split_seed", &split_seed, 0, 0xffffffffL))
+    return NULL;
+  sc.split_seed = (uint32_t)split_seed, sc.max_train_episodes = (int)cap;
+  sc.horizon = shape->horizon, sc.n_obs_steps = shape->n_obs_steps, sc.n_action_steps = shape->n_action_steps;
+  SeqDataset *ds = seqds_open(path, &sc);
+  if (ds && seqds_obs_dim(ds) != shape->obs_dim) {
+    odp_fail("%s: dataset obs has %d features, policy.obs_dim is %d", config_origin(cfg), seqds_obs_dim(ds),
+             shape->obs_dim);
+    seqds_close(ds);
+    return NULL;
+  }
+  return ds;
+}

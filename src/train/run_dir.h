@@ -1,0 +1,14 @@
+// A run directory's bookkeeping, shared by teacher training and distillation.
+#pragma once
+#include "data/sequence.h"
+#include "io/config.h"
+#include "model/policy.h"
+
+// Creates dir if needed; fails if it exists as something else.
+int run_dir_make(const char *dir);
+// dir/name written atomically (temp file + rename).
+int run_dir_write_text(const char *dir, const char *name, const char *text);
+// Appends one line to the log file (best effort: a full disk must not stop training).
+void run_dir_log(const char *path, const char *line);
+// The demonstration windows the run config's "task" section names, shaped for the policy.
+SeqDataset *run_open_task_dataset(const Config *cfg, const PolicyShape *shape);
