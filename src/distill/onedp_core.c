@@ -1,0 +1,112 @@
+#include "distill/onedp_core.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "model/denoise_loss.h"
+
+enum { DISTILL_Z = 0x40, DISTILL_K = 0x41, DISTILL_EPS = 0x42, DISTILL_SCORE = 0x43 };
+
+int onedp_models_alloc(OnedpModels *m, const Unet *unet, const NoiseSchedule *s, const OnedpOptions *opt) {
+  memset(m, 0, sizeof *m);
+  m->unet = unet, m->schedule = s, m->opt = *opt, m->n = unet->table.numel;
+  float **bufs[6] = {&m->g_gen, &m->g_score, &m->m_gen, &m->v_gen, &m->m_score, &m->v_score};
+  for (int i = 0; i < 6; i++)
+    if (!(*bufs[i] = odp_calloc((unsigned long)m->n, sizeof(float), "distillation optimiser"))) return ODP_ERR;
+  return ODP_OK;
+}
+
+void onedp_models_free(OnedpModels *m) {
+  float *f[6] = {m->g_gen, m->g_score, m->m_gen, m->v_gen, m->m_score, m->v_score};
+  for (int i = 0; i < 6; i++) free(f[i]);
+}
+
+int onedp_step_alloc(OnedpStep *s, const OnedpModels *m, int B, int T) {
+  memset(s, 0, sizeof *s);
+  s->B = B, s->T = T, s->Da = m->unet->cfg.input_dim, s->per = (long)T * s->Da;
+  long n = B * s->per;
+  float **f[] = {&s->z, &s->eps_gen, &s->A, &s->Ak, &s->eps, &s->eps_teacher, &s->eps_score, &s->grad};
+  for (unsigned i = 0; i < sizeof f / sizeof f[0]; i++)
+    if (!(*f[i] = odp_malloc((unsigned long)n * sizeof(float), "distillation step"))) return ODP_ERR;
+  s->work = odp_malloc((unsigned long)3 * n * sizeof(float), "distillation step");
+  s->k = odp_malloc((unsigned long)B * sizeof(int), "k");
+  s->kf = odp_malloc((unsigned long)B * sizeof(float), "k"), s->kstar = odp_malloc((unsigned long)B * sizeof(float), "k*");
+  s->gen_acts = unet_acts_create(m->unet, B, T);
+  s->other_acts = unet_acts_create(m->unet, B, T);
+  if (!s->work || !s->k || !s->kf || !s->kstar || !s->gen_acts || !s->other_acts) return ODP_ERR;
+  for (int b = 0; b < B; b++) s->kstar[b] = (float)m->opt.k_star;
+  return ODP_OK;
+}
+
+void onedp_step_free(OnedpStep *s) {
+  float *f[] = {s->z, s->eps_gen, s->A, s->Ak, s->eps, s->eps_teacher, s->eps_score, s->grad, s->work, s->kf, s->kstar};
+  for (unsigned i = 0; i < sizeof f / sizeof f[0]; i++) free(f[i]);
+  free(s->k);
+  unet_acts_free(s->gen_acts), unet_acts_free(s->other_acts);
+}
+
+// The generator's noise prediction at k* becomes an action through the x0 formula.
+void onedp_generate(OnedpModels *m, OnedpStep *s, const float *params, const float *cond, long draw, float *A) {
+  long n = s->B * s->per;
+  if (m->opt.stochastic) rng_fill_normal(rng_make(m->opt.seed, ODP_STREAM(draw, DISTILL_Z)), 0, s->z, n);
+  else memset(s->z, 0, (size_t)n * sizeof(float));
+  unet_forward(m->unet, params, s->gen_acts, s->eps_gen, s->z, s->kstar, cond);
+  diffusion_pred_x0(A, s->z, s->eps_gen, n, m->schedule->alphas_cumprod[m->opt.k_star], 0);
+}
+
+// A_k = sqrt(abar_k) A + sigma_k eps, k uniform in [k_min, k_max] per chunk.
+static void diffuse(OnedpModels *m, OnedpStep *s, long step) {
+  Rng kr = rng_make(m->opt.seed, ODP_STREAM(step, DISTILL_K));
+  uint32_t span = (uint32_t)(m->opt.k_max - m->opt.k_min + 1);
+  for (int b = 0; b < s->B; b++) s->k[b] = m->opt.k_min + (int)(rng_u32(kr, (uint64_t)b) % span), s->kf[b] = (float)s->k[b];
+  rng_fill_normal(rng_make(m->opt.seed, ODP_STREAM(step, DISTILL_EPS)), 0, s->eps, s->B * s->per);
+  diffusion_add_noise(s->Ak, s->A, s->eps, s->k, s->B, s->per, m->schedule);
+}
+
+// psi's ordinary denoising loss on the (stop-gradient) generator samples.
+static double update_score(OnedpModels *m, OnedpStep *s, const float *cond, long step) {
+  memset(m->g_score, 0, (size_t)m->n * sizeof(float));
+  double loss = denoise_loss_step(m->unet, m->score, m->g_score, s->other_acts, m->schedule, s->A, cond,
+                                  m->opt.seed ^ DISTILL_SCORE, step, s->work);
+  adamw_update(m->score, m->m_score, m->v_score, m->g_score, m->n, &m->opt.score_adam, m->opt.score_adam.lr, step + 1);
+  return loss;
+}
+
+// d/dA_k = w(k) (s_gen - s_teacher) = sigma_k (eps_teacher - eps_gen), chained through
+// dA_k/dA = sqrt(abar_k) and dA/d eps_theta = -sigma*/sqrt(abar*); averaged over elements.
+// Returns the mean squared score difference.
+static double generator_gradient(OnedpModels *m, OnedpStep *s) {
+  const float abar_star = m->schedule->alphas_cumprod[m->opt.k_star];
+  const float d_eps_gen = -sqrtf(1.0f - abar_star) / sqrtf(abar_star);
+  const long n = s->B * s->per;
+  double diff2 = 0;
+  for (int b = 0; b < s->B; b++) {
+    float abar = m->schedule->alphas_cumprod[s->k[b]], sigma = sqrtf(1.0f - abar);
+    float scale = sqrtf(abar) * sigma * d_eps_gen / (float)n;
+    for (long i = b * s->per; i < (b + 1) * s->per; i++) {
+      float diff = s->eps_teacher[i] - s->eps_score[i];
+      diff2 += (double)diff * diff;
+      s->grad[i] = scale * diff;
+    }
+  }
+  return diff2 / (double)n;
+}
+
+int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, long step, double *score_loss, double *score_diff) {
+  onedp_generate(m, s, m->generator, cond, step, s->A);
+  diffuse(m, s, step);
+  *score_loss = m->opt.stochastic ? update_score(m, s, cond, step) : NAN;
+  unet_forward(m->unet, m->teacher, s->other_acts, s->eps_teacher, s->Ak, s->kf, cond);
+  if (m->opt.stochastic) unet_forward(m->unet, m->score, s->other_acts, s->eps_score, s->Ak, s->kf, cond);
+  else memcpy(s->eps_score, s->eps, (size_t)s->B * s->per * sizeof(float));
+  *score_diff = generator_gradient(m, s);
+  if (!isfinite(*score_diff) || (m->opt.stochastic && !isfinite(*score_loss)))
+    return odp_fail("step %ld: non-finite distillation loss", step);
+  memset(m->g_gen, 0, (size_t)m->n * sizeof(float));
+  unet_backward(m->unet, m->generator, s->gen_acts, m->g_gen, s->grad, NULL, NULL);
+  adamw_update(m->generator, m->m_gen, m->v_gen, m->g_gen, m->n, &m->opt.gen_adam, m->opt.gen_adam.lr, step + 1);
+  return ODP_OK;
+}

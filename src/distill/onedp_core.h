@@ -1,0 +1,52 @@
+// The OneDP update itself, on bare U-Nets: what the run driver (onedp.c) and the toy
+// tests share. Three parameter sets of one architecture: the frozen teacher phi, the
+// generator theta and (OneDP-S) the generator score network psi.
+#pragma once
+#include <stdint.h>
+
+#include "diffusion/schedule.h"
+#include "model/unet1d.h"
+#include "optim/adamw.h"
+
+typedef struct {
+  int stochastic;  // OneDP-S (z ~ N(0, I), score network psi) or OneDP-D (z = 0, analytic score)
+  int k_star;      // the generator's fixed timestep (65 for DDPM teachers)
+  int k_min, k_max;
+  AdamWConfig gen_adam, score_adam;  // weight decay 0; beta1 0 in the paper
+  uint64_t seed;
+} OnedpOptions;
+
+typedef struct {
+  const Unet *unet;
+  const NoiseSchedule *schedule;
+  OnedpOptions opt;
+  long n;  // parameters of one U-Net
+  const float *teacher;
+  float *generator, *score;
+  float *g_gen, *g_score, *m_gen, *v_gen, *m_score, *v_score;
+} OnedpModels;
+
+// Per-step buffers for batch B of chunks (T, Da).
+typedef struct {
+  int B, T, Da;
+  long per;
+  float *z, *eps_gen, *A, *Ak, *eps, *eps_teacher, *eps_score, *grad, *work, *kf, *kstar;
+  int *k;
+  UnetActs *gen_acts, *other_acts;
+} OnedpStep;
+
+// Allocates the optimiser buffers; teacher, generator and score must be set by the caller
+// (the usual start: generator = score = teacher, one memcpy each).
+int onedp_models_alloc(OnedpModels *m, const Unet *unet, const NoiseSchedule *s, const OnedpOptions *opt);
+void onedp_models_free(OnedpModels *m);
+
+int onedp_step_alloc(OnedpStep *s, const OnedpModels *m, int B, int T);
+void onedp_step_free(OnedpStep *s);
+
+// One distillation step on conditioning cond (B, Gc): (OneDP-S) psi's denoising update on
+// the generator's samples, then the generator's reverse-KL update. Reports psi's loss
+// (NaN for OneDP-D) and the mean squared score difference.
+int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, long step, double *score_loss, double *score_diff);
+
+// A (B, T, Da) = G_theta(z, O) with z drawn for `draw` (OneDP-S) or zero (OneDP-D).
+void onedp_generate(OnedpModels *m, OnedpStep *s, const float *params, const float *cond, long draw, float *A);
