@@ -14,5 +14,8 @@ deps:
 test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+demo: all
+	bash scripts/demo.sh $(BUILD)/demo
+
 clean:
 	rm -rf $(BUILD)

@@ -22,6 +22,7 @@ int cmd_bench(int argc, char **argv);  // cmd_bench.c
 
 int cmd_train(int argc, char **argv);  // cmd_train.c
 int cmd_distill(int argc, char **argv);  // cmd_distill.c
+int cmd_report(int argc, char **argv);   // cmd_report.c
 
 // True when argv holds -h or --help.
 int wants_help(int argc, char **argv);

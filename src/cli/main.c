@@ -7,6 +7,7 @@
 static const Command commands[] = {
     {"train", cmd_train, "train a Diffusion Policy teacher on demonstrations"},
     {"distill", cmd_distill, "distill a teacher into a one-step policy (OneDP-S / OneDP-D)"},
+    {"report", cmd_report, "HTML report: policy table, score vs Hz, distillation losses, rollout GIFs"},
     {"info", cmd_info, "summarise a checkpoint or model config (parameters, shapes, cost)"},
     {"bench", cmd_bench, "time the U-Net against the machine's memory and compute floors"},
     {"dataset", cmd_dataset, "zarr replay buffer: arrays, shapes, episode statistics"},

@@ -1,0 +1,180 @@
+#include "eval/report.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+#define CHART_W 560
+#define CHART_H 300
+#define MARGIN 50
+#define MAX_POINTS 100000
+
+static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
+
+// The last non-empty line of a file, malloc'd.
+static char *last_line(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return odp_fail("%s: cannot open", path), NULL;
+  char buf[8192], *last = NULL;
+  while (fgets(buf, sizeof buf, f))
+    if (buf[0] != '\n') free(last), last = strdup(buf);
+  fclose(f);
+  if (!last) odp_fail("%s: empty", path);
+  return last;
+}
+
+typedef struct {
+  double x[MAX_POINTS], y[MAX_POINTS];
+  int n;
+} Series;
+
+// Reads (step, key) pairs from a JSON-lines log; lines without the key are skipped.
+static int read_series(Series *s, const char *path, const char *key) {
+  FILE *f = fopen(path, "r");
+  if (!f) return odp_fail("%s: cannot open", path);
+  char line[4096];
+  s->n = 0;
+  while (fgets(line, sizeof line, f) && s->n < MAX_POINTS) {
+    cJSON *o = cJSON_Parse(line);
+    const cJSON *x = cJSON_GetObjectItem(o, "step"), *y = cJSON_GetObjectItem(o, key);
+    if (cJSON_IsNumber(x) && cJSON_IsNumber(y) && isfinite(y->valuedouble))
+      s->x[s->n] = x->valuedouble, s->y[s->n] = y->valuedouble, s->n++;
+    cJSON_Delete(o);
+  }
+  fclose(f);
+  return ODP_OK;
+}
+
+static void axes(FILE *f, const char *xlabel, const char *ylabel, double x0, double x1, double y0, double y1, int logx) {
+  fprintf(f, "<svg width='%d' height='%d' xmlns='http://www.w3.org/2000/svg' font-family='sans-serif' font-size='11'>\n",
+          CHART_W, CHART_H);
+  fprintf(f, "<rect x='%d' y='10' width='%d' height='%d' fill='none' stroke='#888'/>\n", MARGIN, CHART_W - MARGIN - 10,
+          CHART_H - MARGIN - 10);
+  for (int i = 0; i <= 4; i++) {
+    double fx = i / 4.0, vx = logx ? pow(10, log10(x0) + fx * (log10(x1) - log10(x0))) : x0 + fx * (x1 - x0);
+    double vy = y0 + fx * (y1 - y0);
+    int px = MARGIN + (int)(fx * (CHART_W - MARGIN - 10)), py = CHART_H - MARGIN - (int)(fx * (CHART_H - MARGIN - 10));
+    fprintf(f, "<text x='%d' y='%d' text-anchor='middle'>%.3g</text>\n", px, CHART_H - MARGIN + 15, vx);
+    fprintf(f, "<text x='%d' y='%d' text-anchor='end'>%.3g</text>\n", MARGIN - 4, py + 4, vy);
+  }
+  fprintf(f, "<text x='%d' y='%d' text-anchor='middle'>%s</text>\n", (CHART_W + MARGIN) / 2, CHART_H - 12, xlabel);
+  fprintf(f, "<text x='12' y='%d' transform='rotate(-90 12 %d)' text-anchor='middle'>%s</text>\n", CHART_H / 2,
+          CHART_H / 2, ylabel);
+}
+
+static double px_of(double v, double v0, double v1, int logx) {
+  double f = logx ? (log10(v) - log10(v0)) / (log10(v1) - log10(v0)) : (v - v0) / (v1 - v0);
+  return MARGIN + f * (CHART_W - MARGIN - 10);
+}
+
+static double py_of(double v, double v0, double v1) {
+  return CHART_H - MARGIN - (v - v0) / (v1 - v0) * (CHART_H - MARGIN - 10);
+}
+
+// One chart per key, one polyline per run.
+static int loss_chart(FILE *f, const ReportSpec *spec, const char *key, const char *title) {
+  Series *s = malloc(sizeof(Series) * (size_t)(spec->n_logs ? spec->n_logs : 1));
+  double x0 = 0, x1 = 1, y0 = 0, y1 = 1e-9;
+  for (int i = 0; i < spec->n_logs; i++) {
+    if (read_series(&s[i], spec->logs[i].path, key)) return free(s), ODP_ERR;
+    for (int j = 0; j < s[i].n; j++) x1 = fmax(x1, s[i].x[j]), y1 = fmax(y1, s[i].y[j]);
+  }
+  fprintf(f, "<h3>%s</h3>\n", title);
+  axes(f, "distillation step", key, x0, x1, y0, y1, 0);
+  for (int i = 0; i < spec->n_logs; i++) {
+    const char *color = palette[i % 6];
+    fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='1.5' points='", color);
+    for (int j = 0; j < s[i].n; j++) fprintf(f, "%.1f,%.1f ", px_of(s[i].x[j], x0, x1, 0), py_of(s[i].y[j], y0, y1));
+    fprintf(f, "'/>\n<text x='%d' y='%d' fill='%s'>%s</text>\n", CHART_W - 150, 28 + 14 * i, color, spec->logs[i].label);
+  }
+  fprintf(f, "</svg>\n");
+  free(s);
+  return ODP_OK;
+}
+
+typedef struct {
+  double score, score_std, success, hz, nfe;
+  int episodes;
+  char sampler[64];
+} EvalRow;
+
+static int read_eval(EvalRow *r, const char *path) {
+  char *line = last_line(path);
+  if (!line) return ODP_ERR;
+  cJSON *o = cJSON_Parse(line);
+  free(line);
+  const char *keys[5] = {"score", "score_std", "success", "hz", "nfe"};
+  double *dst[5] = {&r->score, &r->score_std, &r->success, &r->hz, &r->nfe};
+  for (int k = 0; k < 5; k++) {
+    const cJSON *v = cJSON_GetObjectItem(o, keys[k]);
+    if (!cJSON_IsNumber(v)) {
+      cJSON_Delete(o);
+      return odp_fail("%s: last line is not an `onedp eval` result (no '%s')", path, keys[k]);
+    }
+    *dst[k] = v->valuedouble;
+  }
+  const cJSON *e = cJSON_GetObjectItem(o, "episodes"), *s = cJSON_GetObjectItem(o, "sampler");
+  r->episodes = cJSON_IsNumber(e) ? e->valueint : 0;
+  snprintf(r->sampler, sizeof r->sampler, "%s", cJSON_IsString(s) ? s->valuestring : "");
+  cJSON_Delete(o);
+  return ODP_OK;
+}
+
+static void score_vs_hz(FILE *f, const ReportSpec *spec, const EvalRow *rows) {
+  double x0 = 1e9, x1 = 0;
+  for (int i = 0; i < spec->n_evals; i++) x0 = fmin(x0, rows[i].hz), x1 = fmax(x1, rows[i].hz);
+  x0 = pow(10, floor(log10(fmax(x0, 1e-3)))), x1 = pow(10, ceil(log10(fmax(x1, x0 * 10))));
+  fprintf(f, "<h3>Score vs action-prediction frequency (batch 1)</h3>\n");
+  axes(f, "action chunks per second (log)", "mean score", x0, x1, 0, 1, 1);
+  for (int i = 0; i < spec->n_evals; i++) {
+    double px = px_of(rows[i].hz, x0, x1, 1), py = py_of(rows[i].score, 0, 1);
+    fprintf(f, "<circle cx='%.1f' cy='%.1f' r='5' fill='%s'/><text x='%.1f' y='%.1f'>%s</text>\n", px, py,
+            palette[i % 6], px + 8, py - 6, spec->evals[i].label);
+  }
+  fprintf(f, "</svg>\n");
+}
+
+int report_write_html(const char *out_path, const ReportSpec *spec) {
+  EvalRow *rows = calloc((size_t)(spec->n_evals ? spec->n_evals : 1), sizeof *rows);
+  for (int i = 0; i < spec->n_evals; i++)
+    if (read_eval(&rows[i], spec->evals[i].path)) return free(rows), ODP_ERR;
+  char tmp[1100];
+  snprintf(tmp, sizeof tmp, "%s.tmp", out_path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) return free(rows), odp_fail("%s: cannot write", out_path);
+  fprintf(f, "<!doctype html>\n<html><head><meta charset='utf-8'><title>%s</title>\n<style>body{font-family:sans-serif;"
+             "margin:2em;max-width:1200px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;"
+             "text-align:right}th{background:#f3f3f3}.gifs img{margin:6px;border:1px solid #ccc}</style></head><body>\n",
+          spec->title);
+  fprintf(f, "<h1>%s</h1>\n<h2>Policies on PushT</h2>\n<table><tr><th>policy</th><th>sampler</th><th>NFE</th>"
+             "<th>mean score</th><th>± std</th><th>success</th><th>Hz (batch 1)</th><th>episodes</th></tr>\n",
+          spec->title);
+  for (int i = 0; i < spec->n_evals; i++)
+    fprintf(f, "<tr><td style='text-align:left'>%s</td><td>%s</td><td>%.0f</td><td>%.3f</td><td>%.3f</td><td>%.2f</td>"
+               "<td>%.1f</td><td>%d</td></tr>\n",
+            spec->evals[i].label, rows[i].sampler, rows[i].nfe, rows[i].score, rows[i].score_std, rows[i].success,
+            rows[i].hz, rows[i].episodes);
+  fprintf(f, "</table>\n");
+  if (spec->n_evals) score_vs_hz(f, spec, rows);
+  int err = ODP_OK;
+  if (spec->n_logs) {
+    fprintf(f, "<h2>Distillation</h2>\n");
+    err = loss_chart(f, spec, "score_diff", "Score difference |eps_teacher - eps_generator|^2 (what the generator reduces)") ||
+          loss_chart(f, spec, "score_loss", "Generator score network denoising loss");
+  }
+  if (spec->n_gifs) {
+    fprintf(f, "<h2>Rollouts</h2>\n<div class='gifs'>\n");
+    for (int i = 0; i < spec->n_gifs; i++)
+      fprintf(f, "<figure style='display:inline-block'><img src='%s' width='256'><figcaption>%s</figcaption></figure>\n",
+              spec->gifs[i].path, spec->gifs[i].label);
+    fprintf(f, "</div>\n");
+  }
+  fprintf(f, "</body></html>\n");
+  free(rows);
+  if (fclose(f) || err) return remove(tmp), err ? err : odp_fail("%s: cannot write", out_path);
+  return rename(tmp, out_path) ? odp_fail("%s: cannot rename into place", out_path) : ODP_OK;
+}
