@@ -1,5 +1,7 @@
 #include "nn/conv1d.h"
 
+#include "nn/conv1d_b1.h"
+
 #include <cblas.h>
 #include <string.h>
 
@@ -114,6 +116,10 @@ void channel_bias_grad(float *dbias, const float *dout, int C, int T, int B) {
 
 void conv1d_forward(float *out, const float *in, const float *w, const float *bias, Conv1dShape s, int tin, int B,
                     float *scratch) {
+  if (conv1d_b1_supported(s, tin, B)) {
+    conv1d_b1_forward(out, in, w, bias, s, tin);
+    return;
+  }
   channel_bias_set(out, bias, s.cout, conv1d_out_len(s, tin), B);
   conv1d_accumulate(out, in, w, s, tin, B, scratch);
 }
