@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "data/zarr.h"
 #include "env/pusht.h"
-#include "env/raster.h"
+#include "eval/frame.h"
 #include "io/gif.h"
 
 #define DEFAULT_STORE "../shared/data/pusht/pusht_cchi_v7_replay.zarr"
@@ -62,17 +62,6 @@ static int load_episode(const char *root, int ep, Episode *e) {
   return ODP_OK;
 }
 
-// cv2.drawMarker(MARKER_CROSS) as the reference draws it: 8/96 of the image wide,
-// 1/96 thick, red.
-static void draw_target(uint8_t *rgb, int size, const float *action) {
-  Canvas c = {rgb, size, size};
-  int x = (int)(action[0] / PUSHT_CANVAS * size), y = (int)(action[1] / PUSHT_CANVAS * size);
-  int half = size * 8 / 96 / 2, width = size / 96 > 1 ? size / 96 : 1;
-  Rgb red = {255, 0, 0};
-  raster_line_width(&c, x - half, y, x + half, y, width, red);
-  raster_line_width(&c, x, y - half, x, y + half, width, red);
-}
-
 // Puts the environment in recorded state s (float32). reset_to_state applies the
 // reference's legacy order (position, then angle about the centre of gravity), which
 // moves the block origin by an angle-dependent offset; one reset measures that
@@ -103,9 +92,7 @@ static int render_episode(const Episode *e, int ep, int size, int replay, GifWri
       EnvStep out;
       rc = pusht_step(env, a, &out);
     }
-    if (!rc && size == PUSHT_CANVAS) pusht_render_canvas(env, rgb);
-    else if (!rc) rc = pusht_render(env, rgb);
-    if (!rc && t > 0) draw_target(rgb, size, e->action + (t - 1) * 2);
+    if (!rc) rc = frame_render(env, size, t > 0 ? e->action + (t - 1) * 2 : NULL, rgb);
     if (!rc) rc = gif_add_frame(gif, rgb);
   }
   free(rgb);

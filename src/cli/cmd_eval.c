@@ -1,0 +1,237 @@
+// onedp eval CHECKPOINT --sampler ddpm:100 --seeds 100000:100050: closed-loop evaluation
+// with the reference protocol (eval/rollout.h); summary table, then one JSON line.
+#include <cblas.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/hw.h"
+#include "core/progress.h"
+#include "eval/rollout.h"
+
+#define MAX_GIF_SEEDS 64
+
+static const char *const valued[] = {"--sampler", "--seeds", "--seed", "--threads", "--gif", "--gif-seeds",
+                                     "--gif-size", "--gif-count", "--hz-repeats", NULL};
+static const char *const flags[] = {"--per-episode", NULL};
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: onedp eval CHECKPOINT [--sampler ddpm:100] [--seeds 100000:100050] [--seed S]\n"
+          "                  [--threads N] [--gif DIR [--gif-seeds a,b | --gif-count K] [--gif-size 96|512]]\n"
+          "                  [--hz-repeats N] [--per-episode]\n\n"
+          "Runs the policy in closed loop on PushT with the reference protocol: one episode per\n"
+          "env seed in [A, B) (--seeds A:B, or A for one), the last 2 observations kept (the\n"
+          "first repeated at reset), 8 actions per policy call, at most 300 steps, score = max\n"
+          "reward over the episode, success = max coverage > 0.95. Episodes step in parallel\n"
+          "with one batched policy call per round; results depend on --seed (the policy's\n"
+          "draws) but not on --threads.\n\n"
+          "  --sampler S        ddpm:N, ddim:N, ddim:N:leading|trailing, onestep (default ddpm:100)\n"
+          "  --seeds A:B        env seeds (default 100000:100050, the reference's 50 test seeds)\n"
+          "  --seed S           seed of the policy's random draws (default 0)\n"
+          "  --threads N        threads for physics and inference (default: all cores)\n"
+          "  --gif DIR          write DIR/seed_<S>.gif for the first K episodes (--gif-count, default 4)\n"
+          "                     or the listed ones (--gif-seeds a,b); red cross = action target\n"
+          "  --gif-size 96|512  observation image or full canvas (default 96)\n"
+          "  --hz-repeats N     batch-1 timing calls for Hz (median; default 5, 0 skips)\n"
+          "  --per-episode      one line per episode: seed, score, coverage, steps, success\n\n"
+          "Hz is action chunks per second at batch 1 (one robot); NFE = network calls per chunk.\n"
+          "Progress goes to stderr on a terminal. The last line is one JSON object.\n");
+}
+
+// 1: takes a value, 0: a flag, -1: unknown.
+static int known_option(const char *a) {
+  for (const char *const *v = valued; *v; v++)
+    if (!strcmp(a, *v)) return 1;
+  for (const char *const *v = flags; *v; v++)
+    if (!strcmp(a, *v)) return 0;
+  return -1;
+}
+
+static int parse_u32(const char *s, char **end, uint32_t *out) {
+  errno = 0;
+  if (*s < '0' || *s > '9') return ODP_ERR;
+  unsigned long long v = strtoull(s, end, 10);
+  if (errno || v > 0xFFFFFFFFull) return ODP_ERR;
+  *out = (uint32_t)v;
+  return ODP_OK;
+}
+
+// "A:B" (half-open, like Python's range) or "A".
+static int parse_seeds(const char *s, uint32_t *begin, uint32_t *end) {
+  char *p;
+  if (parse_u32(s, &p, begin)) goto bad;
+  if (!*p) {
+    if (*begin == 0xFFFFFFFFu) goto bad;
+    *end = *begin + 1;
+    return ODP_OK;
+  }
+  if (*p != ':' || parse_u32(p + 1, &p, end) || *p || *end <= *begin) goto bad;
+  return ODP_OK;
+bad:
+  return odp_fail("--seeds '%s': expected A:B with 0 <= A < B < 2^32 (seeds A..B-1) or a single seed", s);
+}
+
+static int parse_gif_seeds(const char *s, uint32_t *out, int *n) {
+  *n = 0;
+  for (const char *p = s; *p;) {
+    char *e;
+    if (*n == MAX_GIF_SEEDS || parse_u32(p, &e, &out[*n]) || (*e && *e != ','))
+      return odp_fail("--gif-seeds '%s': expected up to %d comma-separated seeds", s, MAX_GIF_SEEDS);
+    (*n)++;
+    p = *e ? e + 1 : e;
+  }
+  return *n ? ODP_OK : odp_fail("--gif-seeds: empty list");
+}
+
+typedef struct {
+  Progress bar;
+  int episodes;
+} EvalProgress;
+
+// Progress in env steps (a finished episode counts its full 300): episodes mostly end
+// together at the step limit, so steps give the steadier ETA.
+static void on_progress(void *ctx, long steps, long steps_max, int done) {
+  EvalProgress *p = ctx;
+  char status[64];
+  snprintf(status, sizeof status, "%d/%d episodes done", done, p->episodes);
+  p->bar.total = steps_max;
+  progress_update(&p->bar, steps, status);
+}
+
+static void print_summary(const EvalResult *r, const char *sampler, int nfe, const char *seeds, double wall) {
+  printf("%-14s %s (NFE %d)\n", "sampler", sampler, nfe);
+  printf("%-14s %s (%d episodes)\n", "seeds", seeds, r->episodes);
+  printf("%-14s %.4f +- %.4f (mean +- population std)\n", "score", r->score, r->score_std);
+  printf("%-14s %.4f (%d of %d)\n", "success", r->success, (int)(r->success * r->episodes + 0.5), r->episodes);
+  printf("%-14s %ld in %d batched rounds\n", "env steps", r->env_steps, r->rounds);
+  if (r->chunk_s > 0) printf("%-14s %.3f ms per chunk at batch 1 = %.1f Hz\n", "latency", r->chunk_s * 1e3, r->hz);
+  printf("%-14s %.1f env steps/s (rollout %.2f s, inference %.2f s), wall %.2f s\n", "throughput",
+         r->env_steps / r->rollout_s, r->rollout_s, r->infer_s, wall);
+}
+
+// Prints compact JSON with Python's json.dumps separators (", " and ": ", outside
+// strings), the form the other commands' JSON lines and scripts/demo.sh expect.
+static void print_spaced(const char *json) {
+  int in_str = 0;
+  for (const char *c = json; *c; c++) {
+    putchar(*c);
+    if (in_str && *c == '\\') putchar(*++c);
+    else if (*c == '"') in_str = !in_str;
+    else if (!in_str && (*c == ',' || *c == ':')) putchar(' ');
+  }
+  putchar('\n');
+}
+
+static void print_json(const EvalResult *r, const char *ckpt, const char *sampler, int nfe, const char *seeds,
+                       uint64_t seed, int threads, double wall) {
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddStringToObject(j, "checkpoint", ckpt);
+  cJSON_AddNumberToObject(j, "score", r->score);
+  cJSON_AddNumberToObject(j, "score_std", r->score_std);
+  cJSON_AddNumberToObject(j, "success", r->success);
+  cJSON_AddNumberToObject(j, "hz", r->hz);
+  cJSON_AddNumberToObject(j, "chunk_ms", r->chunk_s * 1e3);
+  cJSON_AddNumberToObject(j, "nfe", nfe);
+  cJSON_AddStringToObject(j, "seeds", seeds);
+  cJSON_AddStringToObject(j, "sampler", sampler);
+  cJSON_AddNumberToObject(j, "seed", (double)seed);
+  cJSON_AddNumberToObject(j, "episodes", r->episodes);
+  cJSON_AddNumberToObject(j, "env_steps", (double)r->env_steps);
+  cJSON_AddNumberToObject(j, "rounds", r->rounds);
+  cJSON_AddNumberToObject(j, "env_steps_per_s", r->env_steps / r->rollout_s);
+  cJSON_AddNumberToObject(j, "rollout_s", r->rollout_s);
+  cJSON_AddNumberToObject(j, "infer_s", r->infer_s);
+  cJSON_AddNumberToObject(j, "wall_s", wall);
+  cJSON_AddNumberToObject(j, "threads", threads);
+  cJSON_AddNumberToObject(j, "peak_rss_mb", peak_rss_mb());
+  cJSON *scores = cJSON_AddArrayToObject(j, "scores");
+  for (int i = 0; i < r->episodes; i++) cJSON_AddItemToArray(scores, cJSON_CreateNumber(r->ep[i].score));
+  char *line = cJSON_PrintUnformatted(j);
+  print_spaced(line);
+  free(line);
+  cJSON_Delete(j);
+}
+
+static int fail(const char *msg) {
+  fprintf(stderr, "onedp eval: %s\n", msg);
+  return 1;
+}
+
+int cmd_eval(int argc, char **argv) {
+  if (wants_help(argc, argv)) {
+    usage(stdout);
+    return 0;
+  }
+  double t0 = now_seconds();
+  for (int i = 1; i < argc; i++) {
+    if (argv[i][0] != '-' || !argv[i][1]) continue;
+    if (known_option(argv[i]) < 0) {
+      fprintf(stderr, "onedp eval: unknown option '%s' (onedp eval --help)\n", argv[i]);
+      return 2;
+    }
+    i += known_option(argv[i]);  // skips a value
+  }
+  const char *ckpt = arg_positional(argc, argv, valued);
+  const char *sampler_text = arg_string(argc, argv, "--sampler", "ddpm:100");
+  const char *seeds = arg_string(argc, argv, "--seeds", "100000:100050"), *seed_text = arg_string(argc, argv, "--seed", "0");
+  int threads = arg_int(argc, argv, "--threads", omp_get_num_procs(), 1, 1024);
+  EvalOptions o = {.task = "pusht", .gif_dir = arg_string(argc, argv, "--gif", NULL)};
+  o.gif_size = arg_int(argc, argv, "--gif-size", 96, 96, 512);
+  o.gif_count = arg_int(argc, argv, "--gif-count", 4, 1, 1 << 20);
+  o.hz_repeats = arg_int(argc, argv, "--hz-repeats", 5, 0, 10000);
+  if (!ckpt) {
+    usage(stderr);
+    return 2;
+  }
+  SamplerSpec spec;
+  uint32_t gif_seeds[MAX_GIF_SEEDS];
+  char *end;
+  errno = 0;
+  o.seed = strtoull(seed_text, &end, 10);
+  if (errno || *end || end == seed_text || seed_text[0] == '-') return fail("--seed: expected a non-negative integer");
+  const char *gs = arg_string(argc, argv, "--gif-seeds", NULL);
+  if (sampler_parse(&spec, sampler_text) || parse_seeds(seeds, &o.seed_begin, &o.seed_end) ||
+      (gs && parse_gif_seeds(gs, gif_seeds, &o.n_gif_seeds)))
+    return fail(odp_error());
+  if (o.gif_size != 96 && o.gif_size != 512) return fail("--gif-size: expected 96 or 512");
+  o.gif_seeds = gif_seeds;
+  if (o.gif_dir && mkdir(o.gif_dir, 0777) && errno != EEXIST) {
+    fprintf(stderr, "onedp eval: cannot create %s: %s\n", o.gif_dir, strerror(errno));
+    return 1;
+  }
+  omp_set_num_threads(threads);
+  openblas_set_num_threads(threads);
+
+  Policy policy;
+  if (policy_load(&policy, ckpt)) return fail(odp_error());
+  PolicyActor actor = {&policy, spec};
+  ActionSource src = action_source_policy(&actor);
+  EvalProgress prog = {.episodes = (int)(o.seed_end - o.seed_begin)};
+  progress_start(&prog.bar, "eval", "steps", (long)prog.episodes * 300);
+  o.progress = on_progress, o.progress_ctx = &prog;
+  EvalResult r;
+  int rc = eval_run(&r, &src, &o);
+  if (!rc) progress_finish(&prog.bar, prog.bar.total, "done");
+  policy_free(&policy);
+  if (rc) return fail(odp_error());
+
+  char name[64];
+  sampler_name(&spec, name, sizeof name);
+  double wall = now_seconds() - t0;
+  if (arg_flag(argc, argv, "--per-episode"))
+    for (int i = 0; i < r.episodes; i++)
+      printf("seed %u  score %.4f  coverage %.4f  steps %3d  %s\n", r.ep[i].seed, r.ep[i].score, r.ep[i].coverage,
+             r.ep[i].steps, r.ep[i].success ? "success" : "-");
+  print_summary(&r, name, spec.steps, seeds, wall);
+  print_json(&r, ckpt, name, spec.steps, seeds, o.seed, threads, wall);
+  eval_result_free(&r);
+  return 0;
+}

@@ -1,0 +1,249 @@
+#include "eval/rollout.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/hw.h"
+#include "env/env.h"
+#include "env/pusht.h"
+#include "eval/frame.h"
+#include "io/gif.h"
+
+static int policy_source_predict(void *ctx, const float *obs, int B, uint64_t seed, float *actions) {
+  PolicyActor *a = ctx;
+  return policy_predict(a->policy, &a->sampler, obs, B, seed, actions);
+}
+
+ActionSource action_source_policy(PolicyActor *a) {
+  const PolicyShape *s = &a->policy->shape;
+  ActionSource src = {policy_source_predict, a, s->n_obs_steps, s->n_action_steps, s->obs_dim, s->action_dim};
+  return src;
+}
+
+uint64_t eval_round_seed(uint64_t seed, int round) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (uint64_t)(round + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+int eval_time_chunk(double *median_s, const ActionSource *src, const float *obs, int repeats) {
+  float *act = odp_malloc((unsigned long)src->n_action_steps * src->action_dim * sizeof(float), "timing actions");
+  double *t = odp_malloc((unsigned long)(repeats + 1) * sizeof(double), "timings");
+  int rc = act && t ? ODP_OK : ODP_ERR;
+  for (int i = 0; !rc && i <= repeats; i++) {  // call 0 warms caches and sizes buffers for batch 1
+    double t0 = now_seconds();
+    rc = src->predict(src->ctx, obs, 1, eval_round_seed(0, i), act);
+    t[i] = now_seconds() - t0;
+  }
+  if (!rc) {
+    qsort(t + 1, repeats, sizeof *t, cmp_double);
+    *median_s = repeats % 2 ? t[1 + repeats / 2] : 0.5 * (t[repeats / 2] + t[1 + repeats / 2]);
+  }
+  free(act), free(t);
+  return rc;
+}
+
+// ---------------------------------------------------------------- one episode
+
+typedef struct {
+  Env env;
+  float *hist;      // (n_obs_steps, obs_dim): the latest observations, oldest first
+  double *kp;       // [obs_dim] scratch
+  GifWriter *gif;   // NULL unless this episode is drawn
+  uint8_t *rgb;     // GIF frame
+  EpisodeResult res;
+  int done, rc;
+} Slot;
+
+// Shifts the history by one and appends the env's current observation.
+static void push_obs(Slot *s, const ActionSource *src) {
+  int D = src->obs_dim, To = src->n_obs_steps;
+  memmove(s->hist, s->hist + D, (size_t)(To - 1) * D * sizeof(float));
+  env_keypoints(&s->env, s->kp);
+  for (int j = 0; j < D; j++) s->hist[(To - 1) * D + j] = (float)s->kp[j];
+}
+
+static int draw_frame(Slot *s, int size, const float *target) {
+  if (!s->gif) return ODP_OK;
+  if (frame_render(s->env.impl, size, target, s->rgb)) return ODP_ERR;
+  return gif_add_frame(s->gif, s->rgb);
+}
+
+static int slot_reset(Slot *s, const ActionSource *src, int gif_size) {
+  if (env_reset(&s->env, s->res.seed)) return ODP_ERR;
+  env_keypoints(&s->env, s->kp);
+  for (int t = 0; t < src->n_obs_steps; t++)  // the reset observation fills the whole history
+    for (int j = 0; j < src->obs_dim; j++) s->hist[t * src->obs_dim + j] = (float)s->kp[j];
+  return draw_frame(s, gif_size, NULL);
+}
+
+// Executes one chunk `act` (n_action_steps, action_dim) until done.
+static int slot_run_chunk(Slot *s, const ActionSource *src, const float *act, int max_steps, int gif_size) {
+  for (int k = 0; k < src->n_action_steps && !s->done; k++) {
+    const float *a = act + k * src->action_dim;
+    double ad[8];
+    for (int j = 0; j < src->action_dim; j++) ad[j] = a[j];
+    EnvStep st;
+    if (env_step(&s->env, ad, &st)) return ODP_ERR;
+    s->res.steps++;
+    s->res.score = fmax(s->res.score, st.reward);
+    s->res.coverage = fmax(s->res.coverage, st.coverage);
+    s->done = st.done || s->res.steps >= max_steps;
+    push_obs(s, src);
+    if (draw_frame(s, gif_size, a)) return ODP_ERR;
+  }
+  return ODP_OK;
+}
+
+// ---------------------------------------------------------------- the run
+
+static int wants_gif(const EvalOptions *o, uint32_t seed, int index) {
+  if (!o->gif_dir) return 0;
+  if (o->n_gif_seeds == 0) return index < o->gif_count;
+  for (int i = 0; i < o->n_gif_seeds; i++)
+    if (o->gif_seeds[i] == seed) return 1;
+  return 0;
+}
+
+static int check_options(const ActionSource *src, const EvalOptions *o, const Env *probe) {
+  const EnvOps *e = probe->ops;
+  if (o->seed_end <= o->seed_begin) return odp_fail("eval: empty seed range %u:%u", o->seed_begin, o->seed_end);
+  if (o->seed_end - o->seed_begin > 1u << 20) return odp_fail("eval: seed range %u:%u too long", o->seed_begin, o->seed_end);
+  if (src->obs_dim != e->obs_dim || src->action_dim != e->action_dim || src->action_dim > 8)
+    return odp_fail("eval: policy obs_dim %d / action_dim %d do not match task %s (%d / %d)", src->obs_dim,
+                    src->action_dim, e->name, e->obs_dim, e->action_dim);
+  if (o->gif_dir && (probe->ops != &pusht_ops || (o->gif_size != PUSHT_IMAGE && o->gif_size != PUSHT_CANVAS)))
+    return odp_fail("eval: GIFs need task pusht and size %d or %d (got %s, %d)", PUSHT_IMAGE, PUSHT_CANVAS, e->name,
+                    o->gif_size);
+  for (int i = 0; o->gif_dir && i < o->n_gif_seeds; i++)
+    if (o->gif_seeds[i] < o->seed_begin || o->gif_seeds[i] >= o->seed_end)
+      return odp_fail("eval: GIF seed %u is not in the seed range %u:%u", o->gif_seeds[i], o->seed_begin, o->seed_end);
+  return ODP_OK;
+}
+
+static int slot_open(Slot *s, const ActionSource *src, const EvalOptions *o, uint32_t seed, int index) {
+  s->res.seed = seed;
+  s->hist = odp_malloc((unsigned long)src->n_obs_steps * src->obs_dim * sizeof(float), "observation history");
+  s->kp = odp_malloc((unsigned long)src->obs_dim * sizeof(double), "observation");
+  if (!s->hist || !s->kp || env_create(&s->env, o->task)) return ODP_ERR;
+  if (!wants_gif(o, seed, index)) return ODP_OK;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/seed_%u.gif", o->gif_dir, seed);
+  s->rgb = odp_malloc((unsigned long)o->gif_size * o->gif_size * 3, "GIF frame");
+  if (!s->rgb || !(s->gif = gif_open(path, o->gif_size, o->gif_size, 10))) return ODP_ERR;
+  return ODP_OK;
+}
+
+static int slot_close(Slot *s, int ok) {
+  int rc = ODP_OK;
+  if (s->gif && ok) rc = gif_close(s->gif);
+  else if (s->gif) gif_abort(s->gif);
+  if (s->env.impl) env_destroy(&s->env);
+  free(s->hist), free(s->kp), free(s->rgb);
+  return rc;
+}
+
+// The first episode's history at reset: what batch-1 timing feeds the action source.
+static int reset_history(float *hist, const ActionSource *src, const EvalOptions *o) {
+  Slot s = {.hist = hist, .res.seed = o->seed_begin};
+  s.kp = odp_malloc((unsigned long)src->obs_dim * sizeof(double), "observation");
+  int rc = s.kp && !env_create(&s.env, o->task) ? slot_reset(&s, src, 0) : ODP_ERR;
+  if (s.env.impl) env_destroy(&s.env);
+  free(s.kp);
+  return rc;
+}
+
+static void summarise(EvalResult *r) {
+  double sum = 0, ss = 0;
+  int wins = 0;
+  for (int i = 0; i < r->episodes; i++) sum += r->ep[i].score, wins += r->ep[i].success, r->env_steps += r->ep[i].steps;
+  r->score = sum / r->episodes;
+  for (int i = 0; i < r->episodes; i++) ss += (r->ep[i].score - r->score) * (r->ep[i].score - r->score);
+  r->score_std = sqrt(ss / r->episodes);
+  r->success = (double)wins / r->episodes;
+}
+
+// Rounds until every episode is done: one batched call, then each live env runs its chunk.
+static int run_rounds(EvalResult *r, Slot *slots, const ActionSource *src, const EvalOptions *o, int max_steps) {
+  const int n = r->episodes, per_obs = src->n_obs_steps * src->obs_dim, per_act = src->n_action_steps * src->action_dim;
+  float *obs = odp_malloc((unsigned long)n * per_obs * sizeof(float), "batched observations");
+  float *act = odp_malloc((unsigned long)n * per_act * sizeof(float), "batched actions");
+  int rc = obs && act ? ODP_OK : ODP_ERR, live = n;
+  while (!rc && live > 0) {
+    for (int i = 0; i < n; i++) memcpy(obs + (long)i * per_obs, slots[i].hist, per_obs * sizeof(float));
+    double t0 = now_seconds();
+    rc = src->predict(src->ctx, obs, n, eval_round_seed(o->seed, r->rounds), act);
+    r->infer_s += now_seconds() - t0, r->rounds++;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int i = 0; i < n; i++)
+      if (!rc && !slots[i].done && !slots[i].rc)
+        slots[i].rc = slot_run_chunk(&slots[i], src, act + (long)i * per_act, max_steps, o->gif_size);
+    long steps = 0;
+    live = 0;
+    for (int i = 0; i < n; i++) {
+      if (slots[i].rc && !rc) rc = odp_fail_context("seed %u", slots[i].res.seed);
+      live += !slots[i].done;
+      steps += slots[i].done ? max_steps : slots[i].res.steps;
+    }
+    if (o->progress) o->progress(o->progress_ctx, steps, (long)n * max_steps, n - live);
+  }
+  free(obs), free(act);
+  return rc;
+}
+
+int eval_run(EvalResult *r, const ActionSource *src, const EvalOptions *o) {
+  memset(r, 0, sizeof *r);
+  Env probe;
+  if (env_create(&probe, o->task)) return ODP_ERR;
+  int rc = check_options(src, o, &probe), max_steps = o->max_steps > 0 ? o->max_steps : probe.ops->max_steps;
+  double success_cov = probe.ops == &pusht_ops ? PUSHT_SUCCESS : 1.0;
+  env_destroy(&probe);
+  if (rc) return ODP_ERR;
+  const int n = (int)(o->seed_end - o->seed_begin);
+  Slot *slots = odp_calloc((unsigned long)n, sizeof *slots, "episodes");
+  r->ep = odp_calloc((unsigned long)n, sizeof *r->ep, "episode results");
+  r->episodes = n;
+  rc = slots && r->ep ? ODP_OK : ODP_ERR;
+  double t0 = now_seconds();
+  for (int i = 0; !rc && i < n; i++) rc = slot_open(&slots[i], src, o, o->seed_begin + (uint32_t)i, i);
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int i = 0; i < n; i++)
+    if (!rc) slots[i].rc = slot_reset(&slots[i], src, o->gif_size);
+  for (int i = 0; !rc && i < n; i++)
+    if (slots[i].rc) rc = odp_fail_context("seed %u", slots[i].res.seed);
+  if (!rc) rc = run_rounds(r, slots, src, o, max_steps);
+  r->rollout_s = now_seconds() - t0;
+  for (int i = 0; slots && i < n; i++) {
+    slots[i].res.success = slots[i].res.coverage > success_cov;
+    if (slot_close(&slots[i], !rc) && !rc) rc = ODP_ERR;
+    if (r->ep) r->ep[i] = slots[i].res;
+  }
+  free(slots);
+  if (!rc && o->hz_repeats > 0) {
+    float *first = odp_malloc((unsigned long)src->n_obs_steps * src->obs_dim * sizeof(float), "timing observation");
+    rc = first ? ODP_OK : ODP_ERR;
+    if (!rc) rc = reset_history(first, src, o) || eval_time_chunk(&r->chunk_s, src, first, o->hz_repeats);
+    free(first);
+    r->hz = r->chunk_s > 0 ? 1.0 / r->chunk_s : 0;
+  }
+  if (rc) {
+    eval_result_free(r);
+    return ODP_ERR;
+  }
+  summarise(r);
+  return ODP_OK;
+}
+
+void eval_result_free(EvalResult *r) {
+  free(r->ep);
+  memset(r, 0, sizeof *r);
+}

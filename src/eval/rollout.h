@@ -1,0 +1,82 @@
+// Closed-loop evaluation with the reference protocol (Diffusion Policy's PushT
+// keypoints runner): each episode resets the environment from its seed, keeps the last
+// n_obs_steps observations (the first repeated at reset), asks for a chunk of
+// n_action_steps actions, executes them one by one, and stops when the task is done
+// or after max_steps actions. Score = max reward over the episode's steps; success =
+// max coverage > the task's threshold (PushT: 0.95).
+//
+// All episodes of a run step in lockstep: physics runs in parallel over environments
+// (OpenMP), and every round makes ONE batched action call over all episodes of the run.
+// Finished episodes stay in the batch (their actions are discarded), as in the
+// reference's vectorised runner: episode i always occupies batch row i, and the call
+// seed depends only on (EvalOptions.seed, round), so every random draw an episode sees
+// is fixed by (seed, round, i) — independent of thread count and of how the other
+// episodes behave (the policy computes each batch row on its own). An episode does
+// depend on its position in the seed range and on the run's size: the same env seed in
+// another range draws other noise, and batch 1 runs other kernels (float rounding).
+#pragma once
+#include <stdint.h>
+
+#include "model/policy.h"
+
+// Where actions come from: a policy, or any controller (tests, scripted baselines).
+typedef struct {
+  // actions (B, n_action_steps, action_dim) raw from obs (B, n_obs_steps, obs_dim) raw;
+  // `seed` keys every random draw of the call.
+  int (*predict)(void *ctx, const float *obs, int B, uint64_t seed, float *actions);
+  void *ctx;
+  int n_obs_steps, n_action_steps, obs_dim, action_dim;
+} ActionSource;
+
+typedef struct {
+  Policy *policy;
+  SamplerSpec sampler;
+} PolicyActor;
+
+// An ActionSource calling policy_predict; `a` must outlive it.
+ActionSource action_source_policy(PolicyActor *a);
+
+typedef struct {
+  const char *task;               // environment name ("pusht")
+  uint32_t seed_begin, seed_end;  // one episode per env seed in [seed_begin, seed_end)
+  uint64_t seed;                  // keys the action source's draws
+  int max_steps;                  // actions per episode at most; 0: the task's (PushT 300)
+  int hz_repeats;                 // batch-1 timing calls (median taken); 0: no timing
+  const char *gif_dir;            // GIFs to gif_dir/seed_<S>.gif; NULL: none
+  int gif_size;                   // 96 (observation) or 512 (canvas)
+  const uint32_t *gif_seeds;      // episodes to draw; when n_gif_seeds == 0, the first gif_count
+  int n_gif_seeds, gif_count;
+  // Called after every round: env steps taken, the most the run can take, episodes done.
+  void (*progress)(void *ctx, long steps, long steps_max, int done);
+  void *progress_ctx;
+} EvalOptions;
+
+typedef struct {
+  uint32_t seed;
+  double score;     // max reward over the steps
+  double coverage;  // max coverage over the steps
+  int success;
+  int steps;        // actions executed
+} EpisodeResult;
+
+typedef struct {
+  int episodes;
+  EpisodeResult *ep;        // [episodes], in seed order
+  double score, score_std;  // mean and population std of the episode scores
+  double success;           // fraction of successful episodes
+  long env_steps;           // actions executed over all episodes
+  int rounds;               // batched action calls
+  double rollout_s;         // wall time of the rollout (physics + batched inference + GIFs)
+  double infer_s;           // of which inside the action source
+  double chunk_s;           // median time of one batch-1 action call (0 when not timed)
+  double hz;                // 1 / chunk_s: action chunks per second on the robot's path
+} EvalResult;
+
+// Runs the episodes. On failure returns ODP_ERR (odp_error says why) with r freed.
+int eval_run(EvalResult *r, const ActionSource *src, const EvalOptions *o);
+void eval_result_free(EvalResult *r);
+
+// The seed of round `round`'s action call in a run keyed by `seed` (splitmix64 mix).
+uint64_t eval_round_seed(uint64_t seed, int round);
+// Median seconds of `repeats` calls (after one warm-up) of src at batch 1 on obs (n_obs_steps, obs_dim).
+int eval_time_chunk(double *median_s, const ActionSource *src, const float *obs, int repeats);

@@ -1,0 +1,202 @@
+// Closed-loop evaluation runner (eval/rollout.h) on a tiny random-weight policy:
+// determinism over thread counts and the other episodes' behaviour, the protocol's step limit and
+// observation history, scores against the environment's own reward, Hz, GIFs.
+// `test_eval --write PATH` only writes the tiny checkpoint (for the CLI test in eval.cmake).
+#include <cblas.h>
+#include <gif_lib.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "env/pusht.h"
+#include "eval/rollout.h"
+#include "test.h"
+
+static const char *tiny_config =
+    "{\"model\": {\"input_dim\": 2, \"global_cond_dim\": 40, \"diffusion_step_embed_dim\": 32, \"down_dims\": [32, 64],"
+    " \"kernel_size\": 5, \"n_groups\": 8, \"cond_predict_scale\": true},"
+    " \"policy\": {\"horizon\": 16, \"n_obs_steps\": 2, \"n_action_steps\": 8, \"obs_dim\": 20, \"action_dim\": 2,"
+    " \"num_train_timesteps\": 100}}";
+
+// Random U-Net weights; both normalizers map [0, 512] to [-1, 1].
+static int write_tiny_policy(const char *path) {
+  Policy p;
+  if (policy_init(&p, tiny_config, "tiny")) return ODP_ERR;
+  unet_init_params(&p.unet, p.params, 7);
+  for (int j = 0; j < 20; j++) p.obs_norm.scale[j] = 2.0f / 512, p.obs_norm.offset[j] = -1;
+  for (int j = 0; j < 2; j++) p.action_norm.scale[j] = 2.0f / 512, p.action_norm.offset[j] = -1;
+  policy_store_normalizers(&p, p.params);
+  int rc = policy_save(&p, p.params, path, NULL);
+  policy_free(&p);
+  return rc;
+}
+
+static void set_threads(int n) {
+  omp_set_num_threads(n);
+  openblas_set_num_threads(n);
+}
+
+static int same_episodes(const EvalResult *a, const EvalResult *b, int n) {
+  for (int i = 0; i < n; i++)
+    if (a->ep[i].seed != b->ep[i].seed || a->ep[i].score != b->ep[i].score || a->ep[i].coverage != b->ep[i].coverage ||
+        a->ep[i].steps != b->ep[i].steps)
+      return 0;
+  return 1;
+}
+
+static EvalOptions options(uint32_t begin, uint32_t end) {
+  EvalOptions o = {.task = "pusht", .seed_begin = begin, .seed_end = end, .seed = 3, .gif_size = 96};
+  return o;
+}
+
+// Same episodes whatever the thread count; scores, steps and success consistent.
+static void test_determinism(const ActionSource *src) {
+  EvalOptions o = options(100000, 100004);
+  EvalResult r1, r2;
+  set_threads(1);
+  CHECK(!eval_run(&r1, src, &o), "run, 1 thread: %s", odp_error());
+  set_threads(2);
+  CHECK(!eval_run(&r2, src, &o), "run, 2 threads: %s", odp_error());
+  CHECK(same_episodes(&r1, &r2, 4) && r1.score == r2.score && r1.env_steps == r2.env_steps,
+        "1 and 2 threads agree (%.9g vs %.9g)", r1.score, r2.score);
+  for (int i = 0; i < 4; i++) {
+    const EpisodeResult *e = &r1.ep[i];
+    CHECK(e->score >= 0 && e->score <= 1 && e->steps >= 1 && e->steps <= PUSHT_MAX_STEPS,
+          "seed %u: score %g in [0,1], %d steps in [1, 300]", e->seed, e->score, e->steps);
+    CHECK(e->success == (e->coverage > PUSHT_SUCCESS) && (e->success || e->steps == PUSHT_MAX_STEPS),
+          "seed %u: success %d, coverage %g, %d steps", e->seed, e->success, e->coverage, e->steps);
+  }
+  o.seed = 4;  // another policy seed: other draws
+  EvalResult r3;
+  CHECK(!eval_run(&r3, src, &o), "run, seed 4: %s", odp_error());
+  CHECK(!same_episodes(&r1, &r3, 4), "policy seed changes the episodes");
+  eval_result_free(&r1), eval_result_free(&r2), eval_result_free(&r3);
+}
+
+// Wraps a source and makes rows >= 1 hold still: row 0 must not notice (its draws and
+// its computation do not depend on the other rows at a fixed batch size).
+typedef struct {
+  const ActionSource *inner;
+  int calls, max_B;
+  float last_obs[2 * 20];  // row 0's history at the latest call
+} Wrap;
+
+static int wrap_predict(void *ctx, const float *obs, int B, uint64_t seed, float *act) {
+  Wrap *w = ctx;
+  w->calls++, w->max_B = B > w->max_B ? B : w->max_B;
+  memcpy(w->last_obs, obs, sizeof w->last_obs);
+  if (w->inner->predict(w->inner->ctx, obs, B, seed, act)) return ODP_ERR;
+  for (int b = 1; b < B; b++)
+    for (int k = 0; k < 8; k++) memcpy(act + (b * 8 + k) * 2, obs + (b * 2 + 1) * 20 + 18, 2 * sizeof(float));
+  return ODP_OK;
+}
+
+static void test_others_do_not_matter(const ActionSource *src) {
+  Wrap w = {src, 0, 0, {0}};
+  ActionSource ws = *src;
+  ws.predict = wrap_predict, ws.ctx = &w;
+  EvalOptions o = options(100000, 100003);
+  EvalResult a, b;
+  set_threads(1);
+  CHECK(!eval_run(&a, src, &o) && !eval_run(&b, &ws, &o), "runs: %s", odp_error());
+  CHECK(same_episodes(&a, &b, 1), "episode 0 unchanged when the others act differently (%.9g vs %.9g)", a.ep[0].score,
+        b.ep[0].score);
+  CHECK(w.max_B == 3 && w.calls == b.rounds, "one batched call per round over all episodes (B %d, %d calls, %d rounds)",
+        w.max_B, w.calls, b.rounds);
+  eval_result_free(&a), eval_result_free(&b);
+}
+
+// A controller that targets the agent's own position: the agent stays, the block is never
+// pushed, so every step's reward is the reset state's and each episode runs 300 steps.
+typedef struct {
+  int calls;
+  int history_ok;
+} Hold;
+
+static int hold_predict(void *ctx, const float *obs, int B, uint64_t seed, float *act) {
+  Hold *h = ctx;
+  (void)seed;
+  for (int b = 0; b < B; b++) {
+    const float *o0 = obs + b * 40, *o1 = o0 + 20;
+    h->history_ok &= !memcmp(o0, o1, 20 * sizeof(float));  // nothing moves: both steps alike
+    for (int k = 0; k < 8; k++) memcpy(act + (b * 8 + k) * 2, o1 + 18, 2 * sizeof(float));
+  }
+  h->calls++;
+  return ODP_OK;
+}
+
+static void test_hold_still(void) {
+  Hold h = {0, 1};
+  ActionSource src = {hold_predict, &h, 2, 8, 20, 2};
+  EvalOptions o = options(100000, 100006);
+  o.hz_repeats = 3;
+  EvalResult r;
+  CHECK(!eval_run(&r, &src, &o), "hold-still run: %s", odp_error());
+  PushT *env = pusht_create();
+  for (int i = 0; env && i < r.episodes; i++) {
+    EnvStep st;
+    pusht_reset(env, r.ep[i].seed);
+    pusht_evaluate(env, &st);
+    CHECK_NEAR(r.ep[i].score, st.reward, 1e-9, "hold-still score = reset reward");
+    CHECK(r.ep[i].steps == PUSHT_MAX_STEPS, "seed %u: %d steps (the limit is 300)", r.ep[i].seed, r.ep[i].steps);
+  }
+  if (env) pusht_destroy(env);
+  CHECK(r.env_steps == 6L * PUSHT_MAX_STEPS && r.rounds == 38, "%ld env steps, %d rounds (38 = ceil(300/8))",
+        r.env_steps, r.rounds);
+  CHECK(h.history_ok, "observation history: the reset observation repeated, then the latest two");
+  CHECK(r.hz > 0 && r.chunk_s > 0 && h.calls == r.rounds + 4, "Hz %g from %d timing calls", r.hz, h.calls - r.rounds);
+  eval_result_free(&r);
+}
+
+static void test_gif(const ActionSource *src) {
+  char dir[] = "/tmp/onedp_eval_XXXXXX", path[128];
+  CHECK(mkdtemp(dir) != NULL, "temp dir");
+  uint32_t pick[1] = {100001};
+  EvalOptions o = options(100000, 100002);
+  o.gif_dir = dir, o.gif_seeds = pick, o.n_gif_seeds = 1;
+  EvalResult r;
+  CHECK(!eval_run(&r, src, &o), "GIF run: %s", odp_error());
+  snprintf(path, sizeof path, "%s/seed_100000.gif", dir);
+  CHECK(access(path, F_OK) != 0, "no GIF for an episode not picked");
+  snprintf(path, sizeof path, "%s/seed_100001.gif", dir);
+  int e = 0;
+  GifFileType *g = DGifOpenFileName(path, &e);
+  CHECK(g && DGifSlurp(g) == GIF_OK, "read %s", path);
+  if (g) {
+    CHECK(g->SWidth == 96 && g->ImageCount == r.ep[1].steps + 1, "%d frames for %d steps (+ reset)", g->ImageCount,
+          r.ep[1].steps);
+    DGifCloseFile(g, &e);
+  }
+  unlink(path), rmdir(dir);
+  uint32_t outside[1] = {7};
+  o.gif_seeds = outside;
+  CHECK(eval_run(&r, src, &o) && strstr(odp_error(), "not in the seed range"), "GIF seed outside the range: %s",
+        odp_error());
+  eval_result_free(&r);
+}
+
+int main(int argc, char **argv) {
+  if (argc == 3 && !strcmp(argv[1], "--write")) return write_tiny_policy(argv[2]) ? (fprintf(stderr, "%s\n", odp_error()), 1) : 0;
+  char path[] = "/tmp/onedp_tiny_policy_XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0 && write_tiny_policy(path) == ODP_OK, "write tiny policy: %s", odp_error());
+  if (fd >= 0) close(fd);
+  Policy p;
+  CHECK(policy_load(&p, path) == ODP_OK, "load tiny policy: %s", odp_error());
+  unlink(path);
+  PolicyActor actor = {&p, {0}};
+  CHECK(!sampler_parse(&actor.sampler, "ddim:2"), "sampler");
+  ActionSource src = action_source_policy(&actor);
+  test_determinism(&src);
+  test_others_do_not_matter(&src);
+  test_hold_still();
+  test_gif(&src);
+  EvalOptions bad = options(5, 5);
+  EvalResult r;
+  CHECK(eval_run(&r, &src, &bad) && strstr(odp_error(), "empty seed range"), "empty range rejected: %s", odp_error());
+  policy_free(&p);
+  TEST_MAIN_END();
+}
