@@ -18,7 +18,7 @@ int sampler_parse(SamplerSpec *s, const char *text) {
       out.kind = SAMPLER_DDIM;
       if (spacing[0] && ddim_spacing_parse(&out.spacing, spacing)) return ODP_ERR;
     } else kind[0] = 0;
-  }
+  } else kind[0] = 0;  // "ddpm:x", "ddpm:0": sscanf may have filled kind before failing
   if (!kind[0] && out.kind != SAMPLER_ONESTEP)
     return odp_fail("sampler '%s': expected ddpm:N, ddim:N, ddim:N:leading|trailing or onestep", text);
   *s = out;
