@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The analogue of OneDP's Table 1 on PushT: the teacher with DDPM-100, DDIM-10 and DDIM-1
+# (both spacings), and OneDP-D / OneDP-S students distilled with several seeds, each
+# evaluated on test seeds 100000-100049 (mean score ± std, success, NFE, Hz at batch 1),
+# with distillation wall time as a percentage of the teacher's training time.
+# Usage: bench/pusht_table.sh [TEACHER_RUNDIR] [OUTDIR]
+#   TEACHER_RUNDIR: a `onedp train` run (policy.safetensors + log.jsonl); default runs/teacher_small
+#   env: SEEDS (default 100000:100050), DISTILL_SEEDS (default "0 1 2"), DISTILL_ARGS (overrides)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+teacher_run=${1:-runs/teacher_small}; out=${2:-runs/table}
+teacher=$teacher_run/policy.safetensors
+seeds=${SEEDS:-100000:100050}; dseeds=${DISTILL_SEEDS:-0 1 2}
+onedp=build/onedp
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+mkdir -p "$out"
+field() { /usr/bin/python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])[sys.argv[2]])" "$@"; }
+teacher_s=$(/usr/bin/python3 -c "import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if 'loss' in l][-1]['elapsed_s'])" "$teacher_run/log.jsonl")
+
+run_eval() {  # name checkpoint sampler
+  [ -s "$out/eval_$1.json" ] || "$onedp" eval "$2" --sampler "$3" --seeds "$seeds" | tail -1 > "$out/eval_$1.json"
+}
+run_eval ddpm100 "$teacher" ddpm:100
+run_eval ddim10 "$teacher" ddim:10
+run_eval ddim1_leading "$teacher" ddim:1:leading
+run_eval ddim1_trailing "$teacher" ddim:1:trailing
+for v in d s; do
+  for ds in $dseeds; do
+    dir=$out/onedp_${v}_seed$ds
+    if [ ! -s "$dir/policy.safetensors" ] || [ ! -s "$dir/wall_s" ]; then
+      start=$(date +%s.%N)
+      "$onedp" distill "$teacher" --variant "$v" distill.seed="$ds" ${DISTILL_ARGS:-} -o "$dir"
+      /usr/bin/python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$(date +%s.%N)" > "$dir/wall_s"
+    fi
+    run_eval "onedp_${v}_seed$ds" "$dir/policy.safetensors" onestep
+  done
+done
+
+printf '\n| method | NFE | score (mean ± std over 50 seeds) | success | Hz (batch 1) | distill time / teacher time |\n|---|---|---|---|---|---|\n'
+row() {  # label eval-name [distill-dir]
+  local f=$out/eval_$2.json extra="—"
+  [ -n "${3:-}" ] && extra=$(/usr/bin/python3 -c "import sys; print('%.1f%%' % (100 * float(open(sys.argv[1]).read()) / float(sys.argv[2])))" "$3/wall_s" "$teacher_s")
+  printf '| %s | %s | %.3f ± %.3f | %.2f | %.1f | %s |\n' "$1" "$(field "$f" nfe)" "$(field "$f" score)" \
+    "$(field "$f" score_std)" "$(field "$f" success)" "$(field "$f" hz)" "$extra"
+}
+row "DP DDPM" ddpm100; row "DP DDIM" ddim10; row "DP DDIM (leading)" ddim1_leading; row "DP DDIM (trailing)" ddim1_trailing
+for v in d s; do for ds in $dseeds; do row "OneDP-${v^^} (seed $ds)" "onedp_${v}_seed$ds" "$out/onedp_${v}_seed$ds"; done; done
+echo "teacher training: ${teacher_s}s"
