@@ -155,21 +155,6 @@ static int setup(Distill *d, int resume, long *start) {
   return run_state_peek(d->path_state, start, NULL) || run_state_load(d->path_state, b, state_buffers(d, b));
 }
 
-static Config *load_config(const char *config_path, int n_overrides, char **overrides, const char *state_path,
-                           int resume) {
-  if (resume) {
-    if (n_overrides) return odp_fail("--resume continues the run's own config: no key=value overrides"), NULL;
-    char *json;
-    if (run_state_peek(state_path, NULL, &json)) return NULL;
-    Config *c = config_parse(json, state_path);
-    free(json);
-    return c;
-  }
-  Config *c = config_load(config_path);
-  if (c && config_apply_overrides(c, n_overrides, overrides)) config_free(c), c = NULL;
-  return c;
-}
-
 int distill_onedp(const char *teacher_path, const char *config_path, int n_overrides, char **overrides,
                   const char *rundir, int resume, long until) {
   Distill d;
@@ -179,7 +164,7 @@ int distill_onedp(const char *teacher_path, const char *config_path, int n_overr
   snprintf(d.path_state, sizeof d.path_state, "%s/train_state.safetensors", rundir);
   snprintf(d.path_policy, sizeof d.path_policy, "%s/policy.safetensors", rundir);
   snprintf(d.path_log, sizeof d.path_log, "%s/log.jsonl", rundir);
-  d.cfg = load_config(config_path, n_overrides, overrides, d.path_state, resume);
+  d.cfg = run_load_config(config_path, n_overrides, overrides, d.path_state, resume);
   if (!d.cfg || read_options(&d.opt, d.cfg)) return config_free(d.cfg), ODP_ERR;
   d.opt.core.gen_adam.weight_decay = d.opt.core.score_adam.weight_decay = 0;
   int threads = d.opt.threads ? d.opt.threads : omp_get_num_procs();

@@ -2,9 +2,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include "core/error.h"
+#include "train/run_state.h"
 
 int run_dir_make(const char *dir) {
   if (mkdir(dir, 0755) && errno != EEXIST) return odp_fail("%s: cannot create run directory", dir);
@@ -51,4 +53,19 @@ SeqDataset *run_open_task_dataset(const Config *cfg, const PolicyShape *shape) {
     return NULL;
   }
   return ds;
+}
+
+Config *run_load_config(const char *config_path, int n_overrides, char **overrides, const char *state_path,
+                        int resume) {
+  if (!resume) {
+    Config *c = config_load(config_path);
+    if (c && config_apply_overrides(c, n_overrides, overrides)) config_free(c), c = NULL;
+    return c;
+  }
+  if (n_overrides) return odp_fail("--resume continues the run's own config: no key=value overrides"), NULL;
+  char *json;
+  if (run_state_peek(state_path, NULL, &json)) return NULL;
+  Config *c = config_parse(json, state_path);
+  free(json);
+  return c;
 }

@@ -10,5 +10,9 @@ int run_dir_make(const char *dir);
 int run_dir_write_text(const char *dir, const char *name, const char *text);
 // Appends one line to the log file (best effort: a full disk must not stop training).
 void run_dir_log(const char *path, const char *line);
+// A fresh run's config (the file with key=value overrides applied), or a resumed run's
+// own config from its training state (overrides refused: the run continues as it began).
+Config *run_load_config(const char *config_path, int n_overrides, char **overrides, const char *state_path,
+                        int resume);
 // The demonstration windows the run config's "task" section names, shaped for the policy.
 SeqDataset *run_open_task_dataset(const Config *cfg, const PolicyShape *shape);

@@ -165,21 +165,6 @@ static int setup_resume(Run *r, long *start) {
   return ODP_OK;
 }
 
-static Config *load_run_config(const char *config_path, int n_overrides, char **overrides, const char *state_path,
-                               int resume) {
-  if (!resume) {
-    Config *c = config_load(config_path);
-    if (c && config_apply_overrides(c, n_overrides, overrides)) config_free(c), c = NULL;
-    return c;
-  }
-  if (n_overrides) return odp_fail("--resume continues the run's own config: no key=value overrides"), NULL;
-  char *json;
-  if (run_state_peek(state_path, NULL, &json)) return NULL;
-  Config *c = config_parse(json, state_path);
-  free(json);
-  return c;
-}
-
 int train_teacher(const char *config_path, int n_overrides, char **overrides, const char *rundir, int resume,
                   long until) {
   Run r;
@@ -188,7 +173,7 @@ int train_teacher(const char *config_path, int n_overrides, char **overrides, co
   snprintf(r.path_state, sizeof r.path_state, "%s/train_state.safetensors", rundir);
   snprintf(r.path_policy, sizeof r.path_policy, "%s/policy.safetensors", rundir);
   snprintf(r.path_log, sizeof r.path_log, "%s/log.jsonl", rundir);
-  r.cfg = load_run_config(config_path, n_overrides, overrides, r.path_state, resume);
+  r.cfg = run_load_config(config_path, n_overrides, overrides, r.path_state, resume);
   if (!r.cfg || train_options_read(&r.opt, r.cfg)) return config_free(r.cfg), ODP_ERR;
   int threads = r.opt.threads ? r.opt.threads : omp_get_num_procs();
   omp_set_num_threads(threads);
