@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROWS 4  // output channels per pass: four weight streams, one input row load
+#define ROWS 4  // output channels per pass: four weight streams share each input row load
 
 // Fused multiply-adds here (C11 mode would issue a multiply and an add): this kernel's
 // results may differ from the GEMM path in the last bits, which its test allows for.
@@ -11,26 +11,43 @@
 
 #define DEFINE_KERNEL(V)                                                                                     \
   typedef float vec##V __attribute__((vector_size(V * 4)));                                                 \
-  /* out rows [co0, co1) = bias + sum_k W_k xpad[:, k : k + T]; xpad rows are Tp floats wide. */            \
+  static inline vec##V load##V(const float *p) {                                                            \
+    vec##V x;                                                                                                \
+    memcpy(&x, p, sizeof x);                                                                                 \
+    return x;                                                                                                \
+  }                                                                                                          \
+  /* out rows [co, co + 4) = bias + sum_k W_k xpad[:, k : k + T]; accumulators stay in registers. */        \
+  static void four_rows_v##V(float *out, const float *w, const float *bias, const float *xpad, Conv1dShape s, \
+                             int T, int Tp, int co) {                                                        \
+    vec##V a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};                                                          \
+    for (int k = 0; k < s.kernel; k++) {                                                                     \
+      const float *w0 = w + ((long)k * s.cout + co) * s.cin, *w1 = w0 + s.cin, *w2 = w1 + s.cin,             \
+                  *w3 = w2 + s.cin, *x = xpad + k;                                                           \
+      for (int ci = 0; ci < s.cin; ci++) {                                                                   \
+        vec##V xv = load##V(x + (long)ci * Tp);                                                              \
+        a0 += w0[ci] * xv, a1 += w1[ci] * xv, a2 += w2[ci] * xv, a3 += w3[ci] * xv;                          \
+      }                                                                                                      \
+    }                                                                                                        \
+    vec##V acc[4] = {a0, a1, a2, a3};                                                                        \
+    for (int r = 0; r < 4; r++) {                                                                            \
+      float b = bias ? bias[co + r] : 0.0f;                                                                  \
+      for (int t = 0; t < T; t++) out[(long)(co + r) * T + t] = acc[r][t] + b;                               \
+    }                                                                                                        \
+  }                                                                                                          \
+  static void one_row_v##V(float *out, const float *w, const float *bias, const float *xpad, Conv1dShape s,  \
+                           int T, int Tp, int co) {                                                          \
+    vec##V a = {0};                                                                                          \
+    for (int k = 0; k < s.kernel; k++) {                                                                     \
+      const float *w0 = w + ((long)k * s.cout + co) * s.cin, *x = xpad + k;                                  \
+      for (int ci = 0; ci < s.cin; ci++) a += w0[ci] * load##V(x + (long)ci * Tp);                           \
+    }                                                                                                        \
+    for (int t = 0; t < T; t++) out[(long)co * T + t] = a[t] + (bias ? bias[co] : 0.0f);                     \
+  }                                                                                                          \
   static void rows_v##V(float *out, const float *w, const float *bias, const float *xpad, Conv1dShape s,   \
                         int T, int Tp, int co0, int co1) {                                                 \
-    for (int co = co0; co < co1; co += ROWS) {                                                             \
-      int rows = co1 - co < ROWS ? co1 - co : ROWS;                                                        \
-      vec##V acc[ROWS];                                                                                    \
-      for (int r = 0; r < ROWS; r++) {                                                                     \
-        float b = bias && r < rows ? bias[co + r] : 0.0f;                                                  \
-        for (int i = 0; i < V; i++) acc[r][i] = b;                                                         \
-      }                                                                                                    \
-      for (int k = 0; k < s.kernel; k++) {                                                                 \
-        const float *wk = w + ((long)k * s.cout + co) * s.cin;                                             \
-        for (int ci = 0; ci < s.cin; ci++) {                                                               \
-          vec##V x;                                                                                        \
-          memcpy(&x, xpad + (long)ci * Tp + k, sizeof x);                                                  \
-          for (int r = 0; r < rows; r++) acc[r] += wk[(long)r * s.cin + ci] * x;                           \
-        }                                                                                                  \
-      }                                                                                                    \
-      for (int r = 0; r < rows; r++) memcpy(out + (long)(co + r) * T, &acc[r], (size_t)T * sizeof(float)); \
-    }                                                                                                      \
+    int co = co0;                                                                                            \
+    for (; co + 4 <= co1; co += 4) four_rows_v##V(out, w, bias, xpad, s, T, Tp, co);                        \
+    for (; co < co1; co++) one_row_v##V(out, w, bias, xpad, s, T, Tp, co);                                  \
   }
 
 DEFINE_KERNEL(4)
