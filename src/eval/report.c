@@ -8,9 +8,10 @@
 
 #include "core/error.h"
 
-#define CHART_W 560
+#define CHART_W 600
 #define CHART_H 300
-#define MARGIN 50
+#define MARGIN 60
+#define RIGHT 30  // room for the last x tick label
 #define MAX_POINTS 100000
 
 static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
@@ -52,12 +53,12 @@ static int read_series(Series *s, const char *path, const char *key) {
 static void axes(FILE *f, const char *xlabel, const char *ylabel, double x0, double x1, double y0, double y1, int logx) {
   fprintf(f, "<svg width='%d' height='%d' xmlns='http://www.w3.org/2000/svg' font-family='sans-serif' font-size='11'>\n",
           CHART_W, CHART_H);
-  fprintf(f, "<rect x='%d' y='10' width='%d' height='%d' fill='none' stroke='#888'/>\n", MARGIN, CHART_W - MARGIN - 10,
+  fprintf(f, "<rect x='%d' y='10' width='%d' height='%d' fill='none' stroke='#888'/>\n", MARGIN, CHART_W - MARGIN - RIGHT,
           CHART_H - MARGIN - 10);
   for (int i = 0; i <= 4; i++) {
     double fx = i / 4.0, vx = logx ? pow(10, log10(x0) + fx * (log10(x1) - log10(x0))) : x0 + fx * (x1 - x0);
     double vy = y0 + fx * (y1 - y0);
-    int px = MARGIN + (int)(fx * (CHART_W - MARGIN - 10)), py = CHART_H - MARGIN - (int)(fx * (CHART_H - MARGIN - 10));
+    int px = MARGIN + (int)(fx * (CHART_W - MARGIN - RIGHT)), py = CHART_H - MARGIN - (int)(fx * (CHART_H - MARGIN - 10));
     fprintf(f, "<text x='%d' y='%d' text-anchor='middle'>%.3g</text>\n", px, CHART_H - MARGIN + 15, vx);
     fprintf(f, "<text x='%d' y='%d' text-anchor='end'>%.3g</text>\n", MARGIN - 4, py + 4, vy);
   }
@@ -68,7 +69,7 @@ static void axes(FILE *f, const char *xlabel, const char *ylabel, double x0, dou
 
 static double px_of(double v, double v0, double v1, int logx) {
   double f = logx ? (log10(v) - log10(v0)) / (log10(v1) - log10(v0)) : (v - v0) / (v1 - v0);
-  return MARGIN + f * (CHART_W - MARGIN - 10);
+  return MARGIN + f * (CHART_W - MARGIN - RIGHT);
 }
 
 static double py_of(double v, double v0, double v1) {
@@ -132,8 +133,9 @@ static void score_vs_hz(FILE *f, const ReportSpec *spec, const EvalRow *rows) {
   axes(f, "action chunks per second (log)", "mean score", x0, x1, 0, 1, 1);
   for (int i = 0; i < spec->n_evals; i++) {
     double px = px_of(rows[i].hz, x0, x1, 1), py = py_of(rows[i].score, 0, 1);
-    fprintf(f, "<circle cx='%.1f' cy='%.1f' r='5' fill='%s'/><text x='%.1f' y='%.1f'>%s</text>\n", px, py,
-            palette[i % 6], px + 8, py - 6, spec->evals[i].label);
+    int right_half = px > CHART_W / 2;  // labels grow towards the middle, so they stay inside the chart
+    fprintf(f, "<circle cx='%.1f' cy='%.1f' r='5' fill='%s'/><text x='%.1f' y='%.1f' text-anchor='%s'>%s</text>\n", px,
+            py, palette[i % 6], right_half ? px - 8 : px + 8, py - 8, right_half ? "end" : "start", spec->evals[i].label);
   }
   fprintf(f, "</svg>\n");
 }
