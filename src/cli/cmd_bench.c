@@ -31,6 +31,13 @@ static void print_help(void) {
       "  --save-weights FILE  write the benchmarked weights (for the PyTorch side-by-side)\n");
 }
 
+// A JSON number, or null for a figure not measured (NaN).
+static const char *json_number(char buf[32], double v) {
+  if (isnan(v)) snprintf(buf, 32, "null");
+  else snprintf(buf, 32, "%.2f", v);
+  return buf;
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -154,12 +161,13 @@ static int bench_unet(int argc, char **argv) {
            batch, step, floor_step, train_gflops, 100 * train_gflops / peak, batch / (step * 1e-3));
   }
   printf("peak RSS: %.0f MB after inference, %.0f MB after training\n", rss_infer, rss_train);
+  char step_s[32], floor_s[32], gflops_s[32], sps_s[32];
   printf("{\"preset\": \"%s\", \"params\": %ld, \"threads\": %d, \"fwd_b1_ms\": %.4f, \"floor_fwd_b1_ms\": %.4f, "
-         "\"train_batch\": %d, \"train_step_b256_ms\": %.2f, \"floor_train_step_ms\": %.2f, \"train_gflops\": %.2f, "
-         "\"peak_gflops\": %.2f, \"bandwidth_gbs\": %.2f, \"train_samples_per_s\": %.2f, \"rss_infer_mb\": %.1f, "
+         "\"train_batch\": %d, \"train_step_b256_ms\": %s, \"floor_train_step_ms\": %s, \"train_gflops\": %s, "
+         "\"peak_gflops\": %.2f, \"bandwidth_gbs\": %.2f, \"train_samples_per_s\": %s, \"rss_infer_mb\": %.1f, "
          "\"rss_train_mb\": %.1f}\n",
-         preset, np, threads, fwd, floor_fwd, batch, step, floor_step, train_gflops, peak, bw,
-         batch / (step * 1e-3), rss_infer, rss_train);
+         preset, np, threads, fwd, floor_fwd, batch, json_number(step_s, step), json_number(floor_s, floor_step),
+         json_number(gflops_s, train_gflops), peak, bw, json_number(sps_s, batch / (step * 1e-3)), rss_infer, rss_train);
   free(params);
   unet_free(&u);
   return 0;
