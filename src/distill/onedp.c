@@ -1,8 +1,6 @@
 #include "distill/onedp.h"
 
-#include <cblas.h>
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +26,8 @@ typedef struct {
   SeqDataset *ds;
   OnedpModels models;
   float *score;
-  char teacher_path[1024], path_state[1100], path_policy[1100], path_log[1100];
+  char teacher_path[1024];
+  RunPaths paths;
 } Distill;
 
 static int read_options(DistillOptions *d, const Config *c) {
@@ -72,11 +71,11 @@ static int state_buffers(Distill *d, StateBuffer *b) {
 static int save_checkpoint(Distill *d, long step) {
   StateBuffer b[6];
   char *json = config_to_json(d->cfg), k[16];
-  int err = run_state_save(d->path_state, step, json, b, state_buffers(d, b));
+  int err = run_state_save(d->paths.state, step, json, b, state_buffers(d, b));
   snprintf(k, sizeof k, "%d", d->opt.core.k_star);
   const char *meta[] = {"generator_timestep", k, "stochastic", d->opt.core.stochastic ? "1" : "0",
                         "teacher", d->teacher_path, "distill", json, NULL};
-  if (!err) err = policy_save(&d->student, d->student.params, d->path_policy, meta);
+  if (!err) err = policy_save(&d->student, d->student.params, d->paths.policy, meta);
   free(json);
   return err;
 }
@@ -114,7 +113,7 @@ static int distill_loop(Distill *d, long start, long stop) {
       char line[256];
       snprintf(line, sizeof line, "{\"step\": %ld, \"score_diff\": %.6f, \"score_loss\": %.6f, \"elapsed_s\": %.2f}",
                done, sum_diff / count, d->opt.core.stochastic ? sum_loss / count : 0.0, now_seconds() - t0);
-      run_dir_log(d->path_log, line);
+      run_dir_log(d->paths.log, line);
       sum_loss = sum_diff = 0, count = 0;
     }
     if (done % d->opt.checkpoint_every == 0 || done == stop) err = save_checkpoint(d, done);
@@ -152,33 +151,28 @@ static int setup(Distill *d, int resume, long *start) {
   *start = 0;
   if (!resume) return save_checkpoint(d, 0);
   StateBuffer b[6];
-  return run_state_peek(d->path_state, start, NULL) || run_state_load(d->path_state, b, state_buffers(d, b));
+  return run_state_peek(d->paths.state, start, NULL) || run_state_load(d->paths.state, b, state_buffers(d, b));
 }
 
 int distill_onedp(const char *teacher_path, const char *config_path, int n_overrides, char **overrides,
                   const char *rundir, int resume, long until) {
   Distill d;
   memset(&d, 0, sizeof d);
-  if (run_dir_make(rundir)) return ODP_ERR;
   snprintf(d.teacher_path, sizeof d.teacher_path, "%s", teacher_path);
-  snprintf(d.path_state, sizeof d.path_state, "%s/train_state.safetensors", rundir);
-  snprintf(d.path_policy, sizeof d.path_policy, "%s/policy.safetensors", rundir);
-  snprintf(d.path_log, sizeof d.path_log, "%s/log.jsonl", rundir);
-  d.cfg = run_load_config(config_path, n_overrides, overrides, d.path_state, resume);
+  if (run_paths_make(&d.paths, rundir)) return ODP_ERR;
+  d.cfg = run_load_config(config_path, n_overrides, overrides, d.paths.state, resume);
   if (!d.cfg || read_options(&d.opt, d.cfg)) return config_free(d.cfg), ODP_ERR;
   d.opt.core.gen_adam.weight_decay = d.opt.core.score_adam.weight_decay = 0;
-  int threads = d.opt.threads ? d.opt.threads : omp_get_num_procs();
-  omp_set_num_threads(threads);
-  openblas_set_num_threads(threads);
+  int threads = run_set_threads(d.opt.threads);
   char *json = config_to_json(d.cfg);
   long start = 0;
   int err = run_dir_write_text(rundir, "distill.json", json) || setup(&d, resume, &start);
   free(json);
   if (!err) {
     long stop = until > 0 && until < d.opt.steps ? until : d.opt.steps;
-    fprintf(stderr, "distill: OneDP-%s from %s, %ld parameters, batch %d, k* %d, k in [%d, %d], steps %ld..%ld\n",
+    fprintf(stderr, "distill: OneDP-%s from %s, %ld parameters, batch %d, k* %d, k in [%d, %d], steps %ld..%ld, %d threads\n",
             d.opt.core.stochastic ? "S" : "D", teacher_path, d.models.n, d.opt.batch, d.opt.core.k_star, d.opt.core.k_min,
-            d.opt.core.k_max, start, stop);
+            d.opt.core.k_max, start, stop, threads);
     err = start >= stop ? ODP_OK : distill_loop(&d, start, stop);
   }
   seqds_close(d.ds);

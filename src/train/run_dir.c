@@ -1,6 +1,8 @@
 #include "train/run_dir.h"
 
+#include <cblas.h>
 #include <errno.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -13,6 +15,21 @@ int run_dir_make(const char *dir) {
   struct stat sb;
   if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) return odp_fail("%s: not a directory", dir);
   return ODP_OK;
+}
+
+int run_paths_make(RunPaths *p, const char *dir) {
+  if (run_dir_make(dir)) return ODP_ERR;
+  snprintf(p->state, sizeof p->state, "%s/train_state.safetensors", dir);
+  snprintf(p->policy, sizeof p->policy, "%s/policy.safetensors", dir);
+  snprintf(p->log, sizeof p->log, "%s/log.jsonl", dir);
+  return ODP_OK;
+}
+
+int run_set_threads(int threads) {
+  int n = threads ? threads : omp_get_num_procs();
+  omp_set_num_threads(n);
+  openblas_set_num_threads(n);
+  return n;
 }
 
 int run_dir_write_text(const char *dir, const char *name, const char *text) {

@@ -6,6 +6,17 @@
 
 // Creates dir if needed; fails if it exists as something else.
 int run_dir_make(const char *dir);
+
+// The files every run directory holds.
+typedef struct {
+  char state[1100], policy[1100], log[1100];  // train_state.safetensors, policy.safetensors, log.jsonl
+} RunPaths;
+
+// Creates the run directory and names its files.
+int run_paths_make(RunPaths *p, const char *dir);
+
+// Sets OpenMP's and OpenBLAS's thread counts (0: all cores); returns the count.
+int run_set_threads(int threads);
 // dir/name written atomically (temp file + rename).
 int run_dir_write_text(const char *dir, const char *name, const char *text);
 // Appends one line to the log file (best effort: a full disk must not stop training).

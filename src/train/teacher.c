@@ -1,8 +1,6 @@
 #include "train/teacher.h"
 
-#include <cblas.h>
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +24,7 @@ typedef struct {
   long unet_n, table_n;                // the optimiser touches [0, unet_n); the normalizers follow
   float *params, *grads, *m, *v, *ema;  // table_n floats each (grads, m, v: unet_n used)
   AdamW adam;
-  char path_state[1024], path_policy[1024], path_log[1024];
+  RunPaths paths;
 } Run;
 
 static int allocate(Run *r) {
@@ -49,8 +47,8 @@ static int state_buffers(Run *r, StateBuffer *b) {
 static int save_checkpoint(Run *r, long step) {
   StateBuffer b[4];
   int n = state_buffers(r, b);
-  if (run_state_save(r->path_state, step, r->policy.config_json, b, n)) return ODP_ERR;
-  return policy_save(&r->policy, r->opt.ema ? r->ema : r->params, r->path_policy, NULL);
+  if (run_state_save(r->paths.state, step, r->policy.config_json, b, n)) return ODP_ERR;
+  return policy_save(&r->policy, r->opt.ema ? r->ema : r->params, r->paths.policy, NULL);
 }
 
 // Normalised conditioning (B, To * obs_dim) and actions (B, T, Da) in place.
@@ -135,7 +133,7 @@ static int train_loop(Run *r, long start, long stop) {
       if (r->opt.val_every && (done % r->opt.val_every == 0 || done == r->opt.steps))
         len += snprintf(line + len, sizeof line - len, ", \"val_loss\": %.6f", validation_loss(r, &bt, done));
       snprintf(line + len, sizeof line - len, "}");
-      run_dir_log(r->path_log, line);
+      run_dir_log(r->paths.log, line);
       loss_sum = 0, loss_count = 0;
     }
     if (done % r->opt.checkpoint_every == 0 || done == stop) err = save_checkpoint(r, done);
@@ -157,11 +155,11 @@ static int setup_fresh(Run *r) {
 static int setup_resume(Run *r, long *start) {
   StateBuffer b[4];
   int n = state_buffers(r, b);
-  if (run_state_peek(r->path_state, start, NULL) || run_state_load(r->path_state, b, n)) return ODP_ERR;
+  if (run_state_peek(r->paths.state, start, NULL) || run_state_load(r->paths.state, b, n)) return ODP_ERR;
   policy_fetch_normalizers(&r->policy, r->params);
   char line[128];
   snprintf(line, sizeof line, "{\"event\": \"resume\", \"step\": %ld}", *start);
-  run_dir_log(r->path_log, line);
+  run_dir_log(r->paths.log, line);
   return ODP_OK;
 }
 
@@ -169,15 +167,10 @@ int train_teacher(const char *config_path, int n_overrides, char **overrides, co
                   long until) {
   Run r;
   memset(&r, 0, sizeof r);
-  if (run_dir_make(rundir)) return ODP_ERR;
-  snprintf(r.path_state, sizeof r.path_state, "%s/train_state.safetensors", rundir);
-  snprintf(r.path_policy, sizeof r.path_policy, "%s/policy.safetensors", rundir);
-  snprintf(r.path_log, sizeof r.path_log, "%s/log.jsonl", rundir);
-  r.cfg = run_load_config(config_path, n_overrides, overrides, r.path_state, resume);
+  if (run_paths_make(&r.paths, rundir)) return ODP_ERR;
+  r.cfg = run_load_config(config_path, n_overrides, overrides, r.paths.state, resume);
   if (!r.cfg || train_options_read(&r.opt, r.cfg)) return config_free(r.cfg), ODP_ERR;
-  int threads = r.opt.threads ? r.opt.threads : omp_get_num_procs();
-  omp_set_num_threads(threads);
-  openblas_set_num_threads(threads);
+  int threads = run_set_threads(r.opt.threads);
   char *json = config_to_json(r.cfg);
   long start = 0;
   int err = policy_init(&r.policy, json, config_origin(r.cfg)) || run_dir_write_text(rundir, "config.json", json) ||
