@@ -19,6 +19,7 @@
 #include "model/denoise_loss.h"
 #include "optim/lr_schedule.h"
 #include "test.h"
+#include "unet_denoiser.h"
 
 #define B 128
 #define T 8
@@ -29,21 +30,6 @@
 
 static const ToyRing ring = {.modes = MODES, .phases = 2, .radius = 0.7f, .noise = 0.02f, .horizon = T};
 static const float PHASE = (float)M_PI / MODES;  // the second of the two phases: pi / 8
-
-typedef struct {
-  const Unet *u;
-  const float *params;
-  UnetActs *acts;
-  const float *cond;
-} Denoiser;
-
-static int denoise(void *ctx, const float *x, const int *t, int batch, float *eps_out) {
-  Denoiser *d = ctx;
-  float tf[B];
-  for (int b = 0; b < batch; b++) tf[b] = (float)t[b];
-  unet_forward(d->u, d->params, d->acts, eps_out, x, tf, d->cond);
-  return ODP_OK;
-}
 
 static void train_teacher(const Unet *u, float *params, const NoiseSchedule *s) {
   long np = u->table.numel;
@@ -159,11 +145,11 @@ int main(void) {
   float cond[B * 2], x_teacher[B * N], x_ddim1[B * N], x_s[B * N], x_d[B * N], x_init[B * N];
   for (int b = 0; b < B; b++) cond[2 * b] = cosf(PHASE), cond[2 * b + 1] = sinf(PHASE);
   UnetActs *acts = unet_acts_create(&u, B, T);
-  Denoiser den = {&u, teacher, acts, cond};
+  UnetDenoiser den = {&u, teacher, acts, cond};
   diffusion_initial_noise(x_teacher, B * N, 5);
-  CHECK(ddpm_sample(x_teacher, B, N, &sched, 100, denoise, &den, 5) == 0, "%s", odp_error());
+  CHECK(ddpm_sample(x_teacher, B, N, &sched, 100, unet_denoise, &den, 5) == 0, "%s", odp_error());
   diffusion_initial_noise(x_ddim1, B * N, 6);
-  CHECK(ddim_sample(x_ddim1, B, N, &sched, 1, DDIM_SPACING_TRAILING, denoise, &den) == 0, "%s", odp_error());
+  CHECK(ddim_sample(x_ddim1, B, N, &sched, 1, DDIM_SPACING_TRAILING, unet_denoise, &den) == 0, "%s", odp_error());
   unet_acts_free(acts);
   sample_onestep(&u, &sched, teacher, 1, cond, x_init);  // the generator before distillation
 

@@ -21,6 +21,7 @@
 #include "optim/adamw.h"
 #include "optim/lr_schedule.h"
 #include "test.h"
+#include "unet_denoiser.h"
 
 #define B 128
 #define T 8
@@ -76,21 +77,6 @@ static double gaussian_baseline_loss(const NoiseSchedule *s) {
   return total / s->num_train_steps;
 }
 
-typedef struct {
-  const Unet *u;
-  const float *params;
-  UnetActs *acts;
-  const float *cond;
-} Denoiser;
-
-static int denoise(void *ctx, const float *x, const int *t, int batch, float *eps_out) {
-  Denoiser *d = ctx;
-  float tf[B];
-  for (int b = 0; b < batch; b++) tf[b] = (float)t[b];
-  unet_forward(d->u, d->params, d->acts, eps_out, x, tf, d->cond);
-  return ODP_OK;
-}
-
 int main(void) {
   UnetConfig cfg = {.input_dim = 2, .global_cond_dim = 2, .step_embed_dim = 32, .n_levels = 2,
                     .down_dims = {32, 64}, .kernel_size = 5, .n_groups = 8, .cond_predict_scale = 1};
@@ -130,9 +116,9 @@ int main(void) {
   float cond[B * 2], x[B * N];
   const float phase = (float)M_PI / 4;  // the second of the two phases
   for (int b = 0; b < B; b++) cond[2 * b] = cosf(phase), cond[2 * b + 1] = sinf(phase);
-  Denoiser d = {&u, params, acts, cond};
+  UnetDenoiser d = {&u, params, acts, cond};
   diffusion_initial_noise(x, B * N, 5);
-  CHECK(ddpm_sample(x, B, N, &sched, 100, denoise, &d, 5) == 0, "%s", odp_error());
+  CHECK(ddpm_sample(x, B, N, &sched, 100, unet_denoise, &d, 5) == 0, "%s", odp_error());
   int hits[8] = {0}, on_mode = 0;
   for (int b = 0; b < B; b++) {
     float dist;
