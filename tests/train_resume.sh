@@ -8,6 +8,15 @@ tiny=(model.down_dims=16,32,64 model.diffusion_step_embed_dim=16 train.batch=16 
 "$onedp" train configs/pusht_keypoints_small.json "${tiny[@]}" -o "$work/full"
 "$onedp" train configs/pusht_keypoints_small.json "${tiny[@]}" -o "$work/split" --until 6
 "$onedp" train --resume -o "$work/split"
+# Distillation of that tiny teacher: stopped and resumed equals uninterrupted, for both variants.
+for v in s d; do
+  small=(--variant $v distill.steps=6 distill.batch=16 distill.log_every=2 distill.checkpoint_every=3 distill.threads=1)
+  "$onedp" distill "$work/full/policy.safetensors" "${small[@]}" -o "$work/distill_$v"
+  "$onedp" distill "$work/full/policy.safetensors" "${small[@]}" --until 3 -o "$work/distill_${v}_split"
+  "$onedp" distill "$work/full/policy.safetensors" --resume -o "$work/distill_${v}_split"
+  cmp "$work/distill_$v/train_state.safetensors" "$work/distill_${v}_split/train_state.safetensors"
+  cmp "$work/distill_$v/policy.safetensors" "$work/distill_${v}_split/policy.safetensors"
+done
 /usr/bin/python3 - "$work" <<'PY'
 import json, struct, sys, hashlib
 work = sys.argv[1]
@@ -28,5 +37,6 @@ assert all(l["loss"] == l["loss"] and l["loss"] < 2 for l in log), log
 assert "val_loss" in log[2] and "val_loss" in log[5], log
 print("resume: bit-identical params, ema, adam_m, adam_v at step 12;",
       "sha1", hashlib.sha1(full["params"]).hexdigest()[:12])
-print("1 passed, 0 failed")
+print("distill resume: OneDP-S and OneDP-D states and students byte-identical at step 6")
+print("2 passed, 0 failed")
 PY
