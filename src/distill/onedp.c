@@ -45,6 +45,8 @@ static int read_options(DistillOptions *d, const Config *c) {
             config_get_int(c, "distill.generator_timestep", &o->k_star, 0, DIFFUSION_MAX_TRAIN_STEPS - 1) ||
             config_get_int(c, "distill.k_min", &o->k_min, 0, DIFFUSION_MAX_TRAIN_STEPS - 1) ||
             config_get_int(c, "distill.k_max", &o->k_max, 0, DIFFUSION_MAX_TRAIN_STEPS - 1) ||
+            (config_has(c, "distill.score_warmup") &&  // optional: runs started before it existed lack it
+             config_get_long(c, "distill.score_warmup", &o->score_warmup, 0, 1L << 40)) ||
             config_get_long(c, "distill.seed", &seed, 0, 1L << 62) || config_get_int(c, "distill.threads", &d->threads, 0, 1024) ||
             config_get_int(c, "distill.log_every", &d->log_every, 1, 1 << 30) ||
             config_get_int(c, "distill.checkpoint_every", &d->checkpoint_every, 1, 1 << 30);
@@ -99,12 +101,13 @@ static int distill_loop(Distill *d, long start, long stop) {
   Progress pb;
   progress_start(&pb, d->opt.core.stochastic ? "OneDP-S" : "OneDP-D", "steps", stop);
   double t0 = now_seconds(), sum_loss = 0, sum_diff = 0;
-  int count = 0;
+  int count = 0, diff_count = 0;
   for (long step = start; step < stop && !err; step++) {
     double score_loss, diff;
     err = load_conditioning(d, obs, actions, step) || onedp_step(&d->models, &s, obs, step, &score_loss, &diff);
     if (err) break;
-    sum_loss += score_loss, sum_diff += diff, count++;
+    sum_loss += score_loss, count++;
+    if (!isnan(diff)) sum_diff += diff, diff_count++;
     long done = step + 1;
     char status[96];
     snprintf(status, sizeof status, "score diff %.4f  psi loss %.4f", diff, score_loss);
@@ -112,9 +115,10 @@ static int distill_loop(Distill *d, long start, long stop) {
     if (done % d->opt.log_every == 0 || done == stop) {
       char line[256];
       snprintf(line, sizeof line, "{\"step\": %ld, \"score_diff\": %.6f, \"score_loss\": %.6f, \"elapsed_s\": %.2f}",
-               done, sum_diff / count, d->opt.core.stochastic ? sum_loss / count : 0.0, now_seconds() - t0);
+               done, diff_count ? sum_diff / diff_count : 0.0, d->opt.core.stochastic ? sum_loss / count : 0.0,
+               now_seconds() - t0);
       run_dir_log(d->paths.log, line);
-      sum_loss = sum_diff = 0, count = 0;
+      sum_loss = sum_diff = 0, count = diff_count = 0;
     }
     if (done % d->opt.checkpoint_every == 0 || done == stop) err = save_checkpoint(d, done);
   }

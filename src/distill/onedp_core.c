@@ -99,6 +99,8 @@ int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, long step, doubl
   onedp_generate(m, s, m->generator, cond, step, s->A);
   diffuse(m, s, step);
   *score_loss = m->opt.stochastic ? update_score(m, s, cond, step) : NAN;
+  *score_diff = NAN;
+  if (m->opt.stochastic && step < m->opt.score_warmup) return ODP_OK;
   unet_forward(m->unet, m->teacher, s->other_acts, s->eps_teacher, s->Ak, s->kf, cond);
   if (m->opt.stochastic) unet_forward(m->unet, m->score, s->other_acts, s->eps_score, s->Ak, s->kf, cond);
   else memcpy(s->eps_score, s->eps, (size_t)s->B * s->per * sizeof(float));

@@ -12,6 +12,8 @@ typedef struct {
   int stochastic;  // OneDP-S (z ~ N(0, I), score network psi) or OneDP-D (z = 0, analytic score)
   int k_star;      // the generator's fixed timestep (65 for DDPM teachers)
   int k_min, k_max;
+  long score_warmup;  // OneDP-S: steps that train only psi first (it starts equal to the teacher,
+                      // so until it has seen generator samples the generator's gradient is zero)
   AdamWConfig gen_adam, score_adam;  // weight decay 0; beta1 0 in the paper
   uint64_t seed;
 } OnedpOptions;
@@ -44,8 +46,9 @@ int onedp_step_alloc(OnedpStep *s, const OnedpModels *m, int B, int T);
 void onedp_step_free(OnedpStep *s);
 
 // One distillation step on conditioning cond (B, Gc): (OneDP-S) psi's denoising update on
-// the generator's samples, then the generator's reverse-KL update. Reports psi's loss
-// (NaN for OneDP-D) and the mean squared score difference.
+// the generator's samples, then the generator's reverse-KL update (not during psi's
+// warm-up). Reports psi's loss (NaN for OneDP-D) and the mean squared score difference
+// (NaN during the warm-up).
 int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, long step, double *score_loss, double *score_diff);
 
 // A (B, T, Da) = G_theta(z, O) with z drawn for `draw` (OneDP-S) or zero (OneDP-D).
