@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROWS 4  // output channels per pass: four weight streams share each input row load
+#define ROWS 8  // output channels per pass: eight weight streams share each input row load
 
 // Fused multiply-adds here (C11 mode would issue a multiply and an add): this kernel's
 // results may differ from the GEMM path in the last bits, which its test allows for.
@@ -16,20 +16,23 @@
     memcpy(&x, p, sizeof x);                                                                                 \
     return x;                                                                                                \
   }                                                                                                          \
-  /* out rows [co, co + 4) = bias + sum_k W_k xpad[:, k : k + T]; accumulators stay in registers. */        \
-  static void four_rows_v##V(float *out, const float *w, const float *bias, const float *xpad, Conv1dShape s, \
-                             int T, int Tp, int co) {                                                        \
-    vec##V a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};                                                          \
+  /* out rows [co, co + 8) = bias + sum_k W_k xpad[:, k : k + T]: eight independent FMA chains   */        \
+  /* (enough to hide FMA latency) share each input row load; accumulators stay in registers.      */        \
+  static void eight_rows_v##V(float *out, const float *w, const float *bias, const float *xpad, Conv1dShape s, \
+                              int T, int Tp, int co) {                                                       \
+    vec##V a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};                   \
+    const long n = s.cin;                                                                                    \
     for (int k = 0; k < s.kernel; k++) {                                                                     \
-      const float *w0 = w + ((long)k * s.cout + co) * s.cin, *w1 = w0 + s.cin, *w2 = w1 + s.cin,             \
-                  *w3 = w2 + s.cin, *x = xpad + k;                                                           \
-      for (int ci = 0; ci < s.cin; ci++) {                                                                   \
-        vec##V xv = load##V(x + (long)ci * Tp);                                                              \
-        a0 += w0[ci] * xv, a1 += w1[ci] * xv, a2 += w2[ci] * xv, a3 += w3[ci] * xv;                          \
+      const float *w0 = w + ((long)k * s.cout + co) * n, *x = xpad + k;                                      \
+      for (long ci = 0; ci < n; ci++) {                                                                      \
+        vec##V xv = load##V(x + ci * Tp);                                                                    \
+        a0 += w0[ci] * xv, a1 += w0[n + ci] * xv, a2 += w0[2 * n + ci] * xv, a3 += w0[3 * n + ci] * xv;      \
+        a4 += w0[4 * n + ci] * xv, a5 += w0[5 * n + ci] * xv, a6 += w0[6 * n + ci] * xv,                     \
+            a7 += w0[7 * n + ci] * xv;                                                                       \
       }                                                                                                      \
     }                                                                                                        \
-    vec##V acc[4] = {a0, a1, a2, a3};                                                                        \
-    for (int r = 0; r < 4; r++) {                                                                            \
+    vec##V acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};                                                        \
+    for (int r = 0; r < 8; r++) {                                                                            \
       float b = bias ? bias[co + r] : 0.0f;                                                                  \
       for (int t = 0; t < T; t++) out[(long)(co + r) * T + t] = acc[r][t] + b;                               \
     }                                                                                                        \
@@ -46,7 +49,7 @@
   static void rows_v##V(float *out, const float *w, const float *bias, const float *xpad, Conv1dShape s,   \
                         int T, int Tp, int co0, int co1) {                                                 \
     int co = co0;                                                                                            \
-    for (; co + 4 <= co1; co += 4) four_rows_v##V(out, w, bias, xpad, s, T, Tp, co);                        \
+    for (; co + ROWS <= co1; co += ROWS) eight_rows_v##V(out, w, bias, xpad, s, T, Tp, co);                 \
     for (; co < co1; co++) one_row_v##V(out, w, bias, xpad, s, T, Tp, co);                                  \
   }
 

@@ -8,7 +8,9 @@ void linear_forward(float *y, const float *x, const float *w, const float *bias,
     if (bias) memcpy(y + (long)b * Dout, bias, (size_t)Dout * sizeof *y);
     else memset(y + (long)b * Dout, 0, (size_t)Dout * sizeof *y);
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, Dout, Din, 1.0f, x, Din, w, Din, 1.0f, y, Dout);
+  // One row is a matrix-vector product; GEMM would pack the whole weight matrix first.
+  if (B == 1) cblas_sgemv(CblasRowMajor, CblasNoTrans, Dout, Din, 1.0f, w, Din, x, 1, 1.0f, y, 1);
+  else cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, Dout, Din, 1.0f, x, Din, w, Din, 1.0f, y, Dout);
 }
 
 void linear_backward(float *dx, float *dw, float *dbias, const float *dy, const float *x, const float *w, int B,
