@@ -110,7 +110,10 @@ static int train_loop(Run *r, long start, long stop) {
     }
     normalize_batch(r, bt.obs, bt.action, nb);
     UnetActs *a = acts_for(r, &bt, nb);
-    if (!a) return ODP_ERR;
+    if (!a) {
+      err = ODP_ERR;
+      break;
+    }
     memset(r->grads, 0, (size_t)r->unet_n * sizeof(float));
     double loss = denoise_loss_step(&r->policy.unet, r->params, r->grads, a, &r->policy.schedule, bt.action, bt.obs,
                                     r->opt.seed, step, bt.work);
@@ -130,8 +133,10 @@ static int train_loop(Run *r, long start, long stop) {
       char line[256];
       int len = snprintf(line, sizeof line, "{\"step\": %ld, \"loss\": %.6f, \"lr\": %.6e, \"epoch\": %ld, \"elapsed_s\": %.2f",
                          done, loss_sum / loss_count, lr, step / per_epoch, now_seconds() - t0);
-      if (r->opt.val_every && (done % r->opt.val_every == 0 || done == r->opt.steps))
-        len += snprintf(line + len, sizeof line - len, ", \"val_loss\": %.6f", validation_loss(r, &bt, done));
+      double val = r->opt.val_every && (done % r->opt.val_every == 0 || done == r->opt.steps)
+                       ? validation_loss(r, &bt, done)
+                       : NAN;  // NaN also when the split has no validation windows
+      if (isfinite(val)) len += snprintf(line + len, sizeof line - len, ", \"val_loss\": %.6f", val);
       snprintf(line + len, sizeof line - len, "}");
       run_dir_log(r->paths.log, line);
       loss_sum = 0, loss_count = 0;
