@@ -171,6 +171,7 @@ static void test_gif(const ActionSource *src) {
     DGifCloseFile(g, &e);
   }
   unlink(path), rmdir(dir);
+  eval_result_free(&r);
   uint32_t outside[1] = {7};
   o.gif_seeds = outside;
   CHECK(eval_run(&r, src, &o) && strstr(odp_error(), "not in the seed range"), "GIF seed outside the range: %s",

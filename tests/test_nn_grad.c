@@ -44,6 +44,7 @@ static void check_linear(void) {
   GradBuffer bufs[] = {{"x", l.x, l.dx, 15}, {"weight", l.w, l.dw, 20}, {"bias", l.b, l.db, 4}};
   GradCase gc = {&l, l.y, 12, linear_f, linear_b, bufs, 3};
   gradcheck("linear", &gc, 20, EPS, TOL);
+  free(l.x), free(l.w), free(l.b), free(l.y), free(l.dx), free(l.dw), free(l.db);
 }
 
 // ---------------------------------------------------------------- Conv1d / ConvTranspose1d
@@ -73,6 +74,7 @@ static void check_conv(const char *what, Conv1dShape s, int T, int B, int transp
   GradBuffer bufs[] = {{"x", k.x, k.dx, nx}, {"weight", k.w, k.dw, nw}, {"bias", k.b, k.db, s.cout}};
   GradCase gc = {&k, k.y, ny, conv_f, conv_b, bufs, 3};
   gradcheck(what, &gc, 30, EPS, TOL);
+  free(k.x), free(k.w), free(k.b), free(k.y), free(k.dx), free(k.dw), free(k.db), free(k.scratch);
 }
 
 // ---------------------------------------------------------------- GroupNorm
@@ -96,6 +98,7 @@ static void check_group_norm(void) {
   GradBuffer bufs[] = {{"x", n.x, n.dx, nx}, {"weight", n.g, n.dg, 8}, {"bias", n.b, n.db, 8}};
   GradCase gc = {&n, n.y, nx, norm_f, norm_b, bufs, 3};
   gradcheck("group_norm", &gc, 40, EPS, TOL);
+  free(n.x), free(n.g), free(n.b), free(n.y), free(n.mean), free(n.rstd), free(n.dx), free(n.dg), free(n.db);
 }
 
 // ---------------------------------------------------------------- Mish
@@ -118,6 +121,7 @@ static void check_mish(void) {
   GradBuffer bufs[] = {{"x", m.x, m.dx, 64}};
   GradCase gc = {&m, m.y, 64, mish_f, mish_b, bufs, 1};
   gradcheck("mish", &gc, 64, 1e-3f, TOL);
+  free(m.x), free(m.y), free(m.dx);
 }
 
 // ---------------------------------------------------------------- FiLM
@@ -140,6 +144,7 @@ static void check_film(int scale) {
   GradBuffer bufs[] = {{"h", f.h, f.dh, nh}, {"emb", f.e, f.de, ne}};
   GradCase gc = {&f, f.y, nh, film_f, film_b, bufs, 2};
   gradcheck(scale ? "film(scale)" : "film(bias)", &gc, 24, EPS, TOL);
+  free(f.h), free(f.e), free(f.y), free(f.dh), free(f.de);
 }
 
 // ---------------------------------------------------------------- step embedding
@@ -161,6 +166,7 @@ static void check_step_embedding(void) {
   GradBuffer bufs[] = {{"t", s.t, s.dt, 3}};
   GradCase gc = {&s, s.e, 48, step_f, step_b, bufs, 1};
   gradcheck("step_embedding", &gc, 3, 1e-3f, TOL);
+  free(s.e), free(s.dt);
 }
 
 // ---------------------------------------------------------------- U-Net
@@ -210,6 +216,7 @@ static void check_unet(const char *what, UnetConfig cfg, int B, int T) {
   }
   unet_acts_free(n.a);
   unet_free(&n.u);
+  free(n.params), free(n.grads), free(n.sample), free(n.gc), free(n.out), free(n.t), free(n.dsample), free(n.dgc);
 }
 
 int main(void) {
