@@ -110,7 +110,7 @@ static void distill(const Unet *u, const NoiseSchedule *s, const float *teacher,
   double diff = 0, loss = 0;
   for (long step = 0; step < DISTILL_STEPS; step++) {
     toy_ring_batch(&ring, 3, step, B, obs, act, NULL);
-    CHECK(onedp_step(&m, &st, obs, step, &loss, &diff) == 0, "%s", odp_error());
+    CHECK(onedp_step(&m, &st, obs, step, 1.0, &loss, &diff) == 0, "%s", odp_error());
   }
   printf("OneDP-%s: %d steps, last score difference %.4f, score-network loss %.4f\n", stochastic ? "S" : "D",
          DISTILL_STEPS, diff, loss);

@@ -10,11 +10,13 @@
 #include "core/progress.h"
 #include "model/policy.h"
 #include "distill/onedp_core.h"
+#include "optim/lr_schedule.h"
 #include "train/run_dir.h"
 #include "train/run_state.h"
 
 typedef struct {
   OnedpOptions core;
+  LrSchedule schedule;  // factor on both learning rates (base 1)
   long steps;
   int batch, threads, log_every, checkpoint_every;
 } DistillOptions;
@@ -51,6 +53,11 @@ static int read_options(DistillOptions *d, const Config *c) {
             config_get_int(c, "distill.log_every", &d->log_every, 1, 1 << 30) ||
             config_get_int(c, "distill.checkpoint_every", &d->checkpoint_every, 1, 1 << 30);
   if (err) return ODP_ERR;
+  const char *sched = "constant";  // optional: runs started before it existed lack it
+  if (config_has(c, "distill.lr_schedule") && config_get_string(c, "distill.lr_schedule", &sched)) return ODP_ERR;
+  if (!strcmp(sched, "cosine")) d->schedule = lr_schedule_cosine(1.0, 0, d->steps);
+  else if (!strcmp(sched, "constant")) d->schedule = lr_schedule_constant(1.0);
+  else return odp_fail("%s: field 'distill.lr_schedule': '%s' is not one of constant, cosine", config_origin(c), sched);
   if (!strcmp(variant, "s")) o->stochastic = 1;
   else if (strcmp(variant, "d")) return odp_fail("%s: field 'distill.variant': '%s' is not s or d", config_origin(c), variant);
   if (o->k_min > o->k_max) return odp_fail("%s: distill.k_min %d > k_max %d", config_origin(c), o->k_min, o->k_max);
@@ -104,7 +111,7 @@ static int distill_loop(Distill *d, long start, long stop) {
   int count = 0, diff_count = 0;
   for (long step = start; step < stop && !err; step++) {
     double score_loss, diff;
-    err = load_conditioning(d, obs, actions, step) || onedp_step(&d->models, &s, obs, step, &score_loss, &diff);
+    err = load_conditioning(d, obs, actions, step) || onedp_step(&d->models, &s, obs, step, lr_at(&d->opt.schedule, step), &score_loss, &diff);
     if (err) break;
     sum_loss += score_loss, count++;
     if (!isnan(diff)) sum_diff += diff, diff_count++;

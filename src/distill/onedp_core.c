@@ -67,11 +67,12 @@ static void diffuse(OnedpModels *m, OnedpStep *s, long step) {
 }
 
 // psi's ordinary denoising loss on the (stop-gradient) generator samples.
-static double update_score(OnedpModels *m, OnedpStep *s, const float *cond, long step) {
+static double update_score(OnedpModels *m, OnedpStep *s, const float *cond, long step, double lr_factor) {
   memset(m->g_score, 0, (size_t)m->n * sizeof(float));
   double loss = denoise_loss_step(m->unet, m->score, m->g_score, s->other_acts, m->schedule, s->A, cond,
                                   m->opt.seed ^ DISTILL_SCORE, step, s->work);
-  adamw_update(m->score, m->m_score, m->v_score, m->g_score, m->n, &m->opt.score_adam, m->opt.score_adam.lr, step + 1);
+  adamw_update(m->score, m->m_score, m->v_score, m->g_score, m->n, &m->opt.score_adam,
+               m->opt.score_adam.lr * lr_factor, step + 1);
   return loss;
 }
 
@@ -95,10 +96,11 @@ static double generator_gradient(OnedpModels *m, OnedpStep *s) {
   return diff2 / (double)n;
 }
 
-int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, long step, double *score_loss, double *score_diff) {
+int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, long step, double lr_factor, double *score_loss,
+               double *score_diff) {
   onedp_generate(m, s, m->generator, cond, step, s->A);
   diffuse(m, s, step);
-  *score_loss = m->opt.stochastic ? update_score(m, s, cond, step) : NAN;
+  *score_loss = m->opt.stochastic ? update_score(m, s, cond, step, lr_factor) : NAN;
   *score_diff = NAN;
   if (m->opt.stochastic && step < m->opt.score_warmup) return ODP_OK;
   unet_forward(m->unet, m->teacher, s->other_acts, s->eps_teacher, s->Ak, s->kf, cond);
@@ -109,6 +111,7 @@ int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, long step, doubl
     return odp_fail("step %ld: non-finite distillation loss", step);
   memset(m->g_gen, 0, (size_t)m->n * sizeof(float));
   unet_backward(m->unet, m->generator, s->gen_acts, m->g_gen, s->grad, NULL, NULL);
-  adamw_update(m->generator, m->m_gen, m->v_gen, m->g_gen, m->n, &m->opt.gen_adam, m->opt.gen_adam.lr, step + 1);
+  adamw_update(m->generator, m->m_gen, m->v_gen, m->g_gen, m->n, &m->opt.gen_adam, m->opt.gen_adam.lr * lr_factor,
+               step + 1);
   return ODP_OK;
 }

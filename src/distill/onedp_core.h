@@ -49,7 +49,9 @@ void onedp_step_free(OnedpStep *s);
 // the generator's samples, then the generator's reverse-KL update (not during psi's
 // warm-up). Reports psi's loss (NaN for OneDP-D) and the mean squared score difference
 // (NaN during the warm-up).
-int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, long step, double *score_loss, double *score_diff);
+// lr_factor scales both learning rates (a schedule's value at this step; 1 for constant).
+int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, long step, double lr_factor, double *score_loss,
+               double *score_diff);
 
 // A (B, T, Da) = G_theta(z, O) with z drawn for `draw` (OneDP-S) or zero (OneDP-D).
 void onedp_generate(OnedpModels *m, OnedpStep *s, const float *params, const float *cond, long draw, float *A);
