@@ -8,17 +8,8 @@
 #include <sys/stat.h>
 
 #include "../tests/test.h"
+#include "../tests/test_dir.h"
 #include "core/error.h"
-
-static char dir[512];
-
-static const char *path_in(const char *name) {
-  static char buf[4][768];
-  static int k;
-  k = (k + 1) % 4;
-  snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-  return buf[k];
-}
 
 static const char *write_text(const char *name, const char *text) {
   const char *p = path_in(name);
@@ -197,14 +188,7 @@ static void test_bad_files(void) {
 }
 
 int main(void) {
-  const char *build = getenv("ONEDP_BUILD");
-  if (build) {
-    snprintf(dir, sizeof dir, "%s/io", build);
-    if (mkdir(dir, 0755) && errno != EEXIST) perror(dir);
-  } else {
-    snprintf(dir, sizeof dir, "/tmp/onedp-config-XXXXXX");
-    if (!mkdtemp(dir)) perror(dir);
-  }
+  test_dir_open("io");
   const char *path = write_text("config.json", BASE);
   test_getters(path);
   test_overrides(path);

@@ -12,17 +12,9 @@
 #include <sys/stat.h>
 
 #include "../tests/test.h"
+#include "../tests/test_dir.h"
 #include "core/error.h"
 
-static char dir[512];
-
-static const char *path_in(const char *name) {
-  static char buf[4][768];
-  static int k;
-  k = (k + 1) % 4;
-  snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-  return buf[k];
-}
 
 static void build_table(ParamTable *t) {
   memset(t, 0, sizeof *t);
@@ -463,14 +455,7 @@ static void test_malformed(void) {
 }
 
 int main(void) {
-  const char *build = getenv("ONEDP_BUILD");
-  if (build) {
-    snprintf(dir, sizeof dir, "%s/io", build);
-    if (mkdir(dir, 0755) && errno != EEXIST) perror(dir);
-  } else {
-    snprintf(dir, sizeof dir, "/tmp/onedp-io-XXXXXX");
-    if (!mkdtemp(dir)) perror(dir);
-  }
+  int build = test_dir_open("io");
   test_f16_patterns();
   test_round_trip();
   write_values_for_oracle();
