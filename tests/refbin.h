@@ -87,3 +87,10 @@ static void ref_free(RefFile *rf) {
   free(rf->arrays);
   memset(rf, 0, sizeof *rf);
 }
+
+// A malloc'd float copy of oracle values (the C code under test works in float32).
+static float *to_float(const double *d, long n) {
+  float *f = malloc((size_t)n * sizeof *f);
+  for (long i = 0; i < n; i++) f[i] = (float)d[i];
+  return f;
+}

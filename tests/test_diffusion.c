@@ -13,12 +13,6 @@
 
 #define NV 128  // oracle vectors: a (4, 16, 2) action batch
 
-static float *to_float(const double *d, long n) {
-  float *f = malloc((size_t)n * sizeof *f);
-  for (long i = 0; i < n; i++) f[i] = (float)d[i];
-  return f;
-}
-
 static double max_abs(const float *a, const double *b, long n) {
   double e = 0;
   for (long i = 0; i < n; i++) e = fmax(e, fabs((double)a[i] - b[i]));

@@ -15,12 +15,6 @@
 #define P 1000
 #define STEPS 25
 
-static float *to_float(const double *d, long n) {
-  float *f = malloc((size_t)n * sizeof *f);
-  for (long i = 0; i < n; i++) f[i] = (float)d[i];
-  return f;
-}
-
 // Largest |a - b| / (1 + |b|) over n values: absolute near 0, relative for large values.
 static double max_err(const float *a, const double *b, long n) {
   double e = 0;

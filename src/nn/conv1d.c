@@ -45,6 +45,18 @@ static void scatter_add_tap(float *din, const float *col, Conv1dShape s, int tin
     }
 }
 
+// The input columns tap k reads, as a (Cin x n) matrix view: a shifted view of `in` for
+// stride 1, the gathered copy in scratch otherwise. Returns the view; *ld its row stride.
+static const float *tap_input(const float *in, Conv1dShape s, int tin, int B, TapRange r, float *scratch, int *ld) {
+  if (s.stride == 1) {
+    *ld = tin * B;
+    return in + (long)(r.t0 + r.d) * B;
+  }
+  gather_tap(scratch, in, s, tin, B, r);
+  *ld = (r.t1 - r.t0) * B;
+  return scratch;
+}
+
 void conv1d_accumulate(float *out, const float *in, const float *w, Conv1dShape s, int tin, int B, float *scratch) {
   int tout = conv1d_out_len(s, tin);
   for (int k = 0; k < s.kernel; k++) {
@@ -52,9 +64,8 @@ void conv1d_accumulate(float *out, const float *in, const float *w, Conv1dShape 
     if (r.t1 <= r.t0) continue;
     int n = (r.t1 - r.t0) * B;
     const float *wk = w + (long)k * s.cout * s.cin;
-    const float *src = in + (long)(r.t0 + r.d) * B;
-    int ld_src = tin * B;
-    if (s.stride != 1) gather_tap(scratch, in, s, tin, B, r), src = scratch, ld_src = n;
+    int ld_src;
+    const float *src = tap_input(in, s, tin, B, r, scratch, &ld_src);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.cout, n, s.cin, 1.0f, wk, s.cin, src, ld_src, 1.0f,
                 out + (long)r.t0 * B, tout * B);
   }
@@ -87,9 +98,8 @@ void conv1d_accumulate_weight_grad(float *dw, const float *dout, const float *in
     TapRange r = tap_range(s, tin, tout, k);
     if (r.t1 <= r.t0) continue;
     int n = (r.t1 - r.t0) * B;
-    const float *src = in + (long)(r.t0 + r.d) * B;
-    int ld_src = tin * B;
-    if (s.stride != 1) gather_tap(scratch, in, s, tin, B, r), src = scratch, ld_src = n;
+    int ld_src;
+    const float *src = tap_input(in, s, tin, B, r, scratch, &ld_src);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.cout, s.cin, n, 1.0f, dout + (long)r.t0 * B, tout * B,
                 src, ld_src, 1.0f, dw + (long)k * s.cout * s.cin, s.cin);
   }
