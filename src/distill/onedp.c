@@ -29,8 +29,32 @@ typedef struct {
   OnedpModels models;
   float *score;
   char teacher_path[1024];
+  double teacher_passes;  // the teacher's training cost in sample-passes (0: its config does not say)
   RunPaths paths;
 } Distill;
+
+// Training cost in network sample-passes: a forward pass of one sample is 1, forward plus
+// backward 3. Teacher step: one forward+backward. Distillation step: generator forward+backward,
+// teacher forward and (OneDP-S) score forward plus score_updates forward+backward.
+static double teacher_passes(const Config *tc) {
+  long steps, batch;
+  if (!config_has(tc, "train.steps") || !config_has(tc, "train.batch") ||
+      config_get_long(tc, "train.steps", &steps, 1, 1L << 40) || config_get_long(tc, "train.batch", &batch, 1, 1L << 30))
+    return 0;
+  return 3.0 * (double)steps * (double)batch;
+}
+
+static double distill_passes(const DistillOptions *o, long steps) {
+  int updates = o->core.score_updates > 0 ? o->core.score_updates : 1;
+  double per_sample = o->core.stochastic ? 3 + 1 + 1 + 3.0 * updates : 3 + 1;
+  return per_sample * (double)steps * (double)o->batch;
+}
+
+static void report_cost(const Distill *d, long stop) {
+  if (d->teacher_passes <= 0) return;
+  fprintf(stderr, "distill: cost %.1f%% of the teacher's training (%.3g of %.3g network sample-passes)\n",
+          100.0 * distill_passes(&d->opt, stop) / d->teacher_passes, distill_passes(&d->opt, stop), d->teacher_passes);
+}
 
 static int read_options(DistillOptions *d, const Config *c) {
   const char *variant;
@@ -49,6 +73,8 @@ static int read_options(DistillOptions *d, const Config *c) {
             config_get_int(c, "distill.k_max", &o->k_max, 0, DIFFUSION_MAX_TRAIN_STEPS - 1) ||
             (config_has(c, "distill.score_warmup") &&  // optional: runs started before it existed lack it
              config_get_long(c, "distill.score_warmup", &o->score_warmup, 0, 1L << 40)) ||
+            (config_has(c, "distill.score_updates") &&
+             config_get_int(c, "distill.score_updates", &o->score_updates, 1, 1000)) ||
             config_get_long(c, "distill.seed", &seed, 0, 1L << 62) || config_get_int(c, "distill.threads", &d->threads, 0, 1024) ||
             config_get_int(c, "distill.log_every", &d->log_every, 1, 1 << 30) ||
             config_get_int(c, "distill.checkpoint_every", &d->checkpoint_every, 1, 1 << 30);
@@ -156,6 +182,7 @@ static int setup(Distill *d, int resume, long *start) {
   d->models.teacher = d->teacher.params, d->models.generator = d->student.params, d->models.score = d->score;
   Config *tc = config_parse(d->teacher.config_json, d->teacher_path);
   if (!tc) return ODP_ERR;
+  d->teacher_passes = teacher_passes(tc);
   d->ds = run_open_task_dataset(tc, &d->teacher.shape);
   config_free(tc);
   if (!d->ds) return ODP_ERR;
@@ -185,6 +212,7 @@ int distill_onedp(const char *teacher_path, const char *config_path, int n_overr
             d.opt.core.stochastic ? "S" : "D", teacher_path, d.models.n, d.opt.batch, d.opt.core.k_star, d.opt.core.k_min,
             d.opt.core.k_max, start, stop, threads);
     err = start >= stop ? ODP_OK : distill_loop(&d, start, stop);
+    if (!err) report_cost(&d, stop);
   }
   seqds_close(d.ds);
   policy_free(&d.teacher), policy_free(&d.student);

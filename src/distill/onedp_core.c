@@ -66,14 +66,19 @@ static void diffuse(OnedpModels *m, OnedpStep *s, long step) {
   diffusion_add_noise(s->Ak, s->A, s->eps, s->k, s->B, s->per, m->schedule);
 }
 
-// psi's ordinary denoising loss on the (stop-gradient) generator samples.
+// psi's ordinary denoising loss on the (stop-gradient) generator samples, score_updates
+// times; update j of a step draws its k and noise from its own stream. Returns the mean loss.
 static double update_score(OnedpModels *m, OnedpStep *s, const float *cond, long step, double lr_factor) {
-  memset(m->g_score, 0, (size_t)m->n * sizeof(float));
-  double loss = denoise_loss_step(m->unet, m->score, m->g_score, s->other_acts, m->schedule, s->A, cond,
-                                  m->opt.seed ^ DISTILL_SCORE, step, s->work);
-  adamw_update(m->score, m->m_score, m->v_score, m->g_score, m->n, &m->opt.score_adam,
-               m->opt.score_adam.lr * lr_factor, step + 1);
-  return loss;
+  const int updates = m->opt.score_updates > 0 ? m->opt.score_updates : 1;
+  double loss = 0;
+  for (int j = 0; j < updates; j++) {
+    memset(m->g_score, 0, (size_t)m->n * sizeof(float));
+    loss += denoise_loss_step(m->unet, m->score, m->g_score, s->other_acts, m->schedule, s->A, cond,
+                              m->opt.seed ^ DISTILL_SCORE ^ ((uint64_t)j << 40), step, s->work);
+    adamw_update(m->score, m->m_score, m->v_score, m->g_score, m->n, &m->opt.score_adam,
+                 m->opt.score_adam.lr * lr_factor, step * updates + j + 1);
+  }
+  return loss / updates;
 }
 
 // d/dA_k = w(k) (s_gen - s_teacher) = sigma_k (eps_teacher - eps_gen), chained through
