@@ -36,11 +36,11 @@ typedef struct {
 // Training cost in network sample-passes: a forward pass of one sample is 1, forward plus
 // backward 3. Teacher step: one forward+backward. Distillation step: generator forward+backward,
 // teacher forward and (OneDP-S) score forward plus score_updates forward+backward.
-static double teacher_passes(const Config *tc) {
-  long steps, batch;
-  if (!config_has(tc, "train.steps") || !config_has(tc, "train.batch") ||
-      config_get_long(tc, "train.steps", &steps, 1, 1L << 40) || config_get_long(tc, "train.batch", &batch, 1, 1L << 30))
-    return 0;
+// The teacher's steps: those its checkpoint records, else its config's train.steps.
+static double teacher_passes(const Config *tc, long train_step) {
+  long steps = train_step, batch;
+  if (steps < 0 && (!config_has(tc, "train.steps") || config_get_long(tc, "train.steps", &steps, 1, 1L << 40))) return 0;
+  if (!config_has(tc, "train.batch") || config_get_long(tc, "train.batch", &batch, 1, 1L << 30)) return 0;
   return 3.0 * (double)steps * (double)batch;
 }
 
@@ -73,6 +73,8 @@ static int read_options(DistillOptions *d, const Config *c) {
             config_get_int(c, "distill.k_max", &o->k_max, 0, DIFFUSION_MAX_TRAIN_STEPS - 1) ||
             (config_has(c, "distill.score_warmup") &&  // optional: runs started before it existed lack it
              config_get_long(c, "distill.score_warmup", &o->score_warmup, 0, 1L << 40)) ||
+            (config_has(c, "distill.teacher_clip") &&
+             config_get_int(c, "distill.teacher_clip", &o->teacher_clip, 0, 1)) ||
             (config_has(c, "distill.score_updates") &&
              config_get_int(c, "distill.score_updates", &o->score_updates, 1, 1000)) ||
             config_get_long(c, "distill.seed", &seed, 0, 1L << 62) || config_get_int(c, "distill.threads", &d->threads, 0, 1024) ||
@@ -182,7 +184,7 @@ static int setup(Distill *d, int resume, long *start) {
   d->models.teacher = d->teacher.params, d->models.generator = d->student.params, d->models.score = d->score;
   Config *tc = config_parse(d->teacher.config_json, d->teacher_path);
   if (!tc) return ODP_ERR;
-  d->teacher_passes = teacher_passes(tc);
+  d->teacher_passes = teacher_passes(tc, d->teacher.train_step);
   d->ds = run_open_task_dataset(tc, &d->teacher.shape);
   config_free(tc);
   if (!d->ds) return ODP_ERR;

@@ -101,6 +101,19 @@ static double generator_gradient(OnedpModels *m, OnedpStep *s) {
   return diff2 / (double)n;
 }
 
+// eps_hat := (x_k - sqrt(abar_k) clip(x0_hat)) / sigma_k: the noise the teacher's DDPM and DDIM
+// samplers act on, whose x0 predictions are clipped to the normalised action range.
+static void clip_teacher_eps(OnedpStep *s, const NoiseSchedule *sch) {
+  for (int b = 0; b < s->B; b++) {
+    float abar = sch->alphas_cumprod[s->k[b]], a = sqrtf(abar), sigma = sqrtf(1.0f - abar);
+    for (long i = b * s->per; i < (b + 1) * s->per; i++) {
+      float x0 = (s->Ak[i] - sigma * s->eps_teacher[i]) / a;
+      x0 = x0 < -1.0f ? -1.0f : x0 > 1.0f ? 1.0f : x0;
+      s->eps_teacher[i] = (s->Ak[i] - a * x0) / sigma;
+    }
+  }
+}
+
 int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, long step, double lr_factor, double *score_loss,
                double *score_diff) {
   onedp_generate(m, s, m->generator, cond, step, s->A);
@@ -109,6 +122,7 @@ int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, long step, doubl
   *score_diff = NAN;
   if (m->opt.stochastic && step < m->opt.score_warmup) return ODP_OK;
   unet_forward(m->unet, m->teacher, s->other_acts, s->eps_teacher, s->Ak, s->kf, cond);
+  if (m->opt.teacher_clip) clip_teacher_eps(s, m->schedule);
   if (m->opt.stochastic) unet_forward(m->unet, m->score, s->other_acts, s->eps_score, s->Ak, s->kf, cond);
   else memcpy(s->eps_score, s->eps, (size_t)s->B * s->per * sizeof(float));
   *score_diff = generator_gradient(m, s);

@@ -14,6 +14,7 @@ typedef struct {
   int k_min, k_max;
   long score_warmup;  // OneDP-S: steps that train only psi first (it starts equal to the teacher,
                       // so until it has seen generator samples the generator's gradient is zero)
+  int teacher_clip;   // read the teacher's score through its clipped x0 prediction, as its samplers do
   int score_updates;  // OneDP-S: psi updates per generator update (1 in the paper); each draws fresh k and noise
   AdamWConfig gen_adam, score_adam;  // weight decay 0; beta1 0 in the paper
   uint64_t seed;

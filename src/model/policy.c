@@ -52,6 +52,7 @@ static int build_table(Policy *p) {
 int policy_init(Policy *p, const char *config_json, const char *where) {
   memset(p, 0, sizeof *p);
   p->generator_timestep = -1;
+  p->train_step = -1;
   UnetConfig uc;
   if (read_shape(&p->shape, config_json, where) || unet_config_from_json(&uc, config_json, where)) return ODP_ERR;
   if (uc.input_dim != p->shape.action_dim)
@@ -105,6 +106,17 @@ void policy_fetch_normalizers(Policy *p, const float *params) {
   memcpy(p->action_norm.offset, normalizer_slot(p, (float *)params, 3), ad * sizeof(float));
 }
 
+// "train_step" metadata: a whole non-negative number, or absent.
+static int read_train_step(Policy *p, const Safetensors *st, const char *path) {
+  const char *text = safetensors_metadata(st, "train_step");
+  if (!text) return ODP_OK;
+  char *end;
+  long step = strtol(text, &end, 10);
+  if (!*text || *end || step < 0) return odp_fail("%s: metadata train_step '%s' is not a step number", path, text);
+  p->train_step = step;
+  return ODP_OK;
+}
+
 int policy_load(Policy *p, const char *path) {
   Safetensors *st = safetensors_open(path);
   if (!st) return ODP_ERR;
@@ -123,6 +135,7 @@ int policy_load(Policy *p, const char *path) {
     p->generator_timestep = (int)k;
     p->stochastic = sto && !strcmp(sto, "1");
   }
+  if (!err) err = read_train_step(p, st, path);
   safetensors_close(st);
   if (err) return ODP_ERR;
   if (safetensors_load_params(path, &p->table, p->params, NULL)) {

@@ -47,6 +47,7 @@ typedef struct {
   NoiseSchedule schedule;
   int generator_timestep;  // one-step students: the fixed timestep k* (-1 for diffusion policies)
   int stochastic;          // one-step students: z ~ N(0, I) input (OneDP-S) or zeros (OneDP-D)
+  long train_step;         // teachers: the training step the checkpoint holds (-1: not recorded)
   char *config_json;       // the run config this policy was trained with
   UnetActs *acts;          // inference activations, sized on demand
 } Policy;

@@ -48,7 +48,10 @@ static int save_checkpoint(Run *r, long step) {
   StateBuffer b[4];
   int n = state_buffers(r, b);
   if (run_state_save(r->paths.state, step, r->policy.config_json, b, n)) return ODP_ERR;
-  return policy_save(&r->policy, r->opt.ema ? r->ema : r->params, r->paths.policy, NULL);
+  char step_text[32];
+  snprintf(step_text, sizeof step_text, "%ld", step);
+  const char *meta[] = {"train_step", step_text, NULL};
+  return policy_save(&r->policy, r->opt.ema ? r->ema : r->params, r->paths.policy, meta);
 }
 
 // Normalised conditioning (B, To * obs_dim) and actions (B, T, Da) in place.
@@ -187,7 +190,8 @@ int train_teacher(const char *config_path, int n_overrides, char **overrides, co
             r.unet_n, seqds_count(r.ds, SEQ_TRAIN), seqds_count(r.ds, SEQ_VAL), r.opt.batch, start, r.opt.steps,
             threads);
     long stop = until > 0 && until < r.opt.steps ? until : r.opt.steps;
-    err = start >= stop ? ODP_OK : train_loop(&r, start, stop);
+    // Resumed at or past the stop: re-export the checkpoint (policy with its step) as it stands.
+    err = start >= stop ? save_checkpoint(&r, start) : train_loop(&r, start, stop);
   }
   seqds_close(r.ds);
   policy_free(&r.policy);
