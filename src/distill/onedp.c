@@ -30,6 +30,8 @@ typedef struct {
   float *score;
   char teacher_path[1024];
   RunPaths paths;
+  const char *dir;
+  long saved_step;  // the step of the last checkpoint written or resumed from
 } Distill;
 
 static int read_options(DistillOptions *d, const Config *c) {
@@ -77,15 +79,25 @@ static int state_buffers(Distill *d, StateBuffer *b) {
   return d->opt.core.stochastic ? 6 : 3;
 }
 
+// Policy first, then the state (the commit point: a resume starts from it and rewrites
+// the policy). Nothing is written when a value is not finite.
 static int save_checkpoint(Distill *d, long step) {
   StateBuffer b[6];
+  int n = state_buffers(d, b);
+  char why[256];
+  if (run_state_check_finite(b, n)) {
+    snprintf(why, sizeof why, "%s", odp_error());
+    return odp_fail("step %ld: %s", step, why);
+  }
   char *json = config_to_json(d->cfg), k[16];
-  int err = run_state_save(d->paths.state, step, json, b, state_buffers(d, b));
+  if (!json) return ODP_ERR;
   snprintf(k, sizeof k, "%d", d->opt.core.k_star);
   const char *meta[] = {"generator_timestep", k, "stochastic", d->opt.core.stochastic ? "1" : "0",
                         "teacher", d->teacher_path, "distill", json, NULL};
-  if (!err) err = policy_save(&d->student, d->student.params, d->paths.policy, meta);
+  int err = policy_save(&d->student, d->student.params, d->paths.policy, meta) ||
+            run_state_save(d->paths.state, step, json, b, n);
   free(json);
+  if (!err) d->saved_step = step;
   return err;
 }
 
@@ -130,7 +142,11 @@ static int distill_loop(Distill *d, long start, long stop) {
     if (done % d->opt.checkpoint_every == 0 || done == stop) err = save_checkpoint(d, done);
   }
   progress_finish(&pb, err ? 0 : stop, err ? "stopped" : "done");
-  if (err) odp_fail_context("distill");
+  if (err) {
+    char why[512], kept[1200];
+    snprintf(why, sizeof why, "%s", odp_error());
+    odp_fail("%s: stopped (%s)", why, run_kept_note(kept, sizeof kept, d->saved_step, d->dir));
+  }
   onedp_step_free(&s);
   free(obs), free(actions);
   return err;
@@ -162,7 +178,14 @@ static int setup(Distill *d, int resume, long *start) {
   *start = 0;
   if (!resume) return save_checkpoint(d, 0);
   StateBuffer b[6];
-  return run_state_peek(d->paths.state, start, NULL) || run_state_load(d->paths.state, b, state_buffers(d, b));
+  if (run_state_peek(d->paths.state, start, NULL) || run_state_load(d->paths.state, b, state_buffers(d, b)) ||
+      run_log_rewind(d->paths.log, *start))
+    return ODP_ERR;
+  d->saved_step = *start;
+  char line[128];
+  snprintf(line, sizeof line, "{\"event\": \"resume\", \"step\": %ld}", *start);
+  run_dir_log(d->paths.log, line);
+  return ODP_OK;
 }
 
 int distill_onedp(const char *teacher_path, const char *config_path, int n_overrides, char **overrides,
@@ -170,9 +193,10 @@ int distill_onedp(const char *teacher_path, const char *config_path, int n_overr
   Distill d;
   memset(&d, 0, sizeof d);
   snprintf(d.teacher_path, sizeof d.teacher_path, "%s", teacher_path);
-  if (run_paths_make(&d.paths, rundir)) return ODP_ERR;
+  d.dir = rundir, d.saved_step = -1;
+  if (run_paths_make(&d.paths, rundir, resume)) return ODP_ERR;
   d.cfg = run_load_config(config_path, n_overrides, overrides, d.paths.state, resume);
-  if (!d.cfg || read_options(&d.opt, d.cfg)) return config_free(d.cfg), ODP_ERR;
+  if (!d.cfg || read_options(&d.opt, d.cfg)) return config_free(d.cfg), run_paths_release(&d.paths), ODP_ERR;
   d.opt.core.gen_adam.weight_decay = d.opt.core.score_adam.weight_decay = 0;
   int threads = run_set_threads(d.opt.threads);
   char *json = config_to_json(d.cfg);
@@ -191,5 +215,6 @@ int distill_onedp(const char *teacher_path, const char *config_path, int n_overr
   onedp_models_free(&d.models);
   free(d.score);
   config_free(d.cfg);
+  run_paths_release(&d.paths);
   return err;
 }
