@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "io/config.h"
 #include "io/safetensors.h"
 #include "model/unet_config.h"
 #include "model/policy.h"
@@ -85,7 +86,12 @@ static int describe(const char *path, int tensors) {
   size_t n = strlen(path);
   int named_st = n >= 12 && !strcmp(path + n - 12, ".safetensors");
   Safetensors *st = safetensors_open(path);
-  if (!st) return named_st ? ODP_ERR : describe_unet(path, tensors);
+  if (!st && named_st) return ODP_ERR;
+  if (!st) {  // a config: the whole file checked (JSON, finite numbers, no duplicate keys)
+    Config *c = config_load(path);
+    config_free(c);
+    return c ? describe_unet(path, tensors) : ODP_ERR;
+  }
   int is_state = safetensors_metadata(st, "step") != NULL;
   int is_policy = !is_state && safetensors_find(st, "model.final_conv.1.bias") >= 0;
   int err = is_state ? describe_state(st, path) : is_policy ? describe_policy(path) : ODP_OK;

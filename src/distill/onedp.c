@@ -14,6 +14,13 @@
 #include "train/run_dir.h"
 #include "train/run_state.h"
 
+// Every key a distillation config holds (read by read_options).
+static const char *const distill_keys[] = {
+    "distill.variant", "distill.steps", "distill.batch", "distill.lr_generator", "distill.lr_score",
+    "distill.lr_schedule", "distill.beta1", "distill.beta2", "distill.eps", "distill.generator_timestep",
+    "distill.k_min", "distill.k_max", "distill.score_warmup", "distill.seed", "distill.threads", "distill.log_every",
+    "distill.checkpoint_every", NULL};
+
 typedef struct {
   OnedpOptions core;
   LrSchedule schedule;  // factor on both learning rates (base 1)
@@ -62,7 +69,8 @@ static int read_options(DistillOptions *d, const Config *c) {
   else return odp_fail("%s: field 'distill.lr_schedule': '%s' is not one of constant, cosine", config_origin(c), sched);
   if (!strcmp(variant, "s")) o->stochastic = 1;
   else if (strcmp(variant, "d")) return odp_fail("%s: field 'distill.variant': '%s' is not s or d", config_origin(c), variant);
-  if (o->k_min > o->k_max) return odp_fail("%s: distill.k_min %d > k_max %d", config_origin(c), o->k_min, o->k_max);
+  if (o->k_min > o->k_max)
+    return odp_fail("%s: field 'distill.k_min': %d exceeds distill.k_max %d", config_origin(c), o->k_min, o->k_max);
   o->seed = (uint64_t)seed;
   o->score_adam.beta1 = o->gen_adam.beta1, o->score_adam.beta2 = o->gen_adam.beta2, o->score_adam.eps = o->gen_adam.eps;
   return ODP_OK;
@@ -158,9 +166,14 @@ static int setup(Distill *d, int resume, long *start) {
   if (d->teacher.generator_timestep >= 0)
     return odp_fail("%s: is already a one-step student; distill from a diffusion teacher", d->teacher_path);
   const OnedpOptions *o = &d->opt.core;
-  if (o->k_max >= d->teacher.shape.num_train_timesteps || o->k_star >= d->teacher.shape.num_train_timesteps)
-    return odp_fail("distill: k_max %d / generator_timestep %d beyond the teacher's %d timesteps", o->k_max, o->k_star,
-                    d->teacher.shape.num_train_timesteps);
+  const char *origin = config_origin(d->cfg);
+  int steps = d->teacher.shape.num_train_timesteps;
+  if (o->k_star >= steps)
+    return odp_fail("%s: field 'distill.generator_timestep': %d is beyond the %d timesteps of teacher %s", origin,
+                    o->k_star, steps, d->teacher_path);
+  if (o->k_max >= steps)
+    return odp_fail("%s: field 'distill.k_max': %d is beyond the %d timesteps of teacher %s", origin, o->k_max, steps,
+                    d->teacher_path);
   if (policy_init(&d->student, d->teacher.config_json, d->teacher_path) ||
       onedp_models_alloc(&d->models, &d->teacher.unet, &d->teacher.schedule, o))
     return ODP_ERR;
@@ -175,6 +188,9 @@ static int setup(Distill *d, int resume, long *start) {
   d->ds = run_open_task_dataset(tc, &d->teacher.shape);
   config_free(tc);
   if (!d->ds) return ODP_ERR;
+  if (seqds_count(d->ds, SEQ_TRAIN) < d->opt.batch)
+    return odp_fail("%s: field 'distill.batch': %d exceeds the %ld training windows of teacher %s's dataset", origin,
+                    d->opt.batch, seqds_count(d->ds, SEQ_TRAIN), d->teacher_path);
   *start = 0;
   if (!resume) return save_checkpoint(d, 0);
   StateBuffer b[6];
@@ -195,8 +211,11 @@ int distill_onedp(const char *teacher_path, const char *config_path, int n_overr
   snprintf(d.teacher_path, sizeof d.teacher_path, "%s", teacher_path);
   d.dir = rundir, d.saved_step = -1;
   if (run_paths_make(&d.paths, rundir, resume)) return ODP_ERR;
-  d.cfg = run_load_config(config_path, n_overrides, overrides, d.paths.state, resume);
-  if (!d.cfg || read_options(&d.opt, d.cfg)) return config_free(d.cfg), run_paths_release(&d.paths), ODP_ERR;
+  d.cfg = run_load_config(config_path, n_overrides, overrides, distill_keys, d.paths.state, resume);
+  if (!d.cfg || read_options(&d.opt, d.cfg)) {
+    if (!resume) run_paths_discard(&d.paths);
+    return config_free(d.cfg), run_paths_release(&d.paths), ODP_ERR;
+  }
   d.opt.core.gen_adam.weight_decay = d.opt.core.score_adam.weight_decay = 0;
   int threads = run_set_threads(d.opt.threads);
   char *json = config_to_json(d.cfg);
@@ -215,6 +234,7 @@ int distill_onedp(const char *teacher_path, const char *config_path, int n_overr
   onedp_models_free(&d.models);
   free(d.score);
   config_free(d.cfg);
+  if (err && !resume) run_paths_discard(&d.paths);
   run_paths_release(&d.paths);
   return err;
 }

@@ -21,12 +21,17 @@
 static const char *const run_files[] = {"train_state.safetensors", "policy.safetensors", "log.jsonl", "config.json",
                                         "distill.json"};
 
-int run_dir_make(const char *dir) {
-  if (mkdir(dir, 0755) && errno != EEXIST) return odp_fail("%s: cannot create run directory: %s", dir, strerror(errno));
+// *created: whether this call made it (NULL: not wanted).
+static int make_dir(const char *dir, int *created) {
+  int made = mkdir(dir, 0755) == 0;
+  if (created) *created = made;
+  if (!made && errno != EEXIST) return odp_fail("%s: cannot create run directory: %s", dir, strerror(errno));
   struct stat sb;
   if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) return odp_fail("%s: not a directory", dir);
   return ODP_OK;
 }
+
+int run_dir_make(const char *dir) { return make_dir(dir, NULL); }
 
 // One process per run directory: a second `train --resume` on it would interleave
 // checkpoints. The kernel drops the lock when the holder dies, SIGKILL included.
@@ -65,13 +70,28 @@ static int check_state(const RunPaths *p, const char *dir, int resume) {
 int run_paths_make(RunPaths *p, const char *dir, int resume) {
   p->lock_fd = -1;
   if (strlen(dir) > 1000) return odp_fail("%.100s...: run directory path too long", dir);
-  if (run_dir_make(dir) || lock_dir(p, dir)) return ODP_ERR;
+  struct stat sb;
+  if (resume && (stat(dir, &sb) || !S_ISDIR(sb.st_mode)))  // a typo must not leave an empty directory
+    return odp_fail("%s: no run directory to resume", dir);
+  if ((!resume && make_dir(dir, &p->created)) || lock_dir(p, dir)) return ODP_ERR;
+  snprintf(p->dir, sizeof p->dir, "%s", dir);
   snprintf(p->state, sizeof p->state, "%s/train_state.safetensors", dir);
   snprintf(p->policy, sizeof p->policy, "%s/policy.safetensors", dir);
   snprintf(p->log, sizeof p->log, "%s/log.jsonl", dir);
   remove_stale_temps(dir);
   if (check_state(p, dir, resume)) return run_paths_release(p), ODP_ERR;
   return ODP_OK;
+}
+
+void run_paths_discard(RunPaths *p) {
+  struct stat sb;
+  if (p->lock_fd < 0 || stat(p->state, &sb) == 0) return;  // not ours, or a run to keep
+  for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", p->dir, run_files[i]);
+    unlink(path);
+  }
+  if (p->created) rmdir(p->dir);
 }
 
 void run_paths_release(RunPaths *p) {
@@ -170,11 +190,18 @@ SeqDataset *run_open_task_dataset(const Config *cfg, const PolicyShape *shape) {
   const char *path, *obs_key;
   SeqConfig sc = seq_config_default();
   long cap, split_seed;
-  if (config_get_string(cfg, "task.dataset", &path) || config_get_string(cfg, "task.obs_key", &obs_key) ||
-      seq_obs_key_parse(&sc.obs_key, obs_key) || config_get_long(cfg, "task.max_train_episodes", &cap, -1, 1 << 30) ||
+  if (config_get_string(cfg, "task.obs_key", &obs_key)) return NULL;
+  if (seq_obs_key_parse(&sc.obs_key, obs_key))
+    return odp_fail("%s: field 'task.obs_key': '%s' is not keypoint or state", config_origin(cfg), obs_key), NULL;
+  if (config_get_string(cfg, "task.dataset", &path) || config_get_long(cfg, "task.max_train_episodes", &cap, -1, 1 << 30) ||
       config_get_double(cfg, "task.val_ratio", &sc.val_ratio, 0, 0.5) ||
       config_get_long(cfg, "task.split_seed", &split_seed, 0, 0xffffffffL))
     return NULL;
+  struct stat sb;
+  int found = stat(path, &sb) == 0;
+  if (!found || !S_ISDIR(sb.st_mode))
+    return odp_fail("%s: field 'task.dataset': %s %s", config_origin(cfg), path,
+                    found ? "is not a directory (a zarr store)" : strerror(errno)), NULL;
   sc.split_seed = (uint32_t)split_seed, sc.max_train_episodes = (int)cap;
   sc.horizon = shape->horizon, sc.n_obs_steps = shape->n_obs_steps, sc.n_action_steps = shape->n_action_steps;
   SeqDataset *ds = seqds_open(path, &sc);
@@ -187,11 +214,11 @@ SeqDataset *run_open_task_dataset(const Config *cfg, const PolicyShape *shape) {
   return ds;
 }
 
-Config *run_load_config(const char *config_path, int n_overrides, char **overrides, const char *state_path,
-                        int resume) {
+Config *run_load_config(const char *config_path, int n_overrides, char **overrides, const char *const *known,
+                        const char *state_path, int resume) {
   if (!resume) {
     Config *c = config_load(config_path);
-    if (c && config_apply_overrides(c, n_overrides, overrides)) config_free(c), c = NULL;
+    if (c && (config_check_keys(c, known) || config_apply_overrides(c, n_overrides, overrides))) config_free(c), c = NULL;
     return c;
   }
   if (n_overrides) return odp_fail("--resume continues the run's own config: no key=value overrides"), NULL;
@@ -199,5 +226,11 @@ Config *run_load_config(const char *config_path, int n_overrides, char **overrid
   if (run_state_peek(state_path, NULL, &json)) return NULL;
   Config *c = config_parse(json, state_path);
   free(json);
+  if (c && config_check_keys(c, known)) {  // e.g. a distillation resumed with `train --resume`
+    char why[512];
+    snprintf(why, sizeof why, "%s", odp_error());
+    odp_fail("%s (train --resume continues a teacher run, distill --resume a distillation)", why);
+    config_free(c), c = NULL;
+  }
   return c;
 }

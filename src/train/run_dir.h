@@ -16,14 +16,19 @@ int run_dir_make(const char *dir);
 
 // The files every run directory holds.
 typedef struct {
+  char dir[1024];
   char state[1100], policy[1100], log[1100];  // train_state.safetensors, policy.safetensors, log.jsonl
   int lock_fd;                                // the directory, flock'd while the run owns it
+  int created;                                // run_paths_make made the directory
 } RunPaths;
 
-// Creates the run directory, takes its lock, names its files and removes temp files a
-// killed run left. A fresh run (resume 0) refuses a directory that holds a training
-// state and starts an empty log; a resumed one needs the state.
+// Creates the run directory (fresh runs), takes its lock, names its files and removes temp
+// files a killed run left. A fresh run (resume 0) refuses a directory that holds a
+// training state and starts an empty log; a resumed one needs the directory and state.
 int run_paths_make(RunPaths *p, const char *dir, int resume);
+// After a fresh run failed before its first checkpoint: removes the files it wrote and
+// the directory if it made it, so nothing is left that looks like a run.
+void run_paths_discard(RunPaths *p);
 // Releases the lock.
 void run_paths_release(RunPaths *p);
 
@@ -42,8 +47,9 @@ void run_dir_log(const char *path, const char *line);
 // so the resumed run's lines follow without duplicate or missing steps. Atomic.
 int run_log_rewind(const char *path, long step);
 // A fresh run's config (the file with key=value overrides applied), or a resumed run's
-// own config from its training state (overrides refused: the run continues as it began).
-Config *run_load_config(const char *config_path, int n_overrides, char **overrides, const char *state_path,
-                        int resume);
+// own config from its training state (overrides refused: the run continues as it
+// began). Every key must be in `known`.
+Config *run_load_config(const char *config_path, int n_overrides, char **overrides, const char *const *known,
+                        const char *state_path, int resume);
 // The demonstration windows the run config's "task" section names, shaped for the policy.
 SeqDataset *run_open_task_dataset(const Config *cfg, const PolicyShape *shape);

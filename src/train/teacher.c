@@ -16,6 +16,18 @@
 #include "train/run_state.h"
 #include "train/train_options.h"
 
+// Every key a teacher run config holds (read by run_open_task_dataset, policy_init and
+// train_options_read).
+static const char *const teacher_keys[] = {
+    "task.name", "task.dataset", "task.obs_key", "task.max_train_episodes", "task.val_ratio", "task.split_seed",
+    "model.input_dim", "model.global_cond_dim", "model.diffusion_step_embed_dim", "model.down_dims",
+    "model.kernel_size", "model.n_groups", "model.cond_predict_scale",
+    "policy.horizon", "policy.n_obs_steps", "policy.n_action_steps", "policy.obs_dim", "policy.action_dim",
+    "policy.num_train_timesteps",
+    "train.steps", "train.batch", "train.lr", "train.beta1", "train.beta2", "train.eps", "train.weight_decay",
+    "train.warmup_steps", "train.lr_schedule", "train.ema", "train.seed", "train.threads", "train.log_every",
+    "train.val_every", "train.checkpoint_every", NULL};
+
 typedef struct {
   Config *cfg;
   TrainOptions opt;
@@ -192,8 +204,11 @@ int train_teacher(const char *config_path, int n_overrides, char **overrides, co
   memset(&r, 0, sizeof r);
   r.dir = rundir, r.saved_step = -1;
   if (run_paths_make(&r.paths, rundir, resume)) return ODP_ERR;
-  r.cfg = run_load_config(config_path, n_overrides, overrides, r.paths.state, resume);
-  if (!r.cfg || train_options_read(&r.opt, r.cfg)) return config_free(r.cfg), run_paths_release(&r.paths), ODP_ERR;
+  r.cfg = run_load_config(config_path, n_overrides, overrides, teacher_keys, r.paths.state, resume);
+  if (!r.cfg || train_options_read(&r.opt, r.cfg)) {
+    if (!resume) run_paths_discard(&r.paths);
+    return config_free(r.cfg), run_paths_release(&r.paths), ODP_ERR;
+  }
   int threads = run_set_threads(r.opt.threads);
   char *json = config_to_json(r.cfg);
   long start = 0;
@@ -212,6 +227,7 @@ int train_teacher(const char *config_path, int n_overrides, char **overrides, co
   policy_free(&r.policy);
   free(r.params), free(r.grads), free(r.m), free(r.v), free(r.ema);
   config_free(r.cfg);
+  if (err && !resume) run_paths_discard(&r.paths);
   run_paths_release(&r.paths);
   return err;
 }
