@@ -47,7 +47,9 @@ bad() {
   n=$(wc -l <"$work/stderr"); msg=$(tail -n 1 "$work/stderr")
   [ $rc -eq 1 ] || [ $rc -eq 2 ] || problems+=" exit $rc;"
   [ "$n" -eq 1 ] || problems+=" $n lines on stderr;"
-  [[ $msg == "onedp $cmd: "* ]] || problems+=" message does not start 'onedp $cmd: ';"
+  local prefix="onedp $cmd: "
+  [ "$cmd" = onedp ] && prefix="onedp: "
+  [[ $msg == "$prefix"* ]] || problems+=" message does not start '$prefix';"
   local IFS=';'
   for needle in $needles; do [[ $msg == *"$needle"* ]] || problems+=" message lacks '$needle';"; done
   unset IFS
@@ -242,6 +244,8 @@ bad bench "--save-weights in a missing directory" "$fx/nodir/w.safetensors" "" -
 bad bench "--save-weights is a directory" "$fx/adir" "" -- bench unet --preset small --skip-train --reps 1 --save-weights "$fx/adir"
 bad bench "unknown benchmark" "conv" "" -- bench conv
 bad bench "unknown option" "--presett" "" -- bench unet --presett small
+bad bench "no benchmark" "unet" "" -- bench
+bad onedp "unknown command" "trian" "" -- trian
 
 # ---- dataset info PATH
 bad dataset "store missing" "$fx/nope.zarr" "" -- dataset info "$fx/nope.zarr"

@@ -186,7 +186,8 @@ static int bench_unet(int argc, char **argv) {
 }
 
 int cmd_bench(int argc, char **argv) {
-  if (wants_help(argc, argv) || argc < 2) return print_help(), argc < 2 ? 2 : 0;
+  if (wants_help(argc, argv)) return print_help(), 0;
+  if (argc < 2) return fprintf(stderr, "onedp bench: missing benchmark (unet; see onedp bench --help)\n"), 2;
   if (!strcmp(argv[1], "unet")) return bench_unet(argc, argv);  // argv[0] "bench" names it in messages
   fprintf(stderr, "onedp bench: unknown benchmark '%s' (unet)\n", argv[1]);
   return 2;
