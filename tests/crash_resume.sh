@@ -38,12 +38,12 @@ checkpoint_temp() {
 
 lines() { local n=0; [ -f "$1" ] && while IFS= read -r _; do n=$((n + 1)); done <"$1"; echo $n; }
 
-# Kill k waits, by k mod 3: a random 50-500 ms from launch (startup included), until a
+# Kill k waits, by k mod 3: a random 50-350 ms from launch (startup included), until a
 # checkpoint's temp file shows (mid-write), or until the log grows by 1-4 lines.
 kill_later() {
   local pid=$1 dir=$2 k=$3 want
   case $((k % 3)) in
-    0) sleep "0.$(printf %03d $((50 + RANDOM % 450)))" ;;
+    0) sleep "0.$(printf %03d $((50 + RANDOM % 300)))" ;;
     1) while kill -0 "$pid" 2>/dev/null && ! checkpoint_temp "$dir"; do :; done ;;
     2) want=$(($(lines "$dir/log.jsonl") + 1 + RANDOM % 4))
        while kill -0 "$pid" 2>/dev/null && [ "$(lines "$dir/log.jsonl")" -lt $want ]; do :; done ;;
