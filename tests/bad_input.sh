@@ -5,6 +5,9 @@
 # unknown key, out-of-range values. Each case must exit 1 (bad input) or 2 (bad usage),
 # die of no signal, print exactly one line on stderr, "onedp <command>: ...", naming the
 # file and the field at fault, and leave no output file under its final name.
+# (Bad input is refused before any work starts, hence exactly one line. A run that fails
+# after starting, e.g. by diverging, may have printed its banner first: its error is then
+# the last line; see tests/nan_guard.sh.)
 # TABLE.md receives the cases as a markdown table (command | input | exit | message).
 set -uo pipefail
 onedp=$(realpath "$1"); work=$(realpath -m "$2"); table=${3:-}

@@ -37,7 +37,6 @@ typedef struct {
   float *score;
   char teacher_path[1024];
   RunPaths paths;
-  const char *dir;
   long saved_step;  // the step of the last checkpoint written or resumed from
 } Distill;
 
@@ -95,7 +94,7 @@ static int save_checkpoint(Distill *d, long step) {
   char why[256];
   if (run_state_check_finite(b, n)) {
     snprintf(why, sizeof why, "%s", odp_error());
-    return odp_fail("step %ld: %s", step, why);
+    return odp_fail("step %ld: %s: distillation diverged, not saved", step, why);
   }
   char *json = config_to_json(d->cfg), k[16];
   if (!json) return ODP_ERR;
@@ -153,7 +152,7 @@ static int distill_loop(Distill *d, long start, long stop) {
   if (err) {
     char why[512], kept[1200];
     snprintf(why, sizeof why, "%s", odp_error());
-    odp_fail("%s: stopped (%s)", why, run_kept_note(kept, sizeof kept, d->saved_step, d->dir));
+    odp_fail("%s: stopped (%s)", why, run_kept_note(kept, sizeof kept, d->saved_step, d->paths.dir));
   }
   onedp_step_free(&s);
   free(obs), free(actions);
@@ -209,7 +208,7 @@ int distill_onedp(const char *teacher_path, const char *config_path, int n_overr
   Distill d;
   memset(&d, 0, sizeof d);
   snprintf(d.teacher_path, sizeof d.teacher_path, "%s", teacher_path);
-  d.dir = rundir, d.saved_step = -1;
+  d.saved_step = -1;
   if (run_paths_make(&d.paths, rundir, resume)) return ODP_ERR;
   d.cfg = run_load_config(config_path, n_overrides, overrides, distill_keys, d.paths.state, resume);
   if (!d.cfg || read_options(&d.opt, d.cfg)) {

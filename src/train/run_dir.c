@@ -21,17 +21,16 @@
 static const char *const run_files[] = {"train_state.safetensors", "policy.safetensors", "log.jsonl", "config.json",
                                         "distill.json"};
 
-// *created: whether this call made it (NULL: not wanted).
+// Creates dir if needed (*created: whether this call made it); fails if it exists as
+// something else.
 static int make_dir(const char *dir, int *created) {
   int made = mkdir(dir, 0755) == 0;
-  if (created) *created = made;
+  *created = made;
   if (!made && errno != EEXIST) return odp_fail("%s: cannot create run directory: %s", dir, strerror(errno));
   struct stat sb;
   if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) return odp_fail("%s: not a directory", dir);
   return ODP_OK;
 }
-
-int run_dir_make(const char *dir) { return make_dir(dir, NULL); }
 
 // One process per run directory: a second `train --resume` on it would interleave
 // checkpoints. The kernel drops the lock when the holder dies, SIGKILL included.

@@ -11,9 +11,6 @@
 #include "io/config.h"
 #include "model/policy.h"
 
-// Creates dir if needed; fails if it exists as something else.
-int run_dir_make(const char *dir);
-
 // The files every run directory holds.
 typedef struct {
   char dir[1024];

@@ -37,7 +37,6 @@ typedef struct {
   float *params, *grads, *m, *v, *ema;  // table_n floats each (grads, m, v: unet_n used)
   AdamW adam;
   RunPaths paths;
-  const char *dir;
   long saved_step;  // the step of the last checkpoint written or resumed from
 } Run;
 
@@ -67,7 +66,7 @@ static int save_checkpoint(Run *r, long step) {
   if (run_state_check_finite(b, n)) {
     snprintf(why, sizeof why, "%s", odp_error());
     return odp_fail("step %ld: %s: training diverged, stopped without saving (%s)", step, why,
-                    run_kept_note(kept, sizeof kept, r->saved_step, r->dir));
+                    run_kept_note(kept, sizeof kept, r->saved_step, r->paths.dir));
   }
   if (policy_save(&r->policy, r->opt.ema ? r->ema : r->params, r->paths.policy, NULL) ||
       run_state_save(r->paths.state, step, r->policy.config_json, b, n))
@@ -145,7 +144,7 @@ static int train_loop(Run *r, long start, long stop) {
     if (!isfinite(loss)) {  // steps count from 1, as in the log
       char kept[1200];
       err = odp_fail("step %ld: loss is %g: training diverged, stopped (%s)", step + 1, loss,
-                     run_kept_note(kept, sizeof kept, r->saved_step, r->dir));
+                     run_kept_note(kept, sizeof kept, r->saved_step, r->paths.dir));
       break;
     }
     double lr = lr_at(&r->opt.schedule, step);
@@ -202,7 +201,7 @@ int train_teacher(const char *config_path, int n_overrides, char **overrides, co
                   long until) {
   Run r;
   memset(&r, 0, sizeof r);
-  r.dir = rundir, r.saved_step = -1;
+  r.saved_step = -1;
   if (run_paths_make(&r.paths, rundir, resume)) return ODP_ERR;
   r.cfg = run_load_config(config_path, n_overrides, overrides, teacher_keys, r.paths.state, resume);
   if (!r.cfg || train_options_read(&r.opt, r.cfg)) {
