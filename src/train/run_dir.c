@@ -199,8 +199,8 @@ SeqDataset *run_open_task_dataset(const Config *cfg, const PolicyShape *shape) {
   struct stat sb;
   int found = stat(path, &sb) == 0;
   if (!found || !S_ISDIR(sb.st_mode))
-    return odp_fail("%s: field 'task.dataset': %s %s", config_origin(cfg), path,
-                    found ? "is not a directory (a zarr store)" : strerror(errno)), NULL;
+    return odp_fail("%s: field 'task.dataset': %s: %s", config_origin(cfg), path,
+                    found ? "not a directory (a zarr store)" : strerror(errno)), NULL;
   sc.split_seed = (uint32_t)split_seed, sc.max_train_episodes = (int)cap;
   sc.horizon = shape->horizon, sc.n_obs_steps = shape->n_obs_steps, sc.n_action_steps = shape->n_action_steps;
   SeqDataset *ds = seqds_open(path, &sc);
