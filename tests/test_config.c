@@ -187,8 +187,29 @@ static void test_bad_files(void) {
   config_free(c);
 }
 
+// config_check_keys: every leaf must be listed; a near miss is named.
+static void test_known_keys(void) {
+  static const char *const known[] = {"train.lr", "train.steps", "model.down_dims", NULL};
+  Config *c = config_parse("{\"train\": {\"lr\": 1, \"steps\": 2}, \"model\": {\"down_dims\": [1, 2]}}", "ok.json");
+  CHECK(c && config_check_keys(c, known) == ODP_OK, "all keys known: %s", odp_error());
+  config_free(c);
+  c = config_parse("{\"train\": {\"lr\": 1, \"stpes\": 2}}", "typo.json");
+  CHECK(c && config_check_keys(c, known) == ODP_ERR && msg_has("typo.json: field 'train.stpes': unknown key", "'train.steps'"),
+        "misspelt key: %s", odp_error());
+  config_free(c);
+  c = config_parse("{\"optimizer\": {\"kind\": \"sgd\"}}", "other.json");
+  CHECK(c && config_check_keys(c, known) == ODP_ERR && msg_has("field 'optimizer.kind': unknown key", NULL) &&
+            !msg_has("did you mean", NULL),
+        "unrelated key: %s", odp_error());
+  config_free(c);
+  c = config_parse("{\"train\": {}}", "empty.json");
+  CHECK(c && config_check_keys(c, known) == ODP_OK, "missing keys are the getters' business: %s", odp_error());
+  config_free(c);
+}
+
 int main(void) {
   test_dir_open("io");
+  test_known_keys();
   const char *path = write_text("config.json", BASE);
   test_getters(path);
   test_overrides(path);

@@ -9,7 +9,7 @@ const char *arg_string(int argc, char **argv, const char *name, const char *fall
   for (int i = 1; i < argc; i++)
     if (!strcmp(argv[i], name)) {
       if (i + 1 >= argc) {
-        fprintf(stderr, "%s: option %s needs a value\n", argv[0], name);
+        fprintf(stderr, "onedp %s: option %s needs a value\n", argv[0], name);
         exit(2);
       }
       return argv[i + 1];
@@ -24,7 +24,7 @@ int arg_int(int argc, char **argv, const char *name, int fallback, int min, int 
   errno = 0;
   long v = strtol(s, &end, 10);
   if (errno || *end || end == s || v < min || v > max) {
-    fprintf(stderr, "%s: %s must be an integer in [%d, %d] (got '%s')\n", argv[0], name, min, max, s);
+    fprintf(stderr, "onedp %s: %s must be an integer in [%d, %d] (got '%s')\n", argv[0], name, min, max, s);
     exit(2);
   }
   return (int)v;

@@ -107,7 +107,19 @@ static double time_train_step_ms(BenchInputs *in, float *params, int reps) {
   return med;
 }
 
+static int known_options(int argc, char **argv) {
+  static const char *const valued[] = {"--preset", "--threads", "--batch", "--reps", "--save-weights", NULL};
+  for (int i = 2; i < argc; i++) {
+    int known = !strcmp(argv[i], "--skip-train");
+    for (const char *const *v = valued; *v && !known; v++)
+      if (!strcmp(argv[i], *v)) known = 1, i++;
+    if (!known) return fprintf(stderr, "onedp bench: unknown option '%s' (see onedp bench --help)\n", argv[i]), 0;
+  }
+  return 1;
+}
+
 static int bench_unet(int argc, char **argv) {
+  if (!known_options(argc, argv)) return 2;
   const char *preset = arg_string(argc, argv, "--preset", "lowdim");
   int threads = arg_int(argc, argv, "--threads", omp_get_num_procs(), 1, 1024);
   int batch = arg_int(argc, argv, "--batch", 256, 1, 65536);
@@ -118,7 +130,7 @@ static int bench_unet(int argc, char **argv) {
   UnetConfig cfg;
   Unet u;
   if (unet_config_preset(&cfg, preset) || unet_init(&u, &cfg)) {
-    fprintf(stderr, "onedp bench: %s\n", odp_error());
+    fprintf(stderr, "onedp bench: --preset: %s\n", odp_error());
     return 2;
   }
   const int T = 16;
@@ -174,8 +186,9 @@ static int bench_unet(int argc, char **argv) {
 }
 
 int cmd_bench(int argc, char **argv) {
-  if (wants_help(argc, argv) || argc < 2) return print_help(), argc < 2 ? 2 : 0;
-  if (!strcmp(argv[1], "unet")) return bench_unet(argc - 1, argv + 1);
+  if (wants_help(argc, argv)) return print_help(), 0;
+  if (argc < 2) return fprintf(stderr, "onedp bench: missing benchmark (unet; see onedp bench --help)\n"), 2;
+  if (!strcmp(argv[1], "unet")) return bench_unet(argc, argv);  // argv[0] "bench" names it in messages
   fprintf(stderr, "onedp bench: unknown benchmark '%s' (unet)\n", argv[1]);
   return 2;
 }

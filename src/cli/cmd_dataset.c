@@ -1,5 +1,6 @@
 // onedp dataset info PATH: the arrays of a zarr replay buffer and its episode statistics.
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@ static void usage(FILE *f) {
           "usage: onedp dataset info PATH\n\n"
           "Lists the arrays of a zarr v2 replay buffer (shape, dtype, chunking, compressor)\n"
           "and its episode statistics from meta/episode_ends (count, steps, min/mean/max\n"
-          "length), checking that every data/ array has one row per step. The last line is\n"
+          "length), checking that every data/ array has one row per step and that every\n"
+          "low-dimensional (non-image) array decodes to finite values. The last line is\n"
           "one JSON object: {\"episodes\", \"steps\", \"len_min\", \"len_mean\", \"len_max\", \"arrays\", ...}.\n");
 }
 
@@ -21,6 +23,28 @@ static void format_dims(const int64_t *d, int n, char *buf, size_t cap) {
   size_t len = (size_t)snprintf(buf, cap, "(");
   for (int i = 0; i < n && len < cap; i++) len += (size_t)snprintf(buf + len, cap - len, i ? ", %lld" : "%lld", (long long)d[i]);
   if (len < cap) snprintf(buf + len, cap - len, n == 1 ? ",)" : ")");
+}
+
+#define IMAGE_ROW_ELEMS 4096  // rows this large are images: gigabytes to decode, checked when used
+
+// Decodes every chunk of a low-dimensional array and checks its values are finite, so a
+// corrupt chunk or a NaN shows here rather than hours into training.
+static int check_values(const char *root, ZarrArray *a) {
+  if (zarr_dtype(a) == ZARR_U8 || zarr_row_elems(a) > IMAGE_ROW_ELEMS) return ODP_OK;
+  int64_t rows = zarr_rows(a), per = zarr_row_elems(a) > 0 ? zarr_row_elems(a) : 1;
+  int64_t block = 65536 / per > 0 ? 65536 / per : 1;
+  double *x = odp_malloc((unsigned long)(block * per) * sizeof *x, "array values");
+  int rc = x ? ODP_OK : ODP_ERR;
+  for (int64_t r = 0; r < rows && !rc; r += block) {
+    int64_t n = rows - r < block ? rows - r : block;
+    rc = zarr_read_rows(a, r, n, ZARR_F64, x);
+    for (int64_t i = 0; i < n * per && !rc; i++)
+      if (!isfinite(x[i]))
+        rc = odp_fail("%s: zarr array '%s' row %lld element %lld is %s", root, zarr_name(a), (long long)(r + i / per),
+                      (long long)(i % per), isnan(x[i]) ? "NaN" : "infinite");
+  }
+  free(x);
+  return rc;
 }
 
 // Prints one table row per array and adds it to json; *rows_ok tracks data/* rows == steps.
@@ -45,6 +69,7 @@ static int list_arrays(const char *root, cJSON *json, int64_t steps, int *rows_o
     for (int d = 0; d < zarr_ndim(a); d++) cJSON_AddItemToArray(dims, cJSON_CreateNumber((double)zarr_shape(a)[d]));
     cJSON_AddStringToObject(entry, "dtype", zarr_dtype_str(a));
     if (!strncmp(names[i], "data/", 5) && zarr_rows(a) != steps) *rows_ok = 0;
+    rc = check_values(root, a);
     zarr_close(a);
   }
   zarr_free_names(names, count);
@@ -112,7 +137,7 @@ int cmd_dataset(int argc, char **argv) {
     return 0;
   }
   if (argc != 3 || strcmp(argv[1], "info")) {
-    usage(stderr);
+    fprintf(stderr, "onedp dataset: expected 'info PATH' (see onedp dataset --help)\n");
     return 2;
   }
   if (info(argv[2])) {

@@ -21,7 +21,10 @@ static void print_help(void) {
       "distill.steps=500 distill.lr_generator=1e-5 distill.batch=64.\n\n"
       "RUNDIR receives policy.safetensors (the student; evaluate with\n"
       "`onedp eval RUNDIR/policy.safetensors --sampler onestep`), train_state.safetensors\n"
-      "(--resume), distill.json and log.jsonl. --until STEP stops early with a checkpoint.\n");
+      "(--resume), distill.json and log.jsonl. --until STEP stops early with a checkpoint.\n"
+      "Checkpoints, --resume and divergence behave as for `onedp train` (see its --help):\n"
+      "a kill never leaves a half-written checkpoint, a resumed run reaches the same\n"
+      "student, a NaN or infinite loss stops the run naming the step.\n");
 }
 
 int cmd_distill(int argc, char **argv) {

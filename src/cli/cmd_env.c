@@ -79,32 +79,32 @@ int cmd_env(int argc, char **argv) {
     return 0;
   }
   if (argc < 2 || strcmp(argv[1], "pusht")) {
-    usage(stderr);
+    fprintf(stderr, "onedp env: unknown environment '%s' (pusht; see onedp env --help)\n", argc < 2 ? "" : argv[1]);
     return 2;
   }
   long seed = 0, nbench = 0;
   for (int i = 2; i < argc; i++) {
-    char *end = NULL;
-    if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-      seed = strtol(argv[++i], &end, 10);
-      if (*end || seed < 0 || seed > 4294967295L) {
-        fprintf(stderr, "env: --seed wants an integer in [0, 2^32)\n");
-        return 2;
-      }
-    } else if (!strcmp(argv[i], "--bench") && i + 1 < argc) {
-      nbench = strtol(argv[++i], &end, 10);
-      if (*end || nbench <= 0) {
-        fprintf(stderr, "env: --bench wants a positive step count\n");
-        return 2;
-      }
-    } else {
-      usage(stderr);
+    int is_seed = !strcmp(argv[i], "--seed"), is_bench = !strcmp(argv[i], "--bench");
+    if (!is_seed && !is_bench) {
+      fprintf(stderr, "onedp env: unknown option '%s' (see onedp env --help)\n", argv[i]);
       return 2;
     }
+    char *end = NULL;
+    const char *v = i + 1 < argc ? argv[++i] : "";
+    long x = strtol(v, &end, 10);
+    if (is_seed && (end == v || *end || x < 0 || x > 4294967295L)) {
+      fprintf(stderr, "onedp env: --seed wants an integer in [0, 2^32) (got '%s')\n", v);
+      return 2;
+    }
+    if (is_bench && (end == v || *end || x <= 0)) {
+      fprintf(stderr, "onedp env: --bench wants a positive step count (got '%s')\n", v);
+      return 2;
+    }
+    *(is_seed ? &seed : &nbench) = x;
   }
   PushT *env = pusht_create();
   int rc = env ? (nbench ? bench(env, nbench) : show_reset(env, (uint32_t)seed)) : ODP_ERR;
   pusht_destroy(env);
-  if (rc) fprintf(stderr, "env: %s\n", odp_error());
+  if (rc) fprintf(stderr, "onedp env: %s\n", odp_error());
   return rc ? 1 : 0;
 }

@@ -160,6 +160,14 @@ static void print_json(const EvalResult *r, const char *ckpt, const char *sample
   cJSON_Delete(j);
 }
 
+// The GIF directory, created once the policy has loaded (a bad checkpoint leaves nothing).
+static int make_gif_dir(const char *dir) {
+  struct stat sb;
+  if (mkdir(dir, 0777) && errno != EEXIST) return odp_fail("--gif %s: cannot create: %s", dir, strerror(errno));
+  if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) return odp_fail("--gif %s: exists and is not a directory", dir);
+  return ODP_OK;
+}
+
 static int fail(const char *msg) {
   fprintf(stderr, "onedp eval: %s\n", msg);
   return 1;
@@ -188,7 +196,7 @@ int cmd_eval(int argc, char **argv) {
   o.gif_count = arg_int(argc, argv, "--gif-count", 4, 1, 1 << 20);
   o.hz_repeats = arg_int(argc, argv, "--hz-repeats", 5, 0, 10000);
   if (!ckpt) {
-    usage(stderr);
+    fprintf(stderr, "onedp eval: missing CHECKPOINT (see onedp eval --help)\n");
     return 2;
   }
   SamplerSpec spec;
@@ -196,22 +204,28 @@ int cmd_eval(int argc, char **argv) {
   char *end;
   errno = 0;
   o.seed = strtoull(seed_text, &end, 10);
-  if (errno || *end || end == seed_text || seed_text[0] == '-') return fail("--seed: expected a non-negative integer");
+  if (errno || *end || end == seed_text || seed_text[0] == '-') {
+    fprintf(stderr, "onedp eval: --seed %s: expected a non-negative integer\n", seed_text);
+    return 1;
+  }
   const char *gs = arg_string(argc, argv, "--gif-seeds", NULL);
   if (sampler_parse(&spec, sampler_text) || parse_seeds(seeds, &o.seed_begin, &o.seed_end) ||
       (gs && parse_gif_seeds(gs, gif_seeds, &o.n_gif_seeds)))
     return fail(odp_error());
-  if (o.gif_size != 96 && o.gif_size != 512) return fail("--gif-size: expected 96 or 512");
-  o.gif_seeds = gif_seeds;
-  if (o.gif_dir && mkdir(o.gif_dir, 0777) && errno != EEXIST) {
-    fprintf(stderr, "onedp eval: cannot create %s: %s\n", o.gif_dir, strerror(errno));
+  if (o.gif_size != 96 && o.gif_size != 512) {
+    fprintf(stderr, "onedp eval: --gif-size %d: expected 96 or 512\n", o.gif_size);
     return 1;
   }
+  o.gif_seeds = gif_seeds;
   omp_set_num_threads(threads);
   openblas_set_num_threads(threads);
 
   Policy policy;
   if (policy_load(&policy, ckpt)) return fail(odp_error());
+  if (policy_check_sampler(&policy, &spec) ? odp_fail_context("%s", ckpt) : o.gif_dir && make_gif_dir(o.gif_dir)) {
+    policy_free(&policy);
+    return fail(odp_error());
+  }
   PolicyActor actor = {&policy, spec};
   ActionSource src = action_source_policy(&actor);
   EvalProgress prog = {.episodes = (int)(o.seed_end - o.seed_begin)};

@@ -36,11 +36,25 @@ typedef struct {
   float *action;  // (len, 2)
 } Episode;
 
-static int read_rows(const char *root, const char *name, int64_t row0, int64_t n, ZarrType t, void *out) {
+// Rows [row0, row0 + n) of root/name as floats; each row must hold `elems` values.
+static int read_rows(const char *root, const char *name, int64_t row0, int64_t n, int64_t elems, float *out) {
   ZarrArray *a = zarr_open(root, name);
-  int rc = a ? zarr_read_rows(a, row0, n, t, out) : ODP_ERR;
+  int rc = !a ? ODP_ERR
+           : zarr_row_elems(a) != elems
+               ? odp_fail("%s: zarr array '%s' has %lld values per row, PushT needs %lld", root, name,
+                          (long long)zarr_row_elems(a), (long long)elems)
+               : zarr_read_rows(a, row0, n, ZARR_F32, out);
   zarr_close(a);
   return rc;
+}
+
+// A NaN pose would reach the physics engine; name the row instead.
+static int check_finite(const char *root, const char *name, const Episode *e, const float *x, int dim) {
+  for (int64_t i = 0; i < e->len * dim; i++)
+    if (!isfinite(x[i]))
+      return odp_fail("%s: zarr array '%s' row %lld element %d is %s", root, name, (long long)(e->start + i / dim),
+                      (int)(i % dim), isnan(x[i]) ? "NaN" : "infinite");
+  return ODP_OK;
 }
 
 static int load_episode(const char *root, int ep, Episode *e) {
@@ -52,14 +66,16 @@ static int load_episode(const char *root, int ep, Episode *e) {
   zarr_close(ends);
   if (rc) return rc;
   e->start = bounds[0], e->len = bounds[1] - bounds[0];
-  if (e->len <= 0) return odp_fail("%s: episode %d is empty", root, ep);
+  if (e->len <= 0)
+    return odp_fail("%s: meta/episode_ends: episode %d spans rows [%lld, %lld) (ends not increasing)", root, ep,
+                    (long long)bounds[0], (long long)bounds[1]);
   e->state = odp_malloc((size_t)e->len * 5 * sizeof(float), "episode states");
   e->action = odp_malloc((size_t)e->len * 2 * sizeof(float), "episode actions");
   if (!e->state || !e->action) return ODP_ERR;
-  if (read_rows(root, "data/state", e->start, e->len, ZARR_F32, e->state) ||
-      read_rows(root, "data/action", e->start, e->len, ZARR_F32, e->action))
+  if (read_rows(root, "data/state", e->start, e->len, 5, e->state) ||
+      read_rows(root, "data/action", e->start, e->len, 2, e->action))
     return ODP_ERR;
-  return ODP_OK;
+  return check_finite(root, "data/state", e, e->state, 5) || check_finite(root, "data/action", e, e->action, 2);
 }
 
 // Puts the environment in recorded state s (float32). reset_to_state applies the
@@ -110,10 +126,9 @@ int cmd_render(int argc, char **argv) {
   int ep = arg_int(argc, argv, "--episode", -1, 0, 1 << 30), size = arg_int(argc, argv, "--size", 96, 96, 512);
   int replay = arg_flag(argc, argv, "--replay");
   if (!root) root = DEFAULT_STORE;
-  if (ep < 0 || !out || (size != 96 && size != 512)) {
-    usage(stderr);
-    return 2;
-  }
+  const char *missing = ep < 0 ? "--episode N" : !out ? "--out FILE.gif" : NULL;
+  if (missing) return fprintf(stderr, "onedp render: missing %s (see onedp render --help)\n", missing), 2;
+  if (size != 96 && size != 512) return fprintf(stderr, "onedp render: --size must be 96 or 512 (got %d)\n", size), 2;
   Episode e = {0};
   double pose_err = 0;  // states mode: how far the environment landed from the recorded poses
   GifWriter *gif = NULL;

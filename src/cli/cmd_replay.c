@@ -23,18 +23,27 @@ static void usage(FILE *f) {
           "The last line is one JSON object.\n");
 }
 
+// "A:B", 0 <= A < B; B is checked against the store once it is loaded.
+static int parse_episodes(const char *s, long *ep0, long *ep1) {
+  char *mid, *end;
+  *ep0 = strtol(s, &mid, 10);
+  if (mid == s || *mid != ':' || *ep0 < 0) return ODP_ERR;
+  *ep1 = strtol(mid + 1, &end, 10);
+  return end == mid + 1 || *end || *ep1 <= *ep0 ? ODP_ERR : ODP_OK;
+}
+
 int cmd_replay(int argc, char **argv) {
   if (wants_help(argc, argv)) {
     usage(stdout);
     return 0;
   }
-  const char *path = NULL;
+  const char *path = NULL, *episodes = NULL;
   long ep0 = 0, ep1 = -1;
   int render = 0;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--episodes") && i + 1 < argc) {
-      if (sscanf(argv[++i], "%ld:%ld", &ep0, &ep1) != 2) {
-        fprintf(stderr, "replay: --episodes wants A:B\n");
+    if (!strcmp(argv[i], "--episodes")) {
+      if (i + 1 >= argc || parse_episodes(episodes = argv[++i], &ep0, &ep1)) {
+        fprintf(stderr, "onedp replay: --episodes %s: expected A:B with 0 <= A < B\n", episodes ? episodes : "");
         return 2;
       }
     } else if (!strcmp(argv[i], "--render")) {
@@ -42,27 +51,32 @@ int cmd_replay(int argc, char **argv) {
     } else if (argv[i][0] != '-' && !path) {
       path = argv[i];
     } else {
-      usage(stderr);
+      fprintf(stderr, "onedp replay: unexpected argument '%s' (see onedp replay --help)\n", argv[i]);
       return 2;
     }
   }
   if (!path) {
-    usage(stderr);
+    fprintf(stderr, "onedp replay: missing PATH (see onedp replay --help)\n");
     return 2;
   }
   PushTDemo d;
   if (pusht_demo_load(&d, path)) {
-    fprintf(stderr, "replay: %s\n", odp_error());
+    fprintf(stderr, "onedp replay: %s\n", odp_error());
     return 1;
   }
   if (ep1 < 0) ep1 = (long)d.episodes;
+  if (ep1 > d.episodes) {
+    fprintf(stderr, "onedp replay: --episodes %s: %s has %lld episodes\n", episodes, path, (long long)d.episodes);
+    pusht_demo_free(&d);
+    return 1;
+  }
   PushTReplayStats st;
   PushTRenderStats rs = {0};
   int rc = pusht_demo_replay(&d, ep0, ep1, &st);
   if (!rc && render) rc = pusht_demo_render_error(&d, path, ep0, ep1, &rs);
   pusht_demo_free(&d);
   if (rc) {
-    fprintf(stderr, "replay: %s\n", odp_error());
+    fprintf(stderr, "onedp replay: %s\n", odp_error());
     return 1;
   }
   double n = (double)st.steps;

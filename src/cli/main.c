@@ -40,7 +40,6 @@ int main(int argc, char **argv) {
   }
   for (int i = 0; i < command_count; i++)
     if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
-  fprintf(stderr, "onedp: unknown command '%s'\n", argv[1]);
-  usage(stderr);
+  fprintf(stderr, "onedp: unknown command '%s' (see onedp --help)\n", argv[1]);
   return 2;
 }

@@ -14,6 +14,13 @@
 #include "train/run_dir.h"
 #include "train/run_state.h"
 
+// Every key a distillation config holds (read by read_options).
+static const char *const distill_keys[] = {
+    "distill.variant", "distill.steps", "distill.batch", "distill.lr_generator", "distill.lr_score",
+    "distill.lr_schedule", "distill.beta1", "distill.beta2", "distill.eps", "distill.generator_timestep",
+    "distill.k_min", "distill.k_max", "distill.score_warmup", "distill.score_updates", "distill.teacher_clip", "distill.seed", "distill.threads", "distill.log_every",
+    "distill.checkpoint_every", NULL};
+
 typedef struct {
   OnedpOptions core;
   LrSchedule schedule;  // factor on both learning rates (base 1)
@@ -31,6 +38,7 @@ typedef struct {
   char teacher_path[1024];
   double teacher_passes;  // the teacher's training cost in sample-passes (0: its config does not say)
   RunPaths paths;
+  long saved_step;  // the step of the last checkpoint written or resumed from
 } Distill;
 
 // Training cost in network sample-passes: a forward pass of one sample is 1, forward plus
@@ -88,7 +96,8 @@ static int read_options(DistillOptions *d, const Config *c) {
   else return odp_fail("%s: field 'distill.lr_schedule': '%s' is not one of constant, cosine", config_origin(c), sched);
   if (!strcmp(variant, "s")) o->stochastic = 1;
   else if (strcmp(variant, "d")) return odp_fail("%s: field 'distill.variant': '%s' is not s or d", config_origin(c), variant);
-  if (o->k_min > o->k_max) return odp_fail("%s: distill.k_min %d > k_max %d", config_origin(c), o->k_min, o->k_max);
+  if (o->k_min > o->k_max)
+    return odp_fail("%s: field 'distill.k_min': %d exceeds distill.k_max %d", config_origin(c), o->k_min, o->k_max);
   o->seed = (uint64_t)seed;
   o->score_adam.beta1 = o->gen_adam.beta1, o->score_adam.beta2 = o->gen_adam.beta2, o->score_adam.eps = o->gen_adam.eps;
   return ODP_OK;
@@ -105,15 +114,25 @@ static int state_buffers(Distill *d, StateBuffer *b) {
   return d->opt.core.stochastic ? 6 : 3;
 }
 
+// Policy first, then the state (the commit point: a resume starts from it and rewrites
+// the policy). Nothing is written when a value is not finite.
 static int save_checkpoint(Distill *d, long step) {
   StateBuffer b[6];
+  int n = state_buffers(d, b);
+  char why[256];
+  if (run_state_check_finite(b, n)) {
+    snprintf(why, sizeof why, "%s", odp_error());
+    return odp_fail("step %ld: %s: distillation diverged, not saved", step, why);
+  }
   char *json = config_to_json(d->cfg), k[16];
-  int err = run_state_save(d->paths.state, step, json, b, state_buffers(d, b));
+  if (!json) return ODP_ERR;
   snprintf(k, sizeof k, "%d", d->opt.core.k_star);
   const char *meta[] = {"generator_timestep", k, "stochastic", d->opt.core.stochastic ? "1" : "0",
                         "teacher", d->teacher_path, "distill", json, NULL};
-  if (!err) err = policy_save(&d->student, d->student.params, d->paths.policy, meta);
+  int err = policy_save(&d->student, d->student.params, d->paths.policy, meta) ||
+            run_state_save(d->paths.state, step, json, b, n);
   free(json);
+  if (!err) d->saved_step = step;
   return err;
 }
 
@@ -158,7 +177,11 @@ static int distill_loop(Distill *d, long start, long stop) {
     if (done % d->opt.checkpoint_every == 0 || done == stop) err = save_checkpoint(d, done);
   }
   progress_finish(&pb, err ? 0 : stop, err ? "stopped" : "done");
-  if (err) odp_fail_context("distill");
+  if (err) {
+    char why[512], kept[1200];
+    snprintf(why, sizeof why, "%s", odp_error());
+    odp_fail("%s: stopped (%s)", why, run_kept_note(kept, sizeof kept, d->saved_step, d->paths.dir));
+  }
   onedp_step_free(&s);
   free(obs), free(actions);
   return err;
@@ -170,9 +193,14 @@ static int setup(Distill *d, int resume, long *start) {
   if (d->teacher.generator_timestep >= 0)
     return odp_fail("%s: is already a one-step student; distill from a diffusion teacher", d->teacher_path);
   const OnedpOptions *o = &d->opt.core;
-  if (o->k_max >= d->teacher.shape.num_train_timesteps || o->k_star >= d->teacher.shape.num_train_timesteps)
-    return odp_fail("distill: k_max %d / generator_timestep %d beyond the teacher's %d timesteps", o->k_max, o->k_star,
-                    d->teacher.shape.num_train_timesteps);
+  const char *origin = config_origin(d->cfg);
+  int steps = d->teacher.shape.num_train_timesteps;
+  if (o->k_star >= steps)
+    return odp_fail("%s: field 'distill.generator_timestep': %d is beyond the %d timesteps of teacher %s", origin,
+                    o->k_star, steps, d->teacher_path);
+  if (o->k_max >= steps)
+    return odp_fail("%s: field 'distill.k_max': %d is beyond the %d timesteps of teacher %s", origin, o->k_max, steps,
+                    d->teacher_path);
   if (policy_init(&d->student, d->teacher.config_json, d->teacher_path) ||
       onedp_models_alloc(&d->models, &d->teacher.unet, &d->teacher.schedule, o))
     return ODP_ERR;
@@ -188,10 +216,20 @@ static int setup(Distill *d, int resume, long *start) {
   d->ds = run_open_task_dataset(tc, &d->teacher.shape);
   config_free(tc);
   if (!d->ds) return ODP_ERR;
+  if (seqds_count(d->ds, SEQ_TRAIN) < d->opt.batch)
+    return odp_fail("%s: field 'distill.batch': %d exceeds the %ld training windows of teacher %s's dataset", origin,
+                    d->opt.batch, seqds_count(d->ds, SEQ_TRAIN), d->teacher_path);
   *start = 0;
   if (!resume) return save_checkpoint(d, 0);
   StateBuffer b[6];
-  return run_state_peek(d->paths.state, start, NULL) || run_state_load(d->paths.state, b, state_buffers(d, b));
+  if (run_state_peek(d->paths.state, start, NULL) || run_state_load(d->paths.state, b, state_buffers(d, b)) ||
+      run_log_rewind(d->paths.log, *start))
+    return ODP_ERR;
+  d->saved_step = *start;
+  char line[128];
+  snprintf(line, sizeof line, "{\"event\": \"resume\", \"step\": %ld}", *start);
+  run_dir_log(d->paths.log, line);
+  return ODP_OK;
 }
 
 int distill_onedp(const char *teacher_path, const char *config_path, int n_overrides, char **overrides,
@@ -199,9 +237,13 @@ int distill_onedp(const char *teacher_path, const char *config_path, int n_overr
   Distill d;
   memset(&d, 0, sizeof d);
   snprintf(d.teacher_path, sizeof d.teacher_path, "%s", teacher_path);
-  if (run_paths_make(&d.paths, rundir)) return ODP_ERR;
-  d.cfg = run_load_config(config_path, n_overrides, overrides, d.paths.state, resume);
-  if (!d.cfg || read_options(&d.opt, d.cfg)) return config_free(d.cfg), ODP_ERR;
+  d.saved_step = -1;
+  if (run_paths_make(&d.paths, rundir, resume)) return ODP_ERR;
+  d.cfg = run_load_config(config_path, n_overrides, overrides, distill_keys, d.paths.state, resume);
+  if (!d.cfg || read_options(&d.opt, d.cfg)) {
+    if (!resume) run_paths_discard(&d.paths);
+    return config_free(d.cfg), run_paths_release(&d.paths), ODP_ERR;
+  }
   d.opt.core.gen_adam.weight_decay = d.opt.core.score_adam.weight_decay = 0;
   int threads = run_set_threads(d.opt.threads);
   char *json = config_to_json(d.cfg);
@@ -221,5 +263,7 @@ int distill_onedp(const char *teacher_path, const char *config_path, int n_overr
   onedp_models_free(&d.models);
   free(d.score);
   config_free(d.cfg);
+  if (err && !resume) run_paths_discard(&d.paths);
+  run_paths_release(&d.paths);
   return err;
 }

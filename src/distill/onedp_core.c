@@ -120,14 +120,16 @@ int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, long step, doubl
   diffuse(m, s, step);
   *score_loss = m->opt.stochastic ? update_score(m, s, cond, step, lr_factor) : NAN;
   *score_diff = NAN;
+  if (m->opt.stochastic && !isfinite(*score_loss))  // steps count from 1, as in the log
+    return odp_fail("step %ld: score-network loss is %g: distillation diverged", step + 1, *score_loss);
   if (m->opt.stochastic && step < m->opt.score_warmup) return ODP_OK;
   unet_forward(m->unet, m->teacher, s->other_acts, s->eps_teacher, s->Ak, s->kf, cond);
   if (m->opt.teacher_clip) clip_teacher_eps(s, m->schedule);
   if (m->opt.stochastic) unet_forward(m->unet, m->score, s->other_acts, s->eps_score, s->Ak, s->kf, cond);
   else memcpy(s->eps_score, s->eps, (size_t)s->B * s->per * sizeof(float));
   *score_diff = generator_gradient(m, s);
-  if (!isfinite(*score_diff) || (m->opt.stochastic && !isfinite(*score_loss)))
-    return odp_fail("step %ld: non-finite distillation loss", step);
+  if (!isfinite(*score_diff))
+    return odp_fail("step %ld: score difference is %g: distillation diverged", step + 1, *score_diff);
   memset(m->g_gen, 0, (size_t)m->n * sizeof(float));
   unet_backward(m->unet, m->generator, s->gen_acts, m->g_gen, s->grad, NULL, NULL);
   adamw_update(m->generator, m->m_gen, m->v_gen, m->g_gen, m->n, &m->opt.gen_adam, m->opt.gen_adam.lr * lr_factor,

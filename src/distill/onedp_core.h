@@ -52,6 +52,8 @@ void onedp_step_free(OnedpStep *s);
 // warm-up). Reports psi's loss (NaN for OneDP-D) and the mean squared score difference
 // (NaN during the warm-up).
 // lr_factor scales both learning rates (a schedule's value at this step; 1 for constant).
+// Fails (naming the step, counted from 1) when psi's loss or the score difference is not
+// finite: the run has diverged.
 int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, long step, double lr_factor, double *score_loss,
                double *score_diff);
 

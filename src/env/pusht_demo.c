@@ -24,6 +24,12 @@ static int read_all(const char *root, const char *name, int64_t row_elems, ZarrT
   *out = odp_malloc((unsigned long)(*rows * row_elems) * zarr_type_size(type), name);
   if (!*out) goto done;
   rc = zarr_read_rows(a, 0, *rows, type, *out);
+  for (int64_t i = 0; type == ZARR_F32 && !rc && i < *rows * row_elems; i++) {
+    float v = ((const float *)*out)[i];  // a NaN pose would reach the physics engine
+    if (!isfinite(v))
+      rc = odp_fail("%s: zarr array '%s' row %lld element %lld is %s", root, name, (long long)(i / row_elems),
+                    (long long)(i % row_elems), isnan(v) ? "NaN" : "infinite");
+  }
 done:
   zarr_close(a);
   return rc;
@@ -38,17 +44,20 @@ int pusht_demo_load(PushTDemo *d, const char *root) {
       read_all(root, "data/n_contacts", 1, ZARR_F32, &n[3], (void **)&d->n_contacts) ||
       read_all(root, "meta/episode_ends", 1, ZARR_I64, &ne, (void **)&d->ends)) {
     pusht_demo_free(d);
-    return odp_fail_context("pusht demonstrations");
+    return ODP_ERR;
   }
   d->steps = n[0];
   d->episodes = ne;
-  int bad = n[1] != n[0] || n[2] != n[0] || n[3] != n[0] || ne < 1 || d->ends[ne - 1] != n[0];
-  for (int64_t i = 0; i < ne && !bad; i++) bad = d->ends[i] <= pusht_demo_start(d, i);
-  if (bad) {
-    pusht_demo_free(d);
-    return odp_fail("%s: arrays disagree on the number of steps or episode_ends is not increasing", root);
-  }
-  return ODP_OK;
+  int rc = ODP_OK;
+  if (n[1] != n[0] || n[2] != n[0] || n[3] != n[0])
+    rc = odp_fail("%s: data/state, action, keypoint and n_contacts disagree on the number of steps", root);
+  else if (ne < 1 || d->ends[ne - 1] != n[0])
+    rc = odp_fail("%s: meta/episode_ends does not end at the %lld steps of the data", root, (long long)n[0]);
+  for (int64_t i = 0; i < ne && !rc; i++)
+    if (d->ends[i] <= pusht_demo_start(d, i))
+      rc = odp_fail("%s: meta/episode_ends[%lld] = %lld is not increasing", root, (long long)i, (long long)d->ends[i]);
+  if (rc) pusht_demo_free(d);
+  return rc;
 }
 
 void pusht_demo_free(PushTDemo *d) {

@@ -1,10 +1,12 @@
 #include "eval/report.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/error.h"
 
@@ -16,16 +18,66 @@
 
 static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
 
+// A readable, non-empty regular file (fopen alone would open a directory and read nothing).
+static FILE *open_input(const char *path) {
+  struct stat sb;
+  if (stat(path, &sb)) return odp_fail("%s: cannot open: %s", path, strerror(errno)), NULL;
+  if (S_ISDIR(sb.st_mode)) return odp_fail("%s: is a directory, not a file", path), NULL;
+  if (!S_ISREG(sb.st_mode)) return odp_fail("%s: not a regular file", path), NULL;
+  if (sb.st_size == 0) return odp_fail("%s: empty file", path), NULL;
+  FILE *f = fopen(path, "r");
+  if (!f) odp_fail("%s: cannot open: %s", path, strerror(errno));
+  return f;
+}
+
 // The last non-empty line of a file, malloc'd.
 static char *last_line(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) return odp_fail("%s: cannot open", path), NULL;
-  char buf[8192], *last = NULL;
-  while (fgets(buf, sizeof buf, f))
+  FILE *f = open_input(path);
+  if (!f) return NULL;
+  char *buf = NULL, *last = NULL;
+  size_t cap = 0;
+  for (ssize_t n; (n = getline(&buf, &cap, f)) > 0;)
     if (buf[0] != '\n') free(last), last = strdup(buf);
   fclose(f);
-  if (!last) odp_fail("%s: empty", path);
+  free(buf);
+  if (!last) odp_fail("%s: no text lines", path);
   return last;
+}
+
+// A distillation log: every line a JSON object (a torn or foreign line is an error, not a
+// gap in the chart) and at least one step with a score difference.
+static int check_log(const char *path) {
+  FILE *f = open_input(path);
+  if (!f) return ODP_ERR;
+  char *line = NULL;
+  size_t cap = 0;
+  int number = 0, steps = 0, rc = ODP_OK;
+  for (ssize_t n; rc == ODP_OK && (n = getline(&line, &cap, f)) > 0;) {
+    number++;
+    int torn = line[n - 1] != '\n';
+    cJSON *o = torn ? NULL : cJSON_Parse(line);
+    if (!cJSON_IsObject(o))
+      rc = odp_fail("%s: line %d is not a JSON object%s", path, number, torn ? " (cut short: no newline)" : "");
+    steps += cJSON_IsNumber(cJSON_GetObjectItem(o, "step")) && cJSON_IsNumber(cJSON_GetObjectItem(o, "score_diff"));
+    cJSON_Delete(o);
+  }
+  fclose(f);
+  free(line);
+  if (rc == ODP_OK && !steps)
+    rc = odp_fail("%s: no line has 'step' and 'score_diff' (not an `onedp distill` log)", path);
+  return rc;
+}
+
+// GIFs are linked, so they must exist where the report's links resolve: beside it.
+static int check_gif(const char *out_path, const char *gif) {
+  char path[2200];
+  const char *slash = strrchr(out_path, '/');
+  if (gif[0] == '/' || !slash) snprintf(path, sizeof path, "%s", gif);
+  else snprintf(path, sizeof path, "%.*s/%s", (int)(slash - out_path), out_path, gif);
+  struct stat sb;
+  if (stat(path, &sb) || !S_ISREG(sb.st_mode))
+    return odp_fail("%s: GIF not found (as %s: links resolve from the report's directory)", gif, path);
+  return ODP_OK;
 }
 
 typedef struct {
@@ -108,13 +160,19 @@ static int read_eval(EvalRow *r, const char *path) {
   if (!line) return ODP_ERR;
   cJSON *o = cJSON_Parse(line);
   free(line);
+  if (!cJSON_IsObject(o)) {
+    cJSON_Delete(o);
+    return odp_fail("%s: last line is not a JSON object (cut short, NaN, or not `onedp eval` output)", path);
+  }
   const char *keys[5] = {"score", "score_std", "success", "hz", "nfe"};
   double *dst[5] = {&r->score, &r->score_std, &r->success, &r->hz, &r->nfe};
   for (int k = 0; k < 5; k++) {
     const cJSON *v = cJSON_GetObjectItem(o, keys[k]);
-    if (!cJSON_IsNumber(v)) {
+    int bad = !cJSON_IsNumber(v) ? 1 : !isfinite(v->valuedouble) ? 2 : 0;
+    if (bad) {
       cJSON_Delete(o);
-      return odp_fail("%s: last line is not an `onedp eval` result (no '%s')", path, keys[k]);
+      return odp_fail(bad == 1 ? "%s: last line is not an `onedp eval` result (no '%s')" : "%s: field '%s' is not finite",
+                      path, keys[k]);
     }
     *dst[k] = v->valuedouble;
   }
@@ -144,10 +202,14 @@ int report_write_html(const char *out_path, const ReportSpec *spec) {
   EvalRow *rows = calloc((size_t)(spec->n_evals ? spec->n_evals : 1), sizeof *rows);
   for (int i = 0; i < spec->n_evals; i++)
     if (read_eval(&rows[i], spec->evals[i].path)) return free(rows), ODP_ERR;
+  for (int i = 0; i < spec->n_logs; i++)
+    if (check_log(spec->logs[i].path)) return free(rows), ODP_ERR;
+  for (int i = 0; i < spec->n_gifs; i++)
+    if (check_gif(out_path, spec->gifs[i].path)) return free(rows), ODP_ERR;
   char tmp[1100];
   snprintf(tmp, sizeof tmp, "%s.tmp", out_path);
   FILE *f = fopen(tmp, "w");
-  if (!f) return free(rows), odp_fail("%s: cannot write", out_path);
+  if (!f) return free(rows), odp_fail("%s: cannot write: %s", out_path, strerror(errno));
   fprintf(f, "<!doctype html>\n<html><head><meta charset='utf-8'><title>%s</title>\n<style>body{font-family:sans-serif;"
              "margin:2em;max-width:1200px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;"
              "text-align:right}th{background:#f3f3f3}.gifs img{margin:6px;border:1px solid #ccc}</style></head><body>\n",
@@ -178,5 +240,10 @@ int report_write_html(const char *out_path, const ReportSpec *spec) {
   fprintf(f, "</body></html>\n");
   free(rows);
   if (fclose(f) || err) return remove(tmp), err ? err : odp_fail("%s: cannot write", out_path);
-  return rename(tmp, out_path) ? odp_fail("%s: cannot rename into place", out_path) : ODP_OK;
+  if (rename(tmp, out_path)) {
+    int e = errno;
+    remove(tmp);
+    return odp_fail("%s: cannot write: %s", out_path, strerror(e));
+  }
+  return ODP_OK;
 }

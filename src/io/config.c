@@ -89,14 +89,18 @@ static Config *parse_n(const char *json, size_t len, const char *origin) {
   const char *end = NULL;
   cfg->root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
   int rc = ODP_OK;
-  if (!cfg->root) {
-    int line = 1, col = 1;
+  int line = 1, col = 1;
+  if (memchr(json, 0, len)) {
+    rc = odp_fail("%s: binary data (a checkpoint?), not a JSON config", origin);
+  } else if (!cfg->root) {
     for (const char *p = json; end && p < end && p < json + len; p++) *p == '\n' ? (line++, col = 1) : col++;
     rc = odp_fail("%s: invalid JSON at line %d, column %d", origin, line, col);
   } else {
-    for (; end < json + len && rc == ODP_OK; end++)
-      if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r')
-        rc = odp_fail("%s: unexpected text after the JSON object", origin);
+    for (const char *p = json; p < end; p++) *p == '\n' ? (line++, col = 1) : col++;
+    for (; end < json + len && rc == ODP_OK; end++, col++)
+      if (*end == '\n') line++, col = 0;
+      else if (*end != ' ' && *end != '\t' && *end != '\r')
+        rc = odp_fail("%s: unexpected text after the JSON object at line %d, column %d", origin, line, col);
     if (rc == ODP_OK && !cJSON_IsObject(cfg->root)) rc = odp_fail("%s: top level is not a JSON object", origin);
     if (rc == ODP_OK) rc = validate(cfg, cfg->root, "");
   }
@@ -249,6 +253,31 @@ static int unknown_key(const Config *cfg, const char *key) {
   if (s.best_distance <= limit) return field_fail(cfg, key, "unknown key (did you mean '%s'?)", s.best);
   return field_fail(cfg, key, "unknown key");
 }
+
+// The first leaf under x (path prefix `path`) not in known; suggestion from known.
+static int check_leaves(const Config *cfg, const cJSON *x, const char *path, const char *const *known) {
+  for (const cJSON *c = x->child; c; c = c->next) {
+    char key[256];
+    snprintf(key, sizeof key, "%s%s%s", path, path[0] ? "." : "", c->string);
+    if (cJSON_IsObject(c)) {
+      if (check_leaves(cfg, c, key, known)) return ODP_ERR;
+      continue;
+    }
+    const char *best = NULL;
+    size_t best_distance = (size_t)-1;
+    for (const char *const *k = known; *k && best_distance; k++) {
+      size_t d = edit_distance(key, *k);
+      if (d < best_distance) best = *k, best_distance = d;
+    }
+    if (best_distance == 0) continue;
+    size_t limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2;
+    if (best && best_distance <= limit) return field_fail(cfg, key, "unknown key (did you mean '%s'?)", best);
+    return field_fail(cfg, key, "unknown key");
+  }
+  return ODP_OK;
+}
+
+int config_check_keys(const Config *cfg, const char *const *known) { return check_leaves(cfg, cfg->root, "", known); }
 
 // ---------------------------------------------------------------------------
 // Overrides

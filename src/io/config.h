@@ -36,5 +36,10 @@ int config_get_string(const Config *cfg, const char *key, const char **out);
 int config_get_int_array(const Config *cfg, const char *key, int *out, int max_count, int *count,
                          int min, int max);
 
+// Fails on the first leaf key (dotted; an array is a leaf) that is not in `known`
+// (NULL-terminated), naming the nearest known key: a misspelt key in a file would
+// otherwise be ignored and the setting it meant left at its default.
+int config_check_keys(const Config *cfg, const char *const *known);
+
 // Compact JSON of the whole config (malloc'd; NULL with odp_error on failure).
 char *config_to_json(const Config *cfg);

@@ -26,8 +26,8 @@ static int read_shape(PolicyShape *s, const char *json, const char *where) {
   config_free(c);
   if (err) return ODP_ERR;
   if (s->n_obs_steps - 1 + s->n_action_steps > s->horizon)
-    return odp_fail("%s: n_obs_steps - 1 + n_action_steps = %d exceeds horizon %d", where,
-                    s->n_obs_steps - 1 + s->n_action_steps, s->horizon);
+    return odp_fail("%s: field 'policy.horizon': %d is shorter than policy.n_obs_steps - 1 + policy.n_action_steps = %d",
+                    where, s->horizon, s->n_obs_steps - 1 + s->n_action_steps);
   return ODP_OK;
 }
 
@@ -56,10 +56,11 @@ int policy_init(Policy *p, const char *config_json, const char *where) {
   UnetConfig uc;
   if (read_shape(&p->shape, config_json, where) || unet_config_from_json(&uc, config_json, where)) return ODP_ERR;
   if (uc.input_dim != p->shape.action_dim)
-    return odp_fail("%s: model.input_dim %d != policy.action_dim %d", where, uc.input_dim, p->shape.action_dim);
+    return odp_fail("%s: field 'model.input_dim': %d, but policy.action_dim is %d", where, uc.input_dim,
+                    p->shape.action_dim);
   if (uc.global_cond_dim != p->shape.n_obs_steps * p->shape.obs_dim)
-    return odp_fail("%s: model.global_cond_dim %d != n_obs_steps x obs_dim = %d", where, uc.global_cond_dim,
-                    p->shape.n_obs_steps * p->shape.obs_dim);
+    return odp_fail("%s: field 'model.global_cond_dim': %d, but policy.n_obs_steps x policy.obs_dim is %d", where,
+                    uc.global_cond_dim, p->shape.n_obs_steps * p->shape.obs_dim);
   if (unet_init(&p->unet, &uc)) return odp_fail_context("%s", where);
   if (build_table(p) || noise_schedule_squaredcos(&p->schedule, p->shape.num_train_timesteps)) {
     policy_free(p);
@@ -124,6 +125,10 @@ int policy_load(Policy *p, const char *path) {
   if (!cfg) {
     safetensors_close(st);
     return odp_fail("%s: not a onedp policy checkpoint (no \"config\" metadata)", path);
+  }
+  if (safetensors_metadata(st, "step")) {  // run_state_save's file: buffers, not a policy
+    safetensors_close(st);
+    return odp_fail("%s: is a training state (for --resume), not a policy: use the run's policy.safetensors", path);
   }
   int err = policy_init(p, cfg, path);
   const char *gt = safetensors_metadata(st, "generator_timestep"), *sto = safetensors_metadata(st, "stochastic");

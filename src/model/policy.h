@@ -34,6 +34,7 @@ typedef struct {
 } SamplerSpec;
 
 // "ddpm:100", "ddim:10", "ddim:1:trailing" (spacing leading by default), "onestep".
+// Messages name the text as the command line's option: "--sampler ddim:0: ...".
 int sampler_parse(SamplerSpec *s, const char *text);
 // Writes the canonical name ("ddim:10:leading") into buf.
 const char *sampler_name(const SamplerSpec *s, char *buf, int size);
@@ -57,6 +58,9 @@ int policy_init(Policy *p, const char *config_json, const char *where);
 void policy_free(Policy *p);
 
 int policy_load(Policy *p, const char *path);
+// Whether p can sample with s: onestep needs a one-step student, DDPM/DDIM at most
+// num_train_timesteps steps.
+int policy_check_sampler(const Policy *p, const SamplerSpec *s);
 // Writes params (the full table) with the policy's config; extra metadata key/values
 // (NULL-terminated pairs) may be added. Atomic (temp file + rename).
 int policy_save(const Policy *p, const float *params, const char *path, const char *const *extra_metadata);

@@ -6,22 +6,34 @@
 #include "model/policy.h"
 
 int sampler_parse(SamplerSpec *s, const char *text) {
-  char kind[16] = "", spacing[16] = "";
-  int steps = 0;
   SamplerSpec out = {SAMPLER_DDPM, 100, DDIM_SPACING_LEADING};
+  char kind[16] = "", spacing[16] = "";
+  int steps = 0, end = 0, tail = 0, ok = 0;
   if (!strcmp(text, "onestep")) {
-    out.kind = SAMPLER_ONESTEP, out.steps = 1;
-  } else if (sscanf(text, "%15[a-z]:%d:%15[a-z]", kind, &steps, spacing) >= 2 && steps >= 1 && steps <= 1000) {
+    out.kind = SAMPLER_ONESTEP, out.steps = 1, ok = 1;
+  } else if (sscanf(text, "%15[a-z]:%d%n", kind, &steps, &end) == 2 && steps >= 1 && steps <= 1000) {
+    const char *rest = text + end;  // nothing, or ":leading" / ":trailing" for DDIM
+    if (*rest == ':' && sscanf(rest + 1, "%15[a-z]%n", spacing, &tail) == 1) rest += 1 + tail;
     out.steps = steps;
-    if (!strcmp(kind, "ddpm") && !spacing[0]) out.kind = SAMPLER_DDPM;
-    else if (!strcmp(kind, "ddim")) {
-      out.kind = SAMPLER_DDIM;
-      if (spacing[0] && ddim_spacing_parse(&out.spacing, spacing)) return ODP_ERR;
-    } else kind[0] = 0;
-  } else kind[0] = 0;  // "ddpm:x", "ddpm:0": sscanf may have filled kind before failing
-  if (!kind[0] && out.kind != SAMPLER_ONESTEP)
-    return odp_fail("sampler '%s': expected ddpm:N, ddim:N, ddim:N:leading|trailing or onestep", text);
+    if (!*rest && !strcmp(kind, "ddpm") && !spacing[0]) ok = 1;
+    else if (!*rest && !strcmp(kind, "ddim")) {
+      out.kind = SAMPLER_DDIM, ok = 1;
+      if (spacing[0] && ddim_spacing_parse(&out.spacing, spacing)) return odp_fail_context("--sampler %s", text);
+    }
+  }
+  if (!ok) return odp_fail("--sampler %s: expected ddpm:N, ddim:N, ddim:N:leading|trailing (N in 1..1000) or onestep", text);
   *s = out;
+  return ODP_OK;
+}
+
+int policy_check_sampler(const Policy *p, const SamplerSpec *s) {
+  char name[64];
+  sampler_name(s, name, sizeof name);
+  if (s->kind == SAMPLER_ONESTEP && p->generator_timestep < 0)
+    return odp_fail("--sampler onestep needs a one-step student; this is a diffusion policy (ddpm:N or ddim:N)");
+  if (s->kind != SAMPLER_ONESTEP && s->steps > p->shape.num_train_timesteps)
+    return odp_fail("--sampler %s: %d steps, but policy.num_train_timesteps is %d", name, s->steps,
+                    p->shape.num_train_timesteps);
   return ODP_OK;
 }
 

@@ -1,5 +1,6 @@
 #include "model/unet_file.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,10 @@ static int ends_with(const char *s, const char *suffix) {
 
 static char *slurp_text(const char *path) {
   struct stat sb;
-  if (stat(path, &sb)) return odp_fail("%s: cannot open", path), NULL;
+  if (stat(path, &sb)) return odp_fail("%s: cannot open: %s", path, strerror(errno)), NULL;
+  if (S_ISDIR(sb.st_mode)) return odp_fail("%s: is a directory, not a config or checkpoint", path), NULL;
   if (!S_ISREG(sb.st_mode)) return odp_fail("%s: not a regular file", path), NULL;
+  if (sb.st_size == 0) return odp_fail("%s: empty file, not a JSON config", path), NULL;
   if (sb.st_size > (64L << 20)) return odp_fail("%s: %ld bytes is too large for a config", path, (long)sb.st_size), NULL;
   FILE *f = fopen(path, "rb");
   if (!f) return odp_fail("%s: cannot open", path), NULL;

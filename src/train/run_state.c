@@ -1,5 +1,6 @@
 #include "train/run_state.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +8,16 @@
 #include "core/error.h"
 #include "io/safetensors.h"
 
+int run_state_check_finite(const StateBuffer *bufs, int count) {
+  for (int i = 0; i < count; i++)
+    for (long j = 0; j < bufs[i].n; j++)
+      if (!isfinite(bufs[i].data[j]))
+        return odp_fail("tensor '%s' element %ld is %s", bufs[i].name, j, isnan(bufs[i].data[j]) ? "NaN" : "infinite");
+  return ODP_OK;
+}
+
 int run_state_save(const char *path, long step, const char *config_json, const StateBuffer *bufs, int count) {
+  if (run_state_check_finite(bufs, count)) return odp_fail_context("%s: not written", path);
   SafetensorsWriter *w = safetensors_writer_new(path, ST_F32);
   if (!w) return ODP_ERR;
   char step_text[32];
@@ -58,5 +68,6 @@ int run_state_load(const char *path, const StateBuffer *bufs, int count) {
   // Sizes all checked: now read (a read error here can only be I/O or corrupt data).
   for (int i = 0; i < count && !err; i++) err = safetensors_read_f32(st, bufs[i].name, bufs[i].data, bufs[i].n);
   safetensors_close(st);
+  if (!err && run_state_check_finite(bufs, count)) err = odp_fail_context("%s", path);
   return err;
 }

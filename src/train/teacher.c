@@ -16,6 +16,18 @@
 #include "train/run_state.h"
 #include "train/train_options.h"
 
+// Every key a teacher run config holds (read by run_open_task_dataset, policy_init and
+// train_options_read).
+static const char *const teacher_keys[] = {
+    "task.name", "task.dataset", "task.obs_key", "task.max_train_episodes", "task.val_ratio", "task.split_seed",
+    "model.input_dim", "model.global_cond_dim", "model.diffusion_step_embed_dim", "model.down_dims",
+    "model.kernel_size", "model.n_groups", "model.cond_predict_scale",
+    "policy.horizon", "policy.n_obs_steps", "policy.n_action_steps", "policy.obs_dim", "policy.action_dim",
+    "policy.num_train_timesteps",
+    "train.steps", "train.batch", "train.lr", "train.beta1", "train.beta2", "train.eps", "train.weight_decay",
+    "train.warmup_steps", "train.lr_schedule", "train.ema", "train.seed", "train.threads", "train.log_every",
+    "train.val_every", "train.checkpoint_every", NULL};
+
 typedef struct {
   Config *cfg;
   TrainOptions opt;
@@ -25,6 +37,7 @@ typedef struct {
   float *params, *grads, *m, *v, *ema;  // table_n floats each (grads, m, v: unet_n used)
   AdamW adam;
   RunPaths paths;
+  long saved_step;  // the step of the last checkpoint written or resumed from
 } Run;
 
 static int allocate(Run *r) {
@@ -44,14 +57,25 @@ static int state_buffers(Run *r, StateBuffer *b) {
   return 4;
 }
 
+// Policy first, then the state (the commit point: a resume starts from it and rewrites
+// the policy). Nothing is written when a value is not finite.
 static int save_checkpoint(Run *r, long step) {
   StateBuffer b[4];
   int n = state_buffers(r, b);
-  if (run_state_save(r->paths.state, step, r->policy.config_json, b, n)) return ODP_ERR;
+  char kept[1200], why[256];
+  if (run_state_check_finite(b, n)) {
+    snprintf(why, sizeof why, "%s", odp_error());
+    return odp_fail("step %ld: %s: training diverged, stopped without saving (%s)", step, why,
+                    run_kept_note(kept, sizeof kept, r->saved_step, r->paths.dir));
+  }
   char step_text[32];
   snprintf(step_text, sizeof step_text, "%ld", step);
   const char *meta[] = {"train_step", step_text, NULL};
-  return policy_save(&r->policy, r->opt.ema ? r->ema : r->params, r->paths.policy, meta);
+  if (policy_save(&r->policy, r->opt.ema ? r->ema : r->params, r->paths.policy, meta) ||
+      run_state_save(r->paths.state, step, r->policy.config_json, b, n))
+    return ODP_ERR;
+  r->saved_step = step;
+  return ODP_OK;
 }
 
 // Normalised conditioning (B, To * obs_dim) and actions (B, T, Da) in place.
@@ -120,8 +144,10 @@ static int train_loop(Run *r, long start, long stop) {
     memset(r->grads, 0, (size_t)r->unet_n * sizeof(float));
     double loss = denoise_loss_step(&r->policy.unet, r->params, r->grads, a, &r->policy.schedule, bt.action, bt.obs,
                                     r->opt.seed, step, bt.work);
-    if (!isfinite(loss)) {
-      err = odp_fail("step %ld: loss is %g; stopping (the last checkpoint in the run directory is intact)", step, loss);
+    if (!isfinite(loss)) {  // steps count from 1, as in the log
+      char kept[1200];
+      err = odp_fail("step %ld: loss is %g: training diverged, stopped (%s)", step + 1, loss,
+                     run_kept_note(kept, sizeof kept, r->saved_step, r->paths.dir));
       break;
     }
     double lr = lr_at(&r->opt.schedule, step);
@@ -163,7 +189,10 @@ static int setup_fresh(Run *r) {
 static int setup_resume(Run *r, long *start) {
   StateBuffer b[4];
   int n = state_buffers(r, b);
-  if (run_state_peek(r->paths.state, start, NULL) || run_state_load(r->paths.state, b, n)) return ODP_ERR;
+  if (run_state_peek(r->paths.state, start, NULL) || run_state_load(r->paths.state, b, n) ||
+      run_log_rewind(r->paths.log, *start))
+    return ODP_ERR;
+  r->saved_step = *start;
   policy_fetch_normalizers(&r->policy, r->params);
   char line[128];
   snprintf(line, sizeof line, "{\"event\": \"resume\", \"step\": %ld}", *start);
@@ -175,9 +204,13 @@ int train_teacher(const char *config_path, int n_overrides, char **overrides, co
                   long until) {
   Run r;
   memset(&r, 0, sizeof r);
-  if (run_paths_make(&r.paths, rundir)) return ODP_ERR;
-  r.cfg = run_load_config(config_path, n_overrides, overrides, r.paths.state, resume);
-  if (!r.cfg || train_options_read(&r.opt, r.cfg)) return config_free(r.cfg), ODP_ERR;
+  r.saved_step = -1;
+  if (run_paths_make(&r.paths, rundir, resume)) return ODP_ERR;
+  r.cfg = run_load_config(config_path, n_overrides, overrides, teacher_keys, r.paths.state, resume);
+  if (!r.cfg || train_options_read(&r.opt, r.cfg)) {
+    if (!resume) run_paths_discard(&r.paths);
+    return config_free(r.cfg), run_paths_release(&r.paths), ODP_ERR;
+  }
   int threads = run_set_threads(r.opt.threads);
   char *json = config_to_json(r.cfg);
   long start = 0;
@@ -197,5 +230,7 @@ int train_teacher(const char *config_path, int n_overrides, char **overrides, co
   policy_free(&r.policy);
   free(r.params), free(r.grads), free(r.m), free(r.v), free(r.ema);
   config_free(r.cfg);
+  if (err && !resume) run_paths_discard(&r.paths);
+  run_paths_release(&r.paths);
   return err;
 }
