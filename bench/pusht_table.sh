@@ -2,7 +2,9 @@
 # The analogue of OneDP's Table 1 on PushT: the teacher with DDPM-100, DDIM-10 and DDIM-1
 # (both spacings), and OneDP-D / OneDP-S students distilled with several seeds, each
 # evaluated on test seeds 100000-100049 (mean score ± std, success, NFE, Hz at batch 1),
-# with distillation wall time as a percentage of the teacher's training time.
+# with distillation cost as a percentage of the teacher's training: wall time (each as its run
+# measured it; the machine may have been shared differently) and network sample-passes (what
+# `onedp distill` reports: forward 1, forward+backward 3; independent of the machine).
 # Usage: bench/pusht_table.sh [TEACHER_RUNDIR] [OUTDIR]
 #   TEACHER_RUNDIR: a `onedp train` run (policy.safetensors + log.jsonl); default runs/teacher_small
 #   env: SEEDS (default 100000:100050), DISTILL_SEEDS (default "0 1 2"), DISTILL_ARGS (overrides)
@@ -29,19 +31,20 @@ for v in d s; do
     dir=$out/onedp_${v}_seed$ds
     if [ ! -s "$dir/policy.safetensors" ] || [ ! -s "$dir/wall_s" ]; then
       start=$(date +%s.%N)
-      "$onedp" distill "$teacher" --variant "$v" distill.seed="$ds" ${DISTILL_ARGS:-} -o "$dir"
+      "$onedp" distill "$teacher" --variant "$v" distill.seed="$ds" ${DISTILL_ARGS:-} -o "$dir" 2> >(tee "$dir.err" >&2)
       /usr/bin/python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$(date +%s.%N)" > "$dir/wall_s"
     fi
     run_eval "onedp_${v}_seed$ds" "$dir/policy.safetensors" onestep
   done
 done
 
-printf '\n| method | NFE | score (mean ± std over 50 seeds) | success | Hz (batch 1) | distill time / teacher time |\n|---|---|---|---|---|---|\n'
+printf '\n| method | NFE | score (mean ± std over 50 seeds) | success | Hz (batch 1) | distill/teacher wall time | distill/teacher sample-passes |\n|---|---|---|---|---|---|---|\n'
 row() {  # label eval-name [distill-dir]
-  local f=$out/eval_$2.json extra="—"
+  local f=$out/eval_$2.json extra="—" passes="—"
   [ -n "${3:-}" ] && extra=$(/usr/bin/python3 -c "import sys; print('%.1f%%' % (100 * float(open(sys.argv[1]).read()) / float(sys.argv[2])))" "$3/wall_s" "$teacher_s")
-  printf '| %s | %s | %.3f ± %.3f | %.2f | %.1f | %s |\n' "$1" "$(field "$f" nfe)" "$(field "$f" score)" \
-    "$(field "$f" score_std)" "$(field "$f" success)" "$(field "$f" hz)" "$extra"
+  [ -n "${3:-}" ] && [ -s "$3.err" ] && passes=$(sed -n 's/^distill: cost \([0-9.]*%\).*/\1/p' "$3.err" | tail -1)
+  printf '| %s | %s | %.3f ± %.3f | %.2f | %.1f | %s | %s |\n' "$1" "$(field "$f" nfe)" "$(field "$f" score)" \
+    "$(field "$f" score_std)" "$(field "$f" success)" "$(field "$f" hz)" "$extra" "${passes:-—}"
 }
 row "DP DDPM" ddpm100; row "DP DDIM" ddim10; row "DP DDIM (leading)" ddim1_leading; row "DP DDIM (trailing)" ddim1_trailing
 for v in d s; do for ds in $dseeds; do row "OneDP-${v^^} (seed $ds)" "onedp_${v}_seed$ds" "$out/onedp_${v}_seed$ds"; done; done

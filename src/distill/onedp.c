@@ -18,8 +18,8 @@
 static const char *const distill_keys[] = {
     "distill.variant", "distill.steps", "distill.batch", "distill.lr_generator", "distill.lr_score",
     "distill.lr_schedule", "distill.beta1", "distill.beta2", "distill.eps", "distill.generator_timestep",
-    "distill.k_min", "distill.k_max", "distill.score_warmup", "distill.score_updates", "distill.teacher_clip", "distill.seed", "distill.threads", "distill.log_every",
-    "distill.checkpoint_every", NULL};
+    "distill.k_min", "distill.k_max", "distill.score_warmup", "distill.score_updates", "distill.teacher_clip",
+    "distill.seed", "distill.threads", "distill.log_every", "distill.checkpoint_every", NULL};
 
 typedef struct {
   OnedpOptions core;
