@@ -8,6 +8,11 @@ tiny=(model.down_dims=16,32,64 model.diffusion_step_embed_dim=16 train.batch=16 
 "$onedp" train configs/pusht_keypoints_small.json "${tiny[@]}" -o "$work/full"
 "$onedp" train configs/pusht_keypoints_small.json "${tiny[@]}" -o "$work/split" --until 6
 "$onedp" train --resume -o "$work/split"
+# The policy records its step; resuming at the stop re-exports the same checkpoint.
+"$onedp" info "$work/split/policy.safetensors" | grep -qx "trained: 12 steps"
+cp "$work/split/policy.safetensors" "$work/policy_before_export"
+"$onedp" train --resume -o "$work/split" --until 12
+cmp "$work/split/policy.safetensors" "$work/policy_before_export"
 # Distillation of that tiny teacher: stopped and resumed equals uninterrupted, for both variants.
 for v in s d; do
   small=(--variant $v distill.steps=6 distill.batch=16 distill.log_every=2 distill.checkpoint_every=3 distill.threads=1)
@@ -16,6 +21,9 @@ for v in s d; do
   "$onedp" distill "$work/full/policy.safetensors" --resume -o "$work/distill_${v}_split"
   cmp "$work/distill_$v/train_state.safetensors" "$work/distill_${v}_split/train_state.safetensors"
   cmp "$work/distill_$v/policy.safetensors" "$work/distill_${v}_split/policy.safetensors"
+  # 6 steps x batch 16 against the teacher's 12 x 16 x 3 sample-passes (S: 8 per sample, D: 4).
+  "$onedp" distill "$work/full/policy.safetensors" "${small[@]}" distill.steps=3 -o "$work/distill_${v}_cost" 2>&1 |
+    grep -q "cost $([ $v = s ] && echo 66.7 || echo 33.3)% of the teacher's training"
 done
 /usr/bin/python3 - "$work" <<'PY'
 import json, struct, sys, hashlib

@@ -47,6 +47,7 @@ static int describe_policy(const char *path) {
   Policy policy;
   if (policy_load(&policy, path)) return ODP_ERR;
   printf("policy: %s\n", policy.generator_timestep >= 0 ? "one-step student" : "diffusion policy");
+  if (policy.train_step >= 0) printf("trained: %ld steps\n", policy.train_step);
   if (policy.generator_timestep >= 0)
     printf("generator: timestep %d, %s\n", policy.generator_timestep,
            policy.stochastic ? "stochastic (OneDP-S)" : "deterministic (OneDP-D)");
