@@ -8,9 +8,16 @@ double now_seconds(void);
 // than the caches, best of a few repeats, using `threads` threads.
 double measure_copy_bandwidth_gbs(int threads);
 
+// Read-only bandwidth in GB/s: a sum over a buffer far larger than the caches (what
+// streaming weights needs), best of a few repeats, using `threads` threads.
+double measure_read_bandwidth_gbs(int threads);
+
 // FP32 fused multiply-add peak in GFLOP/s (2 flops per FMA) over `threads` threads:
 // independent FMA chains on the widest vectors the compiler targets.
 double measure_peak_gflops(int threads);
 
-// Peak resident set size of this process in MB.
+// Peak resident set size of this process in MB (since the last reset_peak_rss).
 double peak_rss_mb(void);
+// Starts a new peak-RSS measurement from the current resident set (Linux: VmHWM reset
+// through /proc/self/clear_refs). Returns 0, or -1 where the kernel does not allow it.
+int reset_peak_rss(void);

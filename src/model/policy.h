@@ -15,6 +15,7 @@
 #include "diffusion/ddim.h"
 #include "diffusion/schedule.h"
 #include "model/unet1d.h"
+#include "model/unet_infer.h"
 
 typedef struct {
   int horizon;          // T = 16
@@ -49,6 +50,8 @@ typedef struct {
   int stochastic;          // one-step students: z ~ N(0, I) input (OneDP-S) or zeros (OneDP-D)
   char *config_json;       // the run config this policy was trained with
   UnetActs *acts;          // inference activations, sized on demand
+  UnetInfer *infer;        // policy_load_inference: the packed network (params is then NULL)
+  UnetInferActs *infer_acts;
 } Policy;
 
 // Builds the tables for a config (model + policy sections); parameters uninitialised.
@@ -56,6 +59,11 @@ int policy_init(Policy *p, const char *config_json, const char *where);
 void policy_free(Policy *p);
 
 int policy_load(Policy *p, const char *path);
+// Loads a checkpoint for inference only: the U-Net packed (nn/conv1d_packed.h) in f32 or
+// bf16, a one-step student's timestep folded in, and no parameter buffer (p->params is
+// NULL: such a policy predicts but cannot be trained or saved). Memory: the packed
+// weights plus one tensor while loading.
+int policy_load_inference(Policy *p, const char *path, WeightFormat fmt);
 // Writes params (the full table) with the policy's config; extra metadata key/values
 // (NULL-terminated pairs) may be added. Atomic (temp file + rename).
 int policy_save(const Policy *p, const float *params, const char *path, const char *const *extra_metadata);

@@ -1,11 +1,13 @@
 #include "model/unet_infer.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "io/safetensors.h"
 #include "nn/film.h"
-#include "nn/group_norm.h"
 #include "nn/linear.h"
 #include "nn/mish.h"
 #include "nn/step_embedding.h"
@@ -235,6 +237,42 @@ int unet_infer_from_params(UnetInfer *m, const Unet *u, const float *params, Wei
   return unet_infer_build(m, u, read_from_params, &src, fmt, fixed_step);
 }
 
+typedef struct {
+  const Unet *u;
+  Safetensors *st;
+  const char *prefix;
+} FileSource;
+
+static int read_from_file(void *ctx, const char *name, float *out, long numel) {
+  const FileSource *src = ctx;
+  const char *path = safetensors_path(src->st);
+  char full[160];
+  snprintf(full, sizeof full, "%s%s", src->prefix, name);
+  const ParamEntry *e = param_table_find(&src->u->table, name);
+  int i = safetensors_find(src->st, full);
+  if (!e || i < 0) return odp_fail("%s: tensor %s missing", path, full);
+  int same = safetensors_ndim(src->st, i) == e->ndim;
+  for (int d = 0; same && d < e->ndim; d++) same = safetensors_shape(src->st, i)[d] == e->shape[d];
+  if (!same) return odp_fail("%s: tensor %s does not have this model's shape", path, full);
+  if (safetensors_read_f32(src->st, full, out, numel)) return ODP_ERR;
+  for (long k = 0; k < numel; k++)
+    if (!isfinite(out[k])) return odp_fail("%s: tensor %s: element %ld is not finite", path, full, k);
+  return ODP_OK;
+}
+
+int unet_infer_from_file(UnetInfer *m, const Unet *u, Safetensors *st, const char *prefix, WeightFormat fmt,
+                         int fixed_step) {
+  FileSource src = {u, st, prefix};
+  return unet_infer_build(m, u, read_from_file, &src, fmt, fixed_step);
+}
+
+int weight_format_parse(WeightFormat *fmt, const char *text) {
+  if (!strcmp(text, "f32")) *fmt = WEIGHTS_F32;
+  else if (!strcmp(text, "bf16")) *fmt = WEIGHTS_BF16;
+  else return odp_fail("weights '%s': expected f32 or bf16", text);
+  return ODP_OK;
+}
+
 void unet_infer_free(UnetInfer *m) {
   free(m->packed), free(m->vectors);
   memset(m, 0, sizeof *m);
@@ -328,12 +366,67 @@ static void transpose(float *dst, const float *src, int rows, int cols) {
     for (int c = 0; c < cols; c++) dst[(long)c * rows + r] = src[(long)r * cols + c];
 }
 
+#define LANES 8  // partial sums: the adds vectorise and no single chain waits on the last
+
+// Sum of x[i * stride] and of (x[i * stride] - m)^2 over i < n.
+static float strided_sum(const float *x, long n, int stride) {
+  float acc[LANES] = {0}, s = 0;
+  long i = 0;
+  for (; i + LANES <= n; i += LANES)
+    for (int j = 0; j < LANES; j++) acc[j] += x[(i + j) * stride];
+  for (; i < n; i++) s += x[i * stride];
+  for (int j = 0; j < LANES; j++) s += acc[j];
+  return s;
+}
+
+static float strided_sq_dev(const float *x, long n, int stride, float m) {
+  float acc[LANES] = {0}, s = 0;
+  long i = 0;
+  for (; i + LANES <= n; i += LANES)
+    for (int j = 0; j < LANES; j++) acc[j] += (x[(i + j) * stride] - m) * (x[(i + j) * stride] - m);
+  for (; i < n; i++) s += (x[i * stride] - m) * (x[i * stride] - m);
+  for (int j = 0; j < LANES; j++) s += acc[j];
+  return s;
+}
+
+// Mean and 1/std of each batch item's `rows` values in a (rows, B) slab (two passes, as PyTorch).
+static void slab_stats(float *mean, float *rstd, const float *x, long rows, int B) {
+  for (int b = 0; b < B; b++) {
+    float m = strided_sum(x + b, rows, B) / (float)rows;
+    mean[b] = m, rstd[b] = 1.0f / sqrtf(strided_sq_dev(x + b, rows, B, m) / (float)rows + GROUP_NORM_EPS);
+  }
+}
+
+// x (T, B) of one channel = (x - mean) rstd gamma + beta, per batch item.
+static void normalize_row(float *restrict x, const float *restrict mean, const float *restrict rstd, float gamma,
+                          float beta, int T, int B) {
+  if (B == 1) {
+    float a = rstd[0] * gamma, c = beta - mean[0] * a;
+    for (int t = 0; t < T; t++) x[t] = x[t] * a + c;
+    return;
+  }
+  for (int t = 0; t < T; t++)
+    for (int b = 0; b < B; b++) x[t * B + b] = (x[t * B + b] - mean[b]) * rstd[b] * gamma + beta;
+}
+
+// GroupNorm then Mish in place on y (C, T, B); mean, rstd hold G x B floats.
+static void norm_mish(float *y, const InferConvBlock *blk, int T, int B, float *mean, float *rstd) {
+  const int C = blk->conv.s.cout, G = blk->groups, cg = C / G;
+  const long rows = (long)cg * T;  // rows of B values per group
+#pragma omp parallel for schedule(static) if ((long)C * T * B > 65536)
+  for (int g = 0; g < G; g++) {
+    float *yg = y + g * rows * B, *m = mean + (long)g * B, *s = rstd + (long)g * B;
+    slab_stats(m, s, yg, rows, B);
+    for (int c = 0; c < cg; c++)
+      normalize_row(yg + (long)c * T * B, m, s, blk->gamma[g * cg + c], blk->beta[g * cg + c], T, B);
+  }
+  mish_forward_vec(y, y, (long)C * T * B);
+}
+
 // Conv1d -> GroupNorm -> Mish; y (Cout, T, B).
 static void block_forward(const InferConvBlock *blk, UnetInferActs *a, float *y, const float *x, int T) {
-  const int C = blk->conv.s.cout, B = a->B;
-  packed_conv_forward(&blk->conv, y, x, T, B, a->pad);
-  group_norm_forward(y, a->mean, a->rstd, y, blk->gamma, blk->beta, C, T, B, blk->groups, GROUP_NORM_EPS);
-  mish_forward(y, y, (long)C * T * B);
+  packed_conv_forward(&blk->conv, y, x, T, a->B, a->pad);
+  norm_mish(y, blk, T, a->B, a->mean, a->rstd);
 }
 
 // out (cout, T, B) from x (cin, T, B); out must not alias x. Uses buf[2], buf[3].
@@ -366,12 +459,12 @@ static int forward_condition(const UnetInfer *m, UnetInferActs *a, const float *
     step_embedding_forward(a->step_sin, timestep, B, dsed);
     transpose(a->emb, a->step_sin, B, dsed);  // (dsed, B)
     packed_conv_forward(&m->step1, a->step_h, a->emb, 1, B, a->pad);
-    mish_forward(a->step_h, a->step_h, 4L * dsed * B);
+    mish_forward_vec(a->step_h, a->step_h, 4L * dsed * B);
     packed_conv_forward(&m->step2, a->cond, a->step_h, 1, B, a->pad);
     gc_rows += (long)dsed * B;
   }
   if (ngc) transpose(gc_rows, gc, B, ngc);
-  mish_forward(a->cond, a->cond, (long)m->cond_inputs * B);
+  mish_forward_vec(a->cond, a->cond, (long)m->cond_inputs * B);
   return ODP_OK;
 }
 

@@ -50,7 +50,15 @@ int unet_infer_build(UnetInfer *m, const Unet *u, UnetTensorReader read, void *c
                      int fixed_step);
 // The reader over a parameter buffer in u's table (storage layout).
 int unet_infer_from_params(UnetInfer *m, const Unet *u, const float *params, WeightFormat fmt, int fixed_step);
+// The reader over a checkpoint: tensor "<prefix><name>" ("model." in a policy file), with
+// its shape checked against u's table and every value finite.
+struct Safetensors;
+int unet_infer_from_file(UnetInfer *m, const Unet *u, struct Safetensors *st, const char *prefix, WeightFormat fmt,
+                         int fixed_step);
 void unet_infer_free(UnetInfer *m);
+
+// "f32" / "bf16" -> format; ODP_ERR for anything else.
+int weight_format_parse(WeightFormat *fmt, const char *text);
 
 // Activations and scratch for one (batch, horizon).
 typedef struct UnetInferActs UnetInferActs;

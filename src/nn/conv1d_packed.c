@@ -88,14 +88,20 @@ long packed_conv_scratch_floats(const PackedConv *c, int tin, int B) { return (l
 
 static void fill_padded(float *xp, const float *in, const PackedConv *c, int tin, int B, int tp) {
   const Conv1dShape s = c->s;
-  int first = c->transposed ? s.kernel - 1 - s.pad : s.pad, step = c->transposed ? s.stride : 1;
+  const int first = c->transposed ? s.kernel - 1 - s.pad : s.pad, step = c->transposed ? s.stride : 1;
+  int t0 = first < 0 ? (-first + step - 1) / step : 0, t1 = tin;  // input frames that land inside
+  while (t1 > t0 && first + (t1 - 1) * step >= tp) t1--;
   memset(xp, 0, (size_t)s.cin * tp * B * sizeof *xp);
-  for (int ci = 0; ci < s.cin; ci++)
-    for (int t = 0; t < tin; t++) {
-      int at = first + t * step;
-      if (at < 0 || at >= tp) continue;
-      memcpy(xp + ((long)ci * tp + at) * B, in + ((long)ci * tin + t) * B, (size_t)B * sizeof *xp);
+  for (int ci = 0; ci < s.cin; ci++) {
+    float *row = xp + (long)ci * tp * B;
+    const float *src = in + (long)ci * tin * B;
+    if (step == 1) {  // one contiguous run per channel
+      if (t1 > t0) memcpy(row + (long)(first + t0) * B, src + (long)t0 * B, (size_t)(t1 - t0) * B * sizeof *xp);
+      continue;
     }
+    for (int t = t0; t < t1; t++)
+      for (int b = 0; b < B; b++) row[(long)(first + t * step) * B + b] = src[(long)t * B + b];
+  }
 }
 
 // ---------------------------------------------------------------- kernels
