@@ -107,17 +107,17 @@ static void run_net(const Net *net, Inputs *in) {
   else unet_forward(net->u, net->params, net->acts, in->out, in->sample, in->timestep, in->cond);
 }
 
-static double time_forward_ms(const Net *net, Inputs *in, int reps) {
-  double *t = malloc((size_t)reps * sizeof *t);
+// Median wall and CPU milliseconds of one call.
+static void time_forward_ms(const Net *net, Inputs *in, int reps, double *wall_ms, double *cpu_ms) {
+  double *t = malloc((size_t)reps * sizeof *t), *c = malloc((size_t)reps * sizeof *c);
   run_net(net, in);  // warm-up
   for (int r = 0; r < reps; r++) {
-    double t0 = now_seconds();
+    double t0 = now_seconds(), c0 = cpu_seconds();
     run_net(net, in);
-    t[r] = (now_seconds() - t0) * 1e3;
+    t[r] = (now_seconds() - t0) * 1e3, c[r] = (cpu_seconds() - c0) * 1e3;
   }
-  double m = median(t, reps);
-  free(t);
-  return m;
+  *wall_ms = median(t, reps), *cpu_ms = median(c, reps);
+  free(t), free(c);
 }
 
 static double time_train_step_ms(const Unet *u, float *params, Inputs *in, int reps) {
@@ -150,7 +150,7 @@ static const char *const path_names[N_PATHS] = {"training", "packed-f32", "packe
 typedef struct {
   int threads;
   double read_gbs, copy_gbs, peak_gflops;
-  double fwd_ms[N_PATHS];
+  double fwd_ms[N_PATHS], fwd_cpu_ms[N_PATHS];
   double step_ms, train_gflops;
 } ThreadFigures;
 
@@ -189,7 +189,7 @@ static int bench_packed(Figures *f, const Unet *u, const char *weights, WeightFo
   Net net = {.m = &m, .iacts = ia};
   for (int i = 0; i < f->n_threads; i++) {
     set_threads(f->th[i].threads);
-    f->th[i].fwd_ms[path] = time_forward_ms(&net, in, reps);
+    time_forward_ms(&net, in, reps, &f->th[i].fwd_ms[path], &f->th[i].fwd_cpu_ms[path]);
   }
   memcpy(out_keep, in->out, (size_t)in->T * u->cfg.input_dim * sizeof(float));
   f->rss_mb[path] = reset ? NAN : peak_rss_mb();
@@ -200,9 +200,11 @@ static int bench_packed(Figures *f, const Unet *u, const char *weights, WeightFo
 }
 
 static void print_figures(const Figures *f) {
-  printf("\nbatch-1 forward, median (floor = weights' bytes / read bandwidth of that thread count):\n");
-  printf("%-12s %7s %10s %9s %9s %8s %10s %12s\n", "network", "threads", "weights MB", "ms", "floor ms", "Hz",
-         "GFLOP/s", "peak RSS MB");
+  printf("\nbatch-1 forward, median. Floors of that thread count: mem = weights' bytes / read bandwidth\n"
+         "(weights streamed from DRAM), fma = the training network's FLOPs / FMA peak (weights in cache).\n"
+         "cpu ms = CPU time of all threads (less than ms x threads when the process waited for a core):\n");
+  printf("%-12s %7s %10s %9s %9s %8s %8s %8s %10s %12s\n", "network", "threads", "weights MB", "ms", "cpu ms",
+         "mem ms", "fma ms", "Hz", "GFLOP/s", "peak RSS MB");
   for (int p = 0; p < N_PATHS; p++)
     for (int i = 0; i < f->n_threads; i++) {
       const ThreadFigures *t = &f->th[i];
@@ -210,8 +212,9 @@ static void print_figures(const Figures *f) {
       char rss[48] = "";
       if (i == 0 && p != PATH_TRAINING)
         snprintf(rss, sizeof rss, "%.0f (goal %.0f)", f->rss_mb[p], f->weight_mb[p] + INFER_SLACK_MB);
-      printf("%-12s %7d %10.1f %9.2f %9.2f %8.1f %10.1f %12s\n", path_names[p], t->threads, f->weight_mb[p],
-             t->fwd_ms[p], floor, 1e3 / t->fwd_ms[p], 2 * f->macs / (t->fwd_ms[p] * 1e6), rss);
+      printf("%-12s %7d %10.1f %9.2f %9.2f %8.2f %8.2f %8.1f %10.1f %12s\n", path_names[p], t->threads,
+             f->weight_mb[p], t->fwd_ms[p], t->fwd_cpu_ms[p], floor, 2 * f->macs / (t->peak_gflops * 1e6),
+             1e3 / t->fwd_ms[p], 2 * f->macs / (t->fwd_ms[p] * 1e6), rss);
     }
   printf("bf16 output vs f32: max relative error %.2e, mean %.2e (packed f32 vs training network: max %.2e)\n",
          f->bf16_max_rel, f->bf16_mean_rel, f->f32_max_rel);
@@ -240,7 +243,9 @@ static void print_json_line(const Figures *f) {
     const ThreadFigures *t = &f->th[i];
     printf("%s{\"threads\": %d, \"read_gbs\": %.2f, \"copy_gbs\": %.2f, \"peak_gflops\": %.2f", i ? ", " : "",
            t->threads, t->read_gbs, t->copy_gbs, t->peak_gflops);
-    for (int p = 0; p < N_PATHS; p++) printf(", \"fwd_b1_ms_%s\": %.4f", path_names[p], t->fwd_ms[p]);
+    for (int p = 0; p < N_PATHS; p++)
+      printf(", \"fwd_b1_ms_%s\": %.4f, \"fwd_b1_cpu_ms_%s\": %.4f", path_names[p], t->fwd_ms[p], path_names[p],
+             t->fwd_cpu_ms[p]);
     if (isnan(t->step_ms)) printf(", \"train_step_ms\": null, \"train_samples_per_s\": null}");
     else printf(", \"train_step_ms\": %.2f, \"train_samples_per_s\": %.2f, \"train_gflops\": %.2f}", t->step_ms,
                 f->batch / (t->step_ms * 1e-3), t->train_gflops);
@@ -301,7 +306,7 @@ static int bench_unet(int argc, char **argv) {
   Net train_net = {.u = &u, .params = params, .acts = acts};
   for (int i = 0; i < f.n_threads; i++) {
     set_threads(f.th[i].threads);
-    f.th[i].fwd_ms[PATH_TRAINING] = time_forward_ms(&train_net, &one, fwd_reps);
+    time_forward_ms(&train_net, &one, fwd_reps, &f.th[i].fwd_ms[PATH_TRAINING], &f.th[i].fwd_cpu_ms[PATH_TRAINING]);
   }
   float *ref_train = malloc((size_t)T * cfg.input_dim * sizeof(float));
   memcpy(ref_train, one.out, (size_t)T * cfg.input_dim * sizeof(float));

@@ -13,6 +13,12 @@ double now_seconds(void) {
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
+double cpu_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
 double measure_copy_bandwidth_gbs(int threads) {
   const long bytes = 256L << 20;  // per direction, far beyond L3
   char *src = aligned_alloc(64, bytes), *dst = aligned_alloc(64, bytes);

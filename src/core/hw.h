@@ -3,6 +3,9 @@
 
 // Seconds on a monotonic clock.
 double now_seconds(void);
+// CPU seconds this process has used, all threads: on a shared machine, the time it
+// actually ran (wall time also counts waiting for a core).
+double cpu_seconds(void);
 
 // Copy bandwidth in GB/s (bytes read + bytes written), memcpy of buffers far larger
 // than the caches, best of a few repeats, using `threads` threads.

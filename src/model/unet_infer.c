@@ -7,7 +7,6 @@
 
 #include "core/error.h"
 #include "io/safetensors.h"
-#include "nn/film.h"
 #include "nn/linear.h"
 #include "nn/mish.h"
 #include "nn/step_embedding.h"
@@ -287,8 +286,9 @@ struct UnetInferActs {
   float *skip[UNET_MAX_LEVELS];    // each level's output, read again on the way up
   float *pad;                      // a convolution's padded input
   float *cond;                     // (cond_inputs, B): Mish of the FiLM projections' input
-  float *emb_rows, *emb;           // a FiLM projection: (width, B), then (B, width)
-  float *step_sin, *step_h;        // step MLP: (B, dsed) and (4 dsed, B)
+  float *emb_rows;                 // a FiLM projection's output (width, B)
+  float *step_sin, *step_cols;     // step embedding (B, dsed), as columns (dsed, B)
+  float *step_h;                   // step MLP hidden (4 dsed, B)
   float *mean, *rstd;              // GroupNorm statistics (G, B)
 };
 
@@ -321,8 +321,8 @@ static void plan_infer_acts(const UnetInfer *m, UnetInferActs *a, Arena *ar) {
   a->pad = arena_take(ar, widest * (T + c->kernel_size + 3L) * B);
   a->cond = arena_take(ar, (long)(dsed + c->global_cond_dim) * B);
   a->emb_rows = arena_take(ar, 2 * dmax * B);
-  a->emb = arena_take(ar, 2 * (dmax > dsed ? dmax : dsed) * B);
   a->step_sin = arena_take(ar, (long)dsed * B);
+  a->step_cols = arena_take(ar, (long)dsed * B);
   a->step_h = arena_take(ar, 4L * dsed * B);
   a->mean = arena_take(ar, (long)c->n_groups * B);
   a->rstd = arena_take(ar, (long)c->n_groups * B);
@@ -409,8 +409,16 @@ static void normalize_row(float *restrict x, const float *restrict mean, const f
     for (int b = 0; b < B; b++) x[t * B + b] = (x[t * B + b] - mean[b]) * rstd[b] * gamma + beta;
 }
 
-// GroupNorm then Mish in place on y (C, T, B); mean, rstd hold G x B floats.
-static void norm_mish(float *y, const InferConvBlock *blk, int T, int B, float *mean, float *rstd) {
+// FiLM on one channel's (T, B) row: scale * x + bias per batch item (scale NULL: bias only).
+static void film_row(float *restrict x, const float *restrict scale, const float *restrict bias, int T, int B) {
+  for (int t = 0; t < T; t++)
+    for (int b = 0; b < B; b++) x[t * B + b] = (scale ? scale[b] * x[t * B + b] : x[t * B + b]) + bias[b];
+}
+
+// GroupNorm then Mish in place on y (C, T, B); mean, rstd hold G x B floats. With film
+// (the projection's output as rows: (2C, B) = [scale; bias], or (C, B) bias only), FiLM after.
+static void norm_mish(float *y, const InferConvBlock *blk, int T, int B, float *mean, float *rstd, const float *film,
+                      int with_scale) {
   const int C = blk->conv.s.cout, G = blk->groups, cg = C / G;
   const long rows = (long)cg * T;  // rows of B values per group
 #pragma omp parallel for schedule(static) if ((long)C * T * B > 65536)
@@ -421,24 +429,27 @@ static void norm_mish(float *y, const InferConvBlock *blk, int T, int B, float *
       normalize_row(yg + (long)c * T * B, m, s, blk->gamma[g * cg + c], blk->beta[g * cg + c], T, B);
   }
   mish_forward_vec(y, y, (long)C * T * B);
+  if (!film) return;
+  const float *bias = with_scale ? film + (long)C * B : film;
+  for (int c = 0; c < C; c++)
+    film_row(y + (long)c * T * B, with_scale ? film + (long)c * B : NULL, bias + (long)c * B, T, B);
 }
 
-// Conv1d -> GroupNorm -> Mish; y (Cout, T, B).
-static void block_forward(const InferConvBlock *blk, UnetInferActs *a, float *y, const float *x, int T) {
+// Conv1d -> GroupNorm -> Mish (-> FiLM); y (Cout, T, B).
+static void block_forward(const InferConvBlock *blk, UnetInferActs *a, float *y, const float *x, int T,
+                          const float *film, int with_scale) {
   packed_conv_forward(&blk->conv, y, x, T, a->B, a->pad);
-  norm_mish(y, blk, T, a->B, a->mean, a->rstd);
+  norm_mish(y, blk, T, a->B, a->mean, a->rstd, film, with_scale);
 }
 
 // out (cout, T, B) from x (cin, T, B); out must not alias x. Uses buf[2], buf[3].
 static void res_forward(const InferResBlock *rb, UnetInferActs *a, float *out, const float *x, int T) {
-  const int B = a->B, width = rb->with_scale ? 2 * rb->cout : rb->cout;
+  const int B = a->B;
   const long n = (long)rb->cout * T * B;
   float *h = a->buf[2], *h2 = a->buf[3];
-  block_forward(&rb->block[0], a, h, x, T);
-  packed_conv_forward(&rb->cond, a->emb_rows, a->cond, 1, B, a->pad);
-  transpose(a->emb, a->emb_rows, width, B);
-  film_forward(h, h, a->emb, rb->cout, T, B, rb->with_scale);
-  block_forward(&rb->block[1], a, h2, h, T);
+  packed_conv_forward(&rb->cond, a->emb_rows, a->cond, 1, B, a->pad);  // FiLM rows (width, B)
+  block_forward(&rb->block[0], a, h, x, T, a->emb_rows, rb->with_scale);
+  block_forward(&rb->block[1], a, h2, h, T, NULL, 0);
   if (rb->has_res) {
     packed_conv_forward(&rb->res, out, x, T, B, a->pad);
     for (long i = 0; i < n; i++) out[i] += h2[i];
@@ -457,8 +468,8 @@ static int forward_condition(const UnetInfer *m, UnetInferActs *a, const float *
         return odp_fail("this U-Net was built for timestep %d only (got %g)", m->fixed_step, timestep[b]);
   } else {
     step_embedding_forward(a->step_sin, timestep, B, dsed);
-    transpose(a->emb, a->step_sin, B, dsed);  // (dsed, B)
-    packed_conv_forward(&m->step1, a->step_h, a->emb, 1, B, a->pad);
+    transpose(a->step_cols, a->step_sin, B, dsed);
+    packed_conv_forward(&m->step1, a->step_h, a->step_cols, 1, B, a->pad);
     mish_forward_vec(a->step_h, a->step_h, 4L * dsed * B);
     packed_conv_forward(&m->step2, a->cond, a->step_h, 1, B, a->pad);
     gc_rows += (long)dsed * B;
@@ -493,7 +504,7 @@ int unet_infer_forward(const UnetInfer *m, UnetInferActs *a, float *out, const f
     res_forward(&m->up[j][1], a, y, x, Tl);
     packed_conv_forward(&m->upsample[j], x, y, Tl, B, a->pad);
   }
-  block_forward(&m->final_block, a, y, x, T);
+  block_forward(&m->final_block, a, y, x, T, NULL, 0);
   packed_conv_forward(&m->final_conv, x, y, T, B, a->pad);
   unet_to_batch_major(out, x, B, T, c->input_dim);
   return ODP_OK;
