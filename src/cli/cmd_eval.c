@@ -19,14 +19,14 @@
 #define MAX_GIF_SEEDS 64
 
 static const char *const valued[] = {"--sampler", "--seeds", "--seed", "--threads", "--gif", "--gif-seeds",
-                                     "--gif-size", "--gif-count", "--hz-repeats", "--weights", NULL};
+                                     "--gif-size", "--gif-count", "--hz-repeats", "--weights", "--max-steps", NULL};
 static const char *const flags[] = {"--per-episode", NULL};
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: onedp eval CHECKPOINT [--sampler ddpm:100] [--seeds 100000:100050] [--seed S]\n"
           "                  [--threads N] [--gif DIR [--gif-seeds a,b | --gif-count K] [--gif-size 96|512]]\n"
-          "                  [--hz-repeats N] [--weights f32|bf16] [--per-episode]\n\n"
+          "                  [--hz-repeats N] [--weights f32|bf16] [--max-steps N] [--per-episode]\n\n"
           "Runs the policy in closed loop on PushT with the reference protocol: one episode per\n"
           "env seed in [A, B) (--seeds A:B, or A for one), the last 2 observations kept (the\n"
           "first repeated at reset), 8 actions per policy call, at most 300 steps, score = max\n"
@@ -44,6 +44,8 @@ static void usage(FILE *f) {
           "  --weights f32|bf16 run the inference network: weights packed for inference, stored as\n"
           "                     f32 or bf16 (computed in f32), a one-step student's timestep folded\n"
           "                     in (default: the training network and its parameter buffer)\n"
+          "  --max-steps N      stop each episode after N actions (default 300, the protocol's; fewer\n"
+          "                     only to measure throughput: scores are then not the benchmark's)\n"
           "  --per-episode      one line per episode: seed, score, coverage, steps, success\n\n"
           "Hz is action chunks per second at batch 1 (one robot); NFE = network calls per chunk.\n"
           "Progress goes to stderr on a terminal. The last line is one JSON object.\n");
@@ -191,6 +193,7 @@ int cmd_eval(int argc, char **argv) {
   o.gif_size = arg_int(argc, argv, "--gif-size", 96, 96, 512);
   o.gif_count = arg_int(argc, argv, "--gif-count", 4, 1, 1 << 20);
   o.hz_repeats = arg_int(argc, argv, "--hz-repeats", 5, 0, 10000);
+  o.max_steps = arg_int(argc, argv, "--max-steps", 0, 1, 100000);
   if (!ckpt) {
     usage(stderr);
     return 2;
