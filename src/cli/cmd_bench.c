@@ -120,25 +120,27 @@ static void time_forward_ms(const Net *net, Inputs *in, int reps, double *wall_m
   free(t), free(c);
 }
 
-static double time_train_step_ms(const Unet *u, float *params, Inputs *in, int reps) {
+// Median wall ms of a training step; its median CPU ms in *cpu_ms.
+static double time_train_step_ms(const Unet *u, float *params, Inputs *in, int reps, double *cpu_ms) {
   long np = u->table.numel, n = (long)in->B * in->T * u->cfg.input_dim;
   float *grads = calloc((size_t)np, sizeof(float)), *m = calloc((size_t)np, sizeof(float));
   float *v = calloc((size_t)np, sizeof(float)), *dout = malloc((size_t)n * sizeof(float));
   UnetActs *acts = unet_acts_create(u, in->B, in->T);
   AdamW opt = {adamw_config_dp(), 0};
-  double *t = malloc((size_t)(reps + 1) * sizeof *t);
+  double *t = malloc((size_t)(reps + 1) * sizeof *t), *c = malloc((size_t)(reps + 1) * sizeof *c);
   for (int r = 0; acts && r <= reps; r++) {  // r = 0 warms up
-    double t0 = now_seconds();
+    double t0 = now_seconds(), c0 = cpu_seconds();
     unet_forward(u, params, acts, in->out, in->sample, in->timestep, in->cond);
     for (long i = 0; i < n; i++) dout[i] = 2.0f * (in->out[i] - in->sample[i]) / (float)n;  // d MSE
     memset(grads, 0, (size_t)np * sizeof(float));
     unet_backward(u, params, acts, grads, dout, NULL, NULL);
     adamw_step(&opt, params, m, v, grads, np, opt.cfg.lr);
-    t[r] = (now_seconds() - t0) * 1e3;
+    t[r] = (now_seconds() - t0) * 1e3, c[r] = (cpu_seconds() - c0) * 1e3;
   }
   double med = acts ? median(t + 1, reps) : NAN;
+  *cpu_ms = acts ? median(c + 1, reps) : NAN;
   unet_acts_free(acts);
-  free(grads), free(m), free(v), free(dout), free(t);
+  free(grads), free(m), free(v), free(dout), free(t), free(c);
   return med;
 }
 
@@ -151,14 +153,14 @@ typedef struct {
   int threads;
   double read_gbs, copy_gbs, peak_gflops;
   double fwd_ms[N_PATHS], fwd_cpu_ms[N_PATHS];
-  double step_ms, train_gflops;
+  double step_ms, step_cpu_ms, train_gflops;
 } ThreadFigures;
 
 typedef struct {
   const char *preset;
   long params;
   int step, batch, n_threads;
-  double macs;
+  double macs, core_peak_cpu;  // FMA peak per CPU-second of one core
   double weight_mb[N_PATHS], rss_mb[N_PATHS], rss_train_mb;
   double bf16_max_rel, bf16_mean_rel, f32_max_rel;  // against the f32 packed / training outputs
   ThreadFigures th[MAX_THREAD_COUNTS];
@@ -219,13 +221,18 @@ static void print_figures(const Figures *f) {
   printf("bf16 output vs f32: max relative error %.2e, mean %.2e (packed f32 vs training network: max %.2e)\n",
          f->bf16_max_rel, f->bf16_mean_rel, f->f32_max_rel);
   if (!isnan(f->th[0].step_ms)) {
-    printf("\ntraining step, batch %d, median (floor = FLOPs / FMA peak of that thread count):\n", f->batch);
-    printf("%7s %10s %10s %9s %10s %11s\n", "threads", "step ms", "floor ms", "GFLOP/s", "% of peak", "samples/s");
+    printf("\ntraining step, batch %d, median. floor = FLOPs / FMA peak of that thread count (wall time);\n"
+           "per CPU-s = FLOPs / CPU time, against one core's FMA peak per CPU-second (%.1f GFLOP):\n",
+           f->batch, f->core_peak_cpu);
+    printf("%7s %10s %10s %10s %9s %10s %11s %13s %10s\n", "threads", "step ms", "cpu ms", "floor ms", "GFLOP/s",
+           "% of peak", "samples/s", "GFLOP/CPU-s", "% of core");
     double flops = 3.0 * 2.0 * f->macs * f->batch;  // backward costs twice the forward
     for (int i = 0; i < f->n_threads; i++) {
       const ThreadFigures *t = &f->th[i];
-      printf("%7d %10.1f %10.1f %9.1f %10.0f %11.1f\n", t->threads, t->step_ms, flops / (t->peak_gflops * 1e6),
-             t->train_gflops, 100 * t->train_gflops / t->peak_gflops, f->batch / (t->step_ms * 1e-3));
+      double per_cpu = flops / (t->step_cpu_ms * 1e6);
+      printf("%7d %10.1f %10.1f %10.1f %9.1f %10.0f %11.1f %13.1f %10.0f\n", t->threads, t->step_ms, t->step_cpu_ms,
+             flops / (t->peak_gflops * 1e6), t->train_gflops, 100 * t->train_gflops / t->peak_gflops,
+             f->batch / (t->step_ms * 1e-3), per_cpu, 100 * per_cpu / f->core_peak_cpu);
     }
     printf("training peak RSS: %.0f MB\n", f->rss_train_mb);
   }
@@ -237,8 +244,9 @@ static void print_json_line(const Figures *f) {
   for (int p = 0; p < N_PATHS; p++)
     printf(", \"%s\": {\"weights_mb\": %.2f, \"rss_mb\": %.1f}", path_names[p], f->weight_mb[p],
            isnan(f->rss_mb[p]) ? -1.0 : f->rss_mb[p]);
-  printf(", \"bf16_max_rel_err\": %.3e, \"bf16_mean_rel_err\": %.3e, \"rss_train_mb\": %.1f, \"runs\": [",
-         f->bf16_max_rel, f->bf16_mean_rel, isnan(f->rss_train_mb) ? -1.0 : f->rss_train_mb);
+  printf(", \"bf16_max_rel_err\": %.3e, \"bf16_mean_rel_err\": %.3e, \"rss_train_mb\": %.1f, "
+         "\"core_peak_gflops_per_cpu_s\": %.2f, \"runs\": [",
+         f->bf16_max_rel, f->bf16_mean_rel, isnan(f->rss_train_mb) ? -1.0 : f->rss_train_mb, f->core_peak_cpu);
   for (int i = 0; i < f->n_threads; i++) {
     const ThreadFigures *t = &f->th[i];
     printf("%s{\"threads\": %d, \"read_gbs\": %.2f, \"copy_gbs\": %.2f, \"peak_gflops\": %.2f", i ? ", " : "",
@@ -247,8 +255,8 @@ static void print_json_line(const Figures *f) {
       printf(", \"fwd_b1_ms_%s\": %.4f, \"fwd_b1_cpu_ms_%s\": %.4f", path_names[p], t->fwd_ms[p], path_names[p],
              t->fwd_cpu_ms[p]);
     if (isnan(t->step_ms)) printf(", \"train_step_ms\": null, \"train_samples_per_s\": null}");
-    else printf(", \"train_step_ms\": %.2f, \"train_samples_per_s\": %.2f, \"train_gflops\": %.2f}", t->step_ms,
-                f->batch / (t->step_ms * 1e-3), t->train_gflops);
+    else printf(", \"train_step_ms\": %.2f, \"train_step_cpu_ms\": %.2f, \"train_samples_per_s\": %.2f, "
+                "\"train_gflops\": %.2f}", t->step_ms, t->step_cpu_ms, f->batch / (t->step_ms * 1e-3), t->train_gflops);
   }
   printf("]}\n");
 }
@@ -318,7 +326,7 @@ static int bench_unet(int argc, char **argv) {
     int reset = reset_peak_rss();
     for (int i = 0; i < f.n_threads; i++) {
       set_threads(f.th[i].threads);
-      f.th[i].step_ms = time_train_step_ms(&u, params, &big, train_reps);
+      f.th[i].step_ms = time_train_step_ms(&u, params, &big, train_reps, &f.th[i].step_cpu_ms);
       f.th[i].train_gflops = 6.0 * f.macs * f.batch / (f.th[i].step_ms * 1e6);
     }
     f.rss_train_mb = reset ? NAN : peak_rss_mb();
@@ -335,6 +343,7 @@ static int bench_unet(int argc, char **argv) {
   if (!save) remove(tmp_path);
 
   // The machine's floors, measured last so their buffers stay out of the memory figures.
+  f.core_peak_cpu = measure_core_peak_gflops_cpu();
   for (int i = 0; i < f.n_threads; i++) {
     ThreadFigures *t = &f.th[i];
     t->read_gbs = measure_read_bandwidth_gbs(t->threads);

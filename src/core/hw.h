@@ -19,6 +19,10 @@ double measure_read_bandwidth_gbs(int threads);
 // independent FMA chains on the widest vectors the compiler targets.
 double measure_peak_gflops(int threads);
 
+// The same FMA peak per CPU-second of one core (thread CPU time, not wall time): on a
+// shared machine, what the core does while this process runs on it.
+double measure_core_peak_gflops_cpu(void);
+
 // Peak resident set size of this process in MB (since the last reset_peak_rss).
 double peak_rss_mb(void);
 // Starts a new peak-RSS measurement from the current resident set (Linux: VmHWM reset
