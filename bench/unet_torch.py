@@ -1,7 +1,7 @@
 """PyTorch side of `bench/unet_compare.sh`: the identical ConditionalUnet1D, loaded
 from the weights onedp benchmarked, timed the same way (batch-1 forward at horizon 16;
 forward + backward + AdamW at batch 256). Prints one JSON line.
-Usage: unet_torch.py WEIGHTS.safetensors THREADS [--skip-train] [--reps N]
+Usage: unet_torch.py WEIGHTS.safetensors THREADS [--skip-train]
 """
 import json
 import os
@@ -41,14 +41,16 @@ def main():
     model.load_state_dict(tensors)
     T, Gc = 16, cfg["global_cond_dim"]
     x, t, c = torch.randn(1, T, cfg["input_dim"]), torch.tensor([10.0]), torch.randn(1, Gc)
-    fwd = []
+    fwd, fwd_cpu = [], []
     with torch.no_grad():
         model(x, t, c)
         for _ in range(20):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             model(x, t, c)
             fwd.append((time.perf_counter() - t0) * 1e3)
-    result = {"threads": threads, "torch": torch.__version__, "fwd_b1_ms": statistics.median(fwd)}
+            fwd_cpu.append((time.process_time() - c0) * 1e3)
+    result = {"threads": threads, "torch": torch.__version__, "fwd_b1_ms": statistics.median(fwd),
+              "fwd_b1_cpu_ms": statistics.median(fwd_cpu)}
     if not skip_train:
         B = 256
         opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.95, 0.999), eps=1e-8, weight_decay=1e-6)

@@ -32,6 +32,12 @@ print('ok', runs[0]['score'], runs[0]['hz'])
 " ${EVAL_DIR})
 set_tests_properties(eval_cli_json PROPERTIES FIXTURES_REQUIRED eval_cli_out PASS_REGULAR_EXPRESSION "^ok ")
 
+# The inference network (packed bf16 weights): same protocol, its format in the JSON line.
+add_test(NAME eval_cli_bf16 COMMAND sh -c
+  "$<TARGET_FILE:onedp> eval ${EVAL_CKPT} --sampler ddim:2 --seeds 100000:100002 --threads 1 --weights bf16 | tail -1")
+set_tests_properties(eval_cli_bf16 PROPERTIES FIXTURES_REQUIRED eval_tiny
+  PASS_REGULAR_EXPRESSION "\"weights\": \"bf16\".*\"episodes\": 2")
+
 # Bad input: one line on stderr, exit status 1 (2 for usage errors).
 foreach(case
     "missing|/nonexistent/policy.safetensors --seeds 0:2|1"
@@ -40,6 +46,7 @@ foreach(case
     "seeds_empty|${EVAL_CKPT} --seeds 5:5|1"
     "seeds_text|${EVAL_CKPT} --seeds 10-20|1"
     "gif_seed|${EVAL_CKPT} --seeds 0:2 --gif ${EVAL_DIR}/gifbad --gif-seeds 9|1"
+    "weights|${EVAL_CKPT} --weights f16|1"
     "option|${EVAL_CKPT} --sed 3|2")
   string(REPLACE "|" ";" parts "${case}")
   list(GET parts 0 name)

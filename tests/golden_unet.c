@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "io/safetensors.h"
 #include "model/unet_config.h"
+#include "model/unet_infer.h"
 #include "test.h"
 
 // ||a - b|| / ||b||
@@ -59,6 +60,21 @@ static void check_forward_backward(const char *dir) {
   double e = rel_error(out, ref_out, n);
   printf("forward: relative error %.2e (goal <= 1e-4)\n", e);
   CHECK(e <= 1e-4, "U-Net output differs from PyTorch: relative error %.3g", e);
+
+  // The inference network (packed weights) on the same inputs: f32 as exact as the
+  // training path; bf16 weights within their 8-bit mantissa's reach.
+  const double tols[2] = {1e-4, 1e-2};
+  for (int f = 0; f < 2; f++) {
+    UnetInfer m;
+    CHECK(unet_infer_from_params(&m, &u, params, f ? WEIGHTS_BF16 : WEIGHTS_F32, -1) == 0, "%s", odp_error());
+    UnetInferActs *ia = unet_infer_acts_create(&m, B, T);
+    CHECK(unet_infer_forward(&m, ia, out, sample, t, gc) == 0, "%s", odp_error());
+    double ei = rel_error(out, ref_out, n);
+    printf("inference forward, %s weights: relative error %.2e (goal <= %g)\n", f ? "bf16" : "f32", ei, tols[f]);
+    CHECK(ei <= tols[f], "inference U-Net (%s) differs from PyTorch: relative error %.3g", f ? "bf16" : "f32", ei);
+    unet_infer_acts_free(ia);
+    unet_infer_free(&m);
+  }
 
   unet_backward(&u, params, a, grads, dout, NULL, NULL);
   double worst = 0;

@@ -19,14 +19,14 @@
 #define MAX_GIF_SEEDS 64
 
 static const char *const valued[] = {"--sampler", "--seeds", "--seed", "--threads", "--gif", "--gif-seeds",
-                                     "--gif-size", "--gif-count", "--hz-repeats", NULL};
+                                     "--gif-size", "--gif-count", "--hz-repeats", "--weights", "--max-steps", NULL};
 static const char *const flags[] = {"--per-episode", NULL};
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: onedp eval CHECKPOINT [--sampler ddpm:100] [--seeds 100000:100050] [--seed S]\n"
           "                  [--threads N] [--gif DIR [--gif-seeds a,b | --gif-count K] [--gif-size 96|512]]\n"
-          "                  [--hz-repeats N] [--per-episode]\n\n"
+          "                  [--hz-repeats N] [--weights f32|bf16] [--max-steps N] [--per-episode]\n\n"
           "Runs the policy in closed loop on PushT with the reference protocol: one episode per\n"
           "env seed in [A, B) (--seeds A:B, or A for one), the last 2 observations kept (the\n"
           "first repeated at reset), 8 actions per policy call, at most 300 steps, score = max\n"
@@ -41,6 +41,11 @@ static void usage(FILE *f) {
           "                     or the listed ones (--gif-seeds a,b); red cross = action target\n"
           "  --gif-size 96|512  observation image or full canvas (default 96)\n"
           "  --hz-repeats N     batch-1 timing calls for Hz (median; default 5, 0 skips)\n"
+          "  --weights f32|bf16 run the inference network: weights packed for inference, stored as\n"
+          "                     f32 or bf16 (computed in f32), a one-step student's timestep folded\n"
+          "                     in (default: the training network and its parameter buffer)\n"
+          "  --max-steps N      stop each episode after N actions (default 300, the protocol's; fewer\n"
+          "                     only to measure throughput: scores are then not the benchmark's)\n"
           "  --per-episode      one line per episode: seed, score, coverage, steps, success\n\n"
           "Hz is action chunks per second at batch 1 (one robot); NFE = network calls per chunk.\n"
           "Progress goes to stderr on a terminal. The last line is one JSON object.\n");
@@ -130,10 +135,11 @@ static void print_spaced(const char *json) {
   putchar('\n');
 }
 
-static void print_json(const EvalResult *r, const char *ckpt, const char *sampler, int nfe, const char *seeds,
-                       uint64_t seed, int threads, double wall) {
+static void print_json(const EvalResult *r, const char *ckpt, const char *weights, const char *sampler, int nfe,
+                       const char *seeds, uint64_t seed, int threads, double wall) {
   cJSON *j = cJSON_CreateObject();
   cJSON_AddStringToObject(j, "checkpoint", ckpt);
+  cJSON_AddStringToObject(j, "weights", weights);
   cJSON_AddNumberToObject(j, "score", r->score);
   cJSON_AddNumberToObject(j, "score_std", r->score_std);
   cJSON_AddNumberToObject(j, "success", r->success);
@@ -195,6 +201,7 @@ int cmd_eval(int argc, char **argv) {
   o.gif_size = arg_int(argc, argv, "--gif-size", 96, 96, 512);
   o.gif_count = arg_int(argc, argv, "--gif-count", 4, 1, 1 << 20);
   o.hz_repeats = arg_int(argc, argv, "--hz-repeats", 5, 0, 10000);
+  o.max_steps = arg_int(argc, argv, "--max-steps", 0, 1, 100000);
   if (!ckpt) {
     fprintf(stderr, "onedp eval: missing CHECKPOINT (see onedp eval --help)\n");
     return 2;
@@ -220,8 +227,11 @@ int cmd_eval(int argc, char **argv) {
   omp_set_num_threads(threads);
   openblas_set_num_threads(threads);
 
+  const char *weights = arg_string(argc, argv, "--weights", NULL);
+  WeightFormat fmt;
+  if (weights && weight_format_parse(&fmt, weights)) return fail(odp_error());
   Policy policy;
-  if (policy_load(&policy, ckpt)) return fail(odp_error());
+  if (weights ? policy_load_inference(&policy, ckpt, fmt) : policy_load(&policy, ckpt)) return fail(odp_error());
   if (policy_check_sampler(&policy, &spec) ? odp_fail_context("%s", ckpt) : o.gif_dir && make_gif_dir(o.gif_dir)) {
     policy_free(&policy);
     return fail(odp_error());
@@ -245,7 +255,7 @@ int cmd_eval(int argc, char **argv) {
       printf("seed %u  score %.4f  coverage %.4f  steps %3d  %s\n", r.ep[i].seed, r.ep[i].score, r.ep[i].coverage,
              r.ep[i].steps, r.ep[i].success ? "success" : "-");
   print_summary(&r, name, spec.steps, seeds, wall);
-  print_json(&r, ckpt, name, spec.steps, seeds, o.seed, threads, wall);
+  print_json(&r, ckpt, weights ? weights : "training", name, spec.steps, seeds, o.seed, threads, wall);
   eval_result_free(&r);
   return 0;
 }

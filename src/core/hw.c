@@ -1,6 +1,7 @@
 #include "core/hw.h"
 
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -9,6 +10,12 @@
 double now_seconds(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+double cpu_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
@@ -31,6 +38,39 @@ double measure_copy_bandwidth_gbs(int threads) {
   }
   free(src), free(dst);
   return 2.0 * bytes / best * 1e-9;
+}
+
+#define READ_LANES 32  // independent partial sums: the adds keep pace with memory
+
+static float sum_block(const float *x, long n) {
+  float acc[READ_LANES] = {0};
+  for (long i = 0; i + READ_LANES <= n; i += READ_LANES)
+    for (int j = 0; j < READ_LANES; j++) acc[j] += x[i + j];
+  float s = 0;
+  for (int j = 0; j < READ_LANES; j++) s += acc[j];
+  return s;
+}
+
+double measure_read_bandwidth_gbs(int threads) {
+  const long n = (256L << 20) / sizeof(float);
+  float *src = aligned_alloc(64, n * sizeof(float));
+  if (!src) return 0;
+  for (long i = 0; i < n; i++) src[i] = 1.0f;
+  double best = 1e30, sink = 0;
+  for (int rep = 0; rep < 5; rep++) {
+    double t0 = now_seconds();
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+    {
+      int nt = omp_get_num_threads(), i = omp_get_thread_num();
+      long chunk = n / nt / READ_LANES * READ_LANES;
+      sink += sum_block(src + i * chunk, i == nt - 1 ? n - i * chunk : chunk);
+    }
+    double dt = now_seconds() - t0;
+    if (dt < best) best = dt;
+  }
+  free(src);
+  if (sink == 1.5) best *= 1.0;  // keeps the sums alive
+  return n * sizeof(float) / best * 1e-9;
 }
 
 // Explicit FMA instructions (C11 mode compiles a*b+c as a multiply and an add, which
@@ -81,8 +121,41 @@ double measure_peak_gflops(int threads) {
   return 2.0 * PEAK_LANES * PEAK_CHAINS * (double)iters * threads / best * 1e-9;
 }
 
+double measure_core_peak_gflops_cpu(void) {
+  const long iters = 20000000;
+  volatile long n = iters;  // read each repeat: the compiler may not merge the calls
+  double best = 1e30, sink = 0;
+  for (int rep = 0; rep < 3; rep++) {
+    struct timespec a, b;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+    double r = fma_loop(n);
+    __asm__ volatile("" : : "g"(r) : "memory");  // the loop finishes before the clock is read again
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+    sink += r;
+    double dt = (b.tv_sec - a.tv_sec) + 1e-9 * (b.tv_nsec - a.tv_nsec);
+    if (dt < best) best = dt;
+  }
+  if (sink == 12345.678) best *= 1.0;
+  return 2.0 * PEAK_LANES * PEAK_CHAINS * (double)iters / best * 1e-9;
+}
+
+// VmHWM from /proc/self/status (resettable); getrusage's maximum where there is no /proc.
 double peak_rss_mb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kb = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (!strncmp(line, "VmHWM:", 6)) kb = strtol(line + 6, NULL, 10);
+  if (f) fclose(f);
+  if (kb >= 0) return kb / 1024.0;
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss / 1024.0;
+}
+
+int reset_peak_rss(void) {
+  FILE *f = fopen("/proc/self/clear_refs", "w");
+  if (!f) return -1;
+  int ok = fputs("5", f) >= 0;
+  return fclose(f) == 0 && ok ? 0 : -1;
 }

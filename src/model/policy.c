@@ -49,7 +49,8 @@ static int build_table(Policy *p) {
   return ODP_OK;
 }
 
-int policy_init(Policy *p, const char *config_json, const char *where) {
+// Tables, shapes and schedule for a config; the parameter buffer only when asked.
+static int policy_setup(Policy *p, const char *config_json, const char *where, int with_params) {
   memset(p, 0, sizeof *p);
   p->generator_timestep = -1;
   p->train_step = -1;
@@ -68,6 +69,7 @@ int policy_init(Policy *p, const char *config_json, const char *where) {
   }
   p->obs_norm.dim = p->shape.obs_dim, p->action_norm.dim = p->shape.action_dim;
   p->config_json = strdup(config_json);
+  if (!with_params) return ODP_OK;
   p->params = odp_calloc((unsigned long)p->table.numel, sizeof(float), "policy parameters");
   if (!p->params) {
     policy_free(p);
@@ -76,8 +78,13 @@ int policy_init(Policy *p, const char *config_json, const char *where) {
   return ODP_OK;
 }
 
+int policy_init(Policy *p, const char *config_json, const char *where) { return policy_setup(p, config_json, where, 1); }
+
 void policy_free(Policy *p) {
   unet_acts_free(p->acts);
+  unet_infer_acts_free(p->infer_acts);
+  if (p->infer) unet_infer_free(p->infer);
+  free(p->infer);
   unet_free(&p->unet);
   param_table_free(&p->table);
   free(p->params);
@@ -118,29 +125,32 @@ static int read_train_step(Policy *p, const Safetensors *st, const char *path) {
   return ODP_OK;
 }
 
-int policy_load(Policy *p, const char *path) {
-  Safetensors *st = safetensors_open(path);
-  if (!st) return ODP_ERR;
+// Config and metadata of an open checkpoint: sets up p (with or without parameters).
+static int setup_from_checkpoint(Policy *p, Safetensors *st, const char *path, int with_params) {
   const char *cfg = safetensors_metadata(st, "config");
-  if (!cfg) {
-    safetensors_close(st);
-    return odp_fail("%s: not a onedp policy checkpoint (no \"config\" metadata)", path);
-  }
-  if (safetensors_metadata(st, "step")) {  // run_state_save's file: buffers, not a policy
-    safetensors_close(st);
+  if (!cfg) return odp_fail("%s: not a onedp policy checkpoint (no \"config\" metadata)", path);
+  if (safetensors_metadata(st, "step"))  // run_state_save's file: buffers, not a policy
     return odp_fail("%s: is a training state (for --resume), not a policy: use the run's policy.safetensors", path);
-  }
-  int err = policy_init(p, cfg, path);
+  if (policy_setup(p, cfg, path, with_params)) return ODP_ERR;
   const char *gt = safetensors_metadata(st, "generator_timestep"), *sto = safetensors_metadata(st, "stochastic");
-  if (!err && gt) {
+  if (gt) {
     char *end;
     long k = strtol(gt, &end, 10);
-    if (*end || k < 0 || k >= p->shape.num_train_timesteps)
-      err = odp_fail("%s: metadata generator_timestep '%s' out of range", path, gt);
+    if (*end || k < 0 || k >= p->shape.num_train_timesteps) {
+      policy_free(p);
+      return odp_fail("%s: metadata generator_timestep '%s' out of range", path, gt);
+    }
     p->generator_timestep = (int)k;
     p->stochastic = sto && !strcmp(sto, "1");
   }
-  if (!err) err = read_train_step(p, st, path);
+  if (read_train_step(p, st, path)) return policy_free(p), ODP_ERR;
+  return ODP_OK;
+}
+
+int policy_load(Policy *p, const char *path) {
+  Safetensors *st = safetensors_open(path);
+  if (!st) return ODP_ERR;
+  int err = setup_from_checkpoint(p, st, path, 1);
   safetensors_close(st);
   if (err) return ODP_ERR;
   if (safetensors_load_params(path, &p->table, p->params, NULL)) {
@@ -148,6 +158,35 @@ int policy_load(Policy *p, const char *path) {
     return ODP_ERR;
   }
   policy_fetch_normalizers(p, p->params);
+  return ODP_OK;
+}
+
+// The normalizer tensors straight from the file into the normalizer structs.
+static int read_normalizers(Policy *p, Safetensors *st) {
+  int od = p->shape.obs_dim, ad = p->shape.action_dim;
+  float *dst[4] = {p->obs_norm.scale, p->obs_norm.offset, p->action_norm.scale, p->action_norm.offset};
+  for (int k = 0; k < 4; k++) {
+    const ParamEntry *e = &p->table.entries[p->unet.table.count + k];
+    if (safetensors_read_f32(st, e->name, dst[k], k < 2 ? od : ad)) return ODP_ERR;
+    for (int i = 0; i < e->numel; i++)
+      if (!isfinite(dst[k][i])) return odp_fail("%s: tensor %s: element %d is not finite", safetensors_path(st), e->name, i);
+  }
+  p->obs_norm.dim = od, p->action_norm.dim = ad;
+  return ODP_OK;
+}
+
+int policy_load_inference(Policy *p, const char *path, WeightFormat fmt) {
+  Safetensors *st = safetensors_open(path);
+  if (!st) return ODP_ERR;
+  if (setup_from_checkpoint(p, st, path, 0)) return safetensors_close(st), ODP_ERR;
+  p->infer = odp_calloc(1, sizeof *p->infer, "inference U-Net");
+  int err = !p->infer || read_normalizers(p, st) ||
+            unet_infer_from_file(p->infer, &p->unet, st, "model.", fmt, p->generator_timestep);
+  safetensors_close(st);
+  if (err) {
+    policy_free(p);
+    return ODP_ERR;
+  }
   return ODP_OK;
 }
 
@@ -176,21 +215,33 @@ int policy_save(const Policy *p, const float *params, const char *path, const ch
 
 typedef struct {
   Policy *p;
-  const float *params;
   const float *cond;
 } DenoiseCtx;
+
+// One network call: the packed inference network when loaded, else the training one.
+static int run_unet(Policy *p, float *eps, const float *x, const float *t, const float *cond) {
+  if (p->infer) return unet_infer_forward(p->infer, p->infer_acts, eps, x, t, cond);
+  unet_forward(&p->unet, p->params, p->acts, eps, x, t, cond);
+  return ODP_OK;
+}
 
 static int denoise(void *ctx, const float *x, const int *t, int B, float *eps_out) {
   DenoiseCtx *d = ctx;
   float *tf = odp_malloc((unsigned long)B * sizeof *tf, "timesteps");
   if (!tf) return ODP_ERR;
   for (int b = 0; b < B; b++) tf[b] = (float)t[b];
-  unet_forward(&d->p->unet, d->params, d->p->acts, eps_out, x, tf, d->cond);
+  int err = run_unet(d->p, eps_out, x, tf, d->cond);
   free(tf);
-  return ODP_OK;
+  return err;
 }
 
 static int ensure_acts(Policy *p, int B) {
+  if (p->infer) {
+    if (p->infer_acts && unet_infer_acts_batch(p->infer_acts) == B) return ODP_OK;
+    unet_infer_acts_free(p->infer_acts);
+    p->infer_acts = unet_infer_acts_create(p->infer, B, p->shape.horizon);
+    return p->infer_acts ? ODP_OK : ODP_ERR;
+  }
   if (p->acts && p->acts->B == B) return ODP_OK;
   unet_acts_free(p->acts);
   p->acts = unet_acts_create(&p->unet, B, p->shape.horizon);
@@ -207,11 +258,11 @@ static int generate_onestep(Policy *p, float *x, int B, long per, const float *c
   float *eps = odp_malloc((unsigned long)n * sizeof *eps, "generator output"), *tf = odp_malloc((unsigned long)B * 4, "t");
   if (!eps || !tf) return free(eps), free(tf), ODP_ERR;
   for (int b = 0; b < B; b++) tf[b] = (float)p->generator_timestep;
-  unet_forward(&p->unet, p->params, p->acts, eps, x, tf, cond);
+  int err = run_unet(p, eps, x, tf, cond);
   float abar = p->schedule.alphas_cumprod[p->generator_timestep];
-  diffusion_pred_x0(x, x, eps, n, abar, 0);
+  if (!err) diffusion_pred_x0(x, x, eps, n, abar, 0);
   free(eps), free(tf);
-  return ODP_OK;
+  return err;
 }
 
 int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, float *actions) {
@@ -222,7 +273,7 @@ int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uin
   float *x = odp_malloc((unsigned long)B * per * sizeof *x, "action chunk");
   if (!cond || !x) return free(cond), free(x), ODP_ERR;
   normalizer_apply(&p->obs_norm, cond, obs, (long)B * sh->n_obs_steps);
-  DenoiseCtx ctx = {p, p->params, cond};
+  DenoiseCtx ctx = {p, cond};
   int err;
   if (s->kind == SAMPLER_ONESTEP) {
     err = generate_onestep(p, x, B, per, cond, seed);

@@ -15,6 +15,7 @@
 #include "diffusion/ddim.h"
 #include "diffusion/schedule.h"
 #include "model/unet1d.h"
+#include "model/unet_infer.h"
 
 typedef struct {
   int horizon;          // T = 16
@@ -51,6 +52,8 @@ typedef struct {
   long train_step;         // teachers: the training step the checkpoint holds (-1: not recorded)
   char *config_json;       // the run config this policy was trained with
   UnetActs *acts;          // inference activations, sized on demand
+  UnetInfer *infer;        // policy_load_inference: the packed network (params is then NULL)
+  UnetInferActs *infer_acts;
 } Policy;
 
 // Builds the tables for a config (model + policy sections); parameters uninitialised.
@@ -61,6 +64,12 @@ int policy_load(Policy *p, const char *path);
 // Whether p can sample with s: onestep needs a one-step student, DDPM/DDIM at most
 // num_train_timesteps steps.
 int policy_check_sampler(const Policy *p, const SamplerSpec *s);
+
+// Loads a checkpoint for inference only: the U-Net packed (nn/conv1d_packed.h) in f32 or
+// bf16, a one-step student's timestep folded in, and no parameter buffer (p->params is
+// NULL: such a policy predicts but cannot be trained or saved). Memory: the packed
+// weights plus one tensor while loading.
+int policy_load_inference(Policy *p, const char *path, WeightFormat fmt);
 // Writes params (the full table) with the policy's config; extra metadata key/values
 // (NULL-terminated pairs) may be added. Atomic (temp file + rename).
 int policy_save(const Policy *p, const float *params, const char *path, const char *const *extra_metadata);

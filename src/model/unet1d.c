@@ -237,14 +237,13 @@ void unet_acts_free(UnetActs *a) {
 
 // ---------------------------------------------------------------- forward
 
-// (B, T, D) <-> (D, T, B)
-static void to_channel_major(float *dst, const float *src, int B, int T, int D) {
+void unet_to_channel_major(float *dst, const float *src, int B, int T, int D) {
   for (int b = 0; b < B; b++)
     for (int t = 0; t < T; t++)
       for (int c = 0; c < D; c++) dst[((long)c * T + t) * B + b] = src[((long)b * T + t) * D + c];
 }
 
-static void to_batch_major(float *dst, const float *src, int B, int T, int D) {
+void unet_to_batch_major(float *dst, const float *src, int B, int T, int D) {
   for (int b = 0; b < B; b++)
     for (int t = 0; t < T; t++)
       for (int c = 0; c < D; c++) dst[((long)b * T + t) * D + c] = src[((long)c * T + t) * B + b];
@@ -269,7 +268,7 @@ void unet_forward(const Unet *u, const float *params, UnetActs *a, float *out, c
                   const float *timestep, const float *global_cond) {
   const UnetConfig *c = &u->cfg;
   const int L = c->n_levels, B = a->B, T = a->T, *d = c->down_dims;
-  to_channel_major(a->sample, sample, B, T, c->input_dim);
+  unet_to_channel_major(a->sample, sample, B, T, c->input_dim);
   forward_condition(u, params, a, timestep, global_cond);
   const float *x = a->sample;
   for (int i = 0; i < L; i++) {
@@ -300,7 +299,7 @@ void unet_forward(const Unet *u, const float *params, UnetActs *a, float *out, c
   }
   conv1d_block_forward(&u->final_block, params, &a->final_acts, x, T, B);
   conv1d_forward(a->out, a->final_acts.out, params + u->final_w, params + u->final_b, final_shape(c), T, B, NULL);
-  to_batch_major(out, a->out, B, T, c->input_dim);
+  unet_to_batch_major(out, a->out, B, T, c->input_dim);
 }
 
 // ---------------------------------------------------------------- backward
@@ -340,7 +339,7 @@ void unet_backward(const Unet *u, const float *params, UnetActs *a, float *grads
   zero(a->dcond_mish, (long)B * u->cond_dim);
   for (int i = 0; i < L; i++) zero(a->dskip[i], (long)d[i] * (T >> i) * B);
 
-  to_channel_major(cur, dout, B, T, c->input_dim);
+  unet_to_channel_major(cur, dout, B, T, c->input_dim);
   zero(next, (long)d[0] * T * B);
   conv1d_backward(next, grads + u->final_w, grads + u->final_b, cur, a->final_acts.out, params + u->final_w,
                   final_shape(c), T, B, NULL);
@@ -401,7 +400,7 @@ void unet_backward(const Unet *u, const float *params, UnetActs *a, float *grads
                        a->cond_mish, Ti, B, s);
     swap(&cur, &next);
   }
-  if (dsample) to_batch_major(dsample, cur, B, T, c->input_dim);
+  if (dsample) unet_to_batch_major(dsample, cur, B, T, c->input_dim);
   backward_condition(u, params, a, grads, dglobal_cond);
 }
 

@@ -80,5 +80,9 @@ void unet_forward(const Unet *u, const float *params, UnetActs *a, float *out, c
 void unet_backward(const Unet *u, const float *params, UnetActs *a, float *grads, const float *dout, float *dsample,
                    float *dglobal_cond);
 
+// Activations (B, T, D) <-> the (D, T, B) layout used inside.
+void unet_to_channel_major(float *dst, const float *src, int B, int T, int D);
+void unet_to_batch_major(float *dst, const float *src, int B, int T, int D);
+
 // Multiply-accumulates of one forward pass at batch 1, horizon T.
 double unet_forward_macs(const Unet *u, int T);

@@ -11,11 +11,8 @@
 
 #define DEFINE_KERNEL(V)                                                                                     \
   typedef float vec##V __attribute__((vector_size(V * 4)));                                                 \
-  static inline vec##V load##V(const float *p) {                                                            \
-    vec##V x;                                                                                                \
-    memcpy(&x, p, sizeof x);                                                                                 \
-    return x;                                                                                                \
-  }                                                                                                          \
+  /* Loads through a pointer: a 64-byte vector returned by value warns (-Wpsabi) without AVX-512. */    \
+  static inline void load##V(vec##V *x, const float *p) { memcpy(x, p, sizeof *x); }                      \
   /* out rows [co, co + 8) = bias + sum_k W_k xpad[:, k : k + T]: eight independent FMA chains   */        \
   /* (enough to hide FMA latency) share each input row load; accumulators stay in registers.      */        \
   static void eight_rows_v##V(float *out, const float *w, const float *bias, const float *xpad, Conv1dShape s, \
@@ -25,7 +22,8 @@
     for (int k = 0; k < s.kernel; k++) {                                                                     \
       const float *w0 = w + ((long)k * s.cout + co) * n, *x = xpad + k;                                      \
       for (long ci = 0; ci < n; ci++) {                                                                      \
-        vec##V xv = load##V(x + ci * Tp);                                                                    \
+        vec##V xv;                                                                                           \
+        load##V(&xv, x + ci * Tp);                                                                           \
         a0 += w0[ci] * xv, a1 += w0[n + ci] * xv, a2 += w0[2 * n + ci] * xv, a3 += w0[3 * n + ci] * xv;      \
         a4 += w0[4 * n + ci] * xv, a5 += w0[5 * n + ci] * xv, a6 += w0[6 * n + ci] * xv,                     \
             a7 += w0[7 * n + ci] * xv;                                                                       \
@@ -42,7 +40,11 @@
     vec##V a = {0};                                                                                          \
     for (int k = 0; k < s.kernel; k++) {                                                                     \
       const float *w0 = w + ((long)k * s.cout + co) * s.cin, *x = xpad + k;                                  \
-      for (int ci = 0; ci < s.cin; ci++) a += w0[ci] * load##V(x + (long)ci * Tp);                           \
+      for (int ci = 0; ci < s.cin; ci++) {                                                                   \
+        vec##V xv;                                                                                           \
+        load##V(&xv, x + (long)ci * Tp);                                                                     \
+        a += w0[ci] * xv;                                                                                    \
+      }                                                                                                      \
     }                                                                                                        \
     for (int t = 0; t < T; t++) out[(long)co * T + t] = a[t] + (bias ? bias[co] : 0.0f);                     \
   }                                                                                                          \

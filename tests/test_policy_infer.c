@@ -1,0 +1,95 @@
+// Policies loaded for inference only (packed f32 / bf16 network, no parameter buffer)
+// against the same checkpoint loaded for training: the same actions from a diffusion
+// policy (DDIM, batch 1 and batched) and from a one-step student (its timestep folded
+// in); bad files and formats rejected with a message.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "model/policy.h"
+#include "test.h"
+
+static const char *tiny_config =
+    "{\"model\": {\"input_dim\": 2, \"global_cond_dim\": 40, \"diffusion_step_embed_dim\": 32, \"down_dims\": [32, 64],"
+    " \"kernel_size\": 5, \"n_groups\": 8, \"cond_predict_scale\": true},"
+    " \"policy\": {\"horizon\": 16, \"n_obs_steps\": 2, \"n_action_steps\": 8, \"obs_dim\": 20, \"action_dim\": 2,"
+    " \"num_train_timesteps\": 100}}";
+
+// Random weights; normalizers map [0, 512] to [-1, 1]. A NaN in the first weight when asked.
+static int write_policy(const char *path, const char *const *metadata, int poison) {
+  Policy p;
+  if (policy_init(&p, tiny_config, "tiny")) return ODP_ERR;
+  unet_init_params(&p.unet, p.params, 7);
+  for (int j = 0; j < 20; j++) p.obs_norm.scale[j] = 2.0f / 512, p.obs_norm.offset[j] = -1;
+  for (int j = 0; j < 2; j++) p.action_norm.scale[j] = 2.0f / 512, p.action_norm.offset[j] = -1;
+  policy_store_normalizers(&p, p.params);
+  if (poison) p.params[p.unet.down[0][0].block[0].conv_w] = NAN;
+  int rc = policy_save(&p, p.params, path, metadata);
+  policy_free(&p);
+  return rc;
+}
+
+// max |a - b| over the action range (actions are in [0, 512] pixels).
+static double max_diff(const float *a, const float *b, long n) {
+  double m = 0;
+  for (long i = 0; i < n; i++) m = fmax(m, fabs((double)a[i] - b[i]));
+  return m;
+}
+
+static void compare(const char *path, const char *sampler, int B, WeightFormat fmt, double tol) {
+  Policy train, infer;
+  CHECK(policy_load(&train, path) == 0, "%s", odp_error());
+  CHECK(policy_load_inference(&infer, path, fmt) == 0, "%s", odp_error());
+  CHECK(infer.params == NULL && infer.infer != NULL, "inference policy keeps no parameter buffer");
+  SamplerSpec s;
+  sampler_parse(&s, sampler);
+  long nobs = (long)B * 2 * 20, nact = (long)B * 8 * 2;
+  float *obs = malloc(nobs * 4), *a1 = malloc(nact * 4), *a2 = malloc(nact * 4);
+  rng_fill_normal(rng_make(9, 1), 0, obs, nobs);
+  for (long i = 0; i < nobs; i++) obs[i] = 256 + 60 * obs[i];
+  CHECK(policy_predict(&train, &s, obs, B, 42, a1) == 0, "%s", odp_error());
+  CHECK(policy_predict(&infer, &s, obs, B, 42, a2) == 0, "%s", odp_error());
+  double d = max_diff(a1, a2, nact);
+  printf("%s B %d %s: max action difference %.2e px\n", sampler, B, fmt ? "bf16" : "f32", d);
+  CHECK(d < tol, "%s B %d %s: actions differ by %g px (tol %g)", sampler, B, fmt ? "bf16" : "f32", d, tol);
+  free(obs), free(a1), free(a2);
+  policy_free(&train), policy_free(&infer);
+}
+
+int main(void) {
+  char diffusion[] = "/tmp/onedp_policy_infer_XXXXXX", student[] = "/tmp/onedp_policy_infer_XXXXXX",
+       poisoned[] = "/tmp/onedp_policy_infer_XXXXXX";
+  const char *const student_meta[] = {"generator_timestep", "65", "stochastic", "1", NULL};
+  int fds[3] = {mkstemp(diffusion), mkstemp(student), mkstemp(poisoned)};
+  for (int i = 0; i < 3; i++) close(fds[i]);
+  CHECK(write_policy(diffusion, NULL, 0) == 0, "%s", odp_error());
+  CHECK(write_policy(student, student_meta, 0) == 0, "%s", odp_error());
+  CHECK(write_policy(poisoned, NULL, 1) == 0, "%s", odp_error());
+  // f32: float rounding only; bf16: the weights' 8-bit mantissa (actions span 512 px).
+  for (int B = 1; B <= 4; B += 3) {
+    compare(diffusion, "ddim:2", B, WEIGHTS_F32, 1e-2);
+    compare(student, "onestep", B, WEIGHTS_F32, 1e-2);
+    compare(student, "onestep", B, WEIGHTS_BF16, 5.0);
+  }
+  Policy p;
+  CHECK(policy_load_inference(&p, poisoned, WEIGHTS_F32) != 0 && strstr(odp_error(), "not finite") &&
+            strstr(odp_error(), "model.down_modules.0.0.blocks.0.block.0.weight"),
+        "a NaN weight is rejected with its tensor named: %s", odp_error());
+  CHECK(policy_load_inference(&p, "/nonexistent.safetensors", WEIGHTS_F32) != 0, "missing file rejected");
+  WeightFormat fmt;
+  CHECK(weight_format_parse(&fmt, "f16") != 0 && strstr(odp_error(), "f16"), "unknown format rejected: %s", odp_error());
+  CHECK(weight_format_parse(&fmt, "bf16") == 0 && fmt == WEIGHTS_BF16, "bf16 parsed");
+  // A one-step student's network is built for its timestep: a diffusion sampler is refused.
+  CHECK(policy_load_inference(&p, student, WEIGHTS_F32) == 0, "%s", odp_error());
+  SamplerSpec s;
+  sampler_parse(&s, "ddim:2");
+  float obs[40] = {0}, act[16];
+  CHECK(policy_predict(&p, &s, obs, 1, 1, act) != 0 && strstr(odp_error(), "timestep 65"),
+        "other timesteps refused: %s", odp_error());
+  policy_free(&p);
+  unlink(diffusion), unlink(student), unlink(poisoned);
+  TEST_MAIN_END();
+}
