@@ -1,5 +1,6 @@
 #include "model/policy.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,18 +114,27 @@ int policy_load(Policy *p, const char *path) {
     safetensors_close(st);
     return odp_fail("%s: not a onedp policy checkpoint (no \"config\" metadata)", path);
   }
-  int err = policy_init(p, cfg, path);
+  if (policy_init(p, cfg, path)) {
+    safetensors_close(st);
+    return ODP_ERR;
+  }
   const char *gt = safetensors_metadata(st, "generator_timestep"), *sto = safetensors_metadata(st, "stochastic");
-  if (!err && gt) {
+  int err = ODP_OK;
+  if (gt) {
     char *end;
+    errno = 0;
     long k = strtol(gt, &end, 10);
-    if (*end || k < 0 || k >= p->shape.num_train_timesteps)
-      err = odp_fail("%s: metadata generator_timestep '%s' out of range", path, gt);
-    p->generator_timestep = (int)k;
+    if (end == gt || *end || errno || k < 0 || k >= p->shape.num_train_timesteps)
+      err = odp_fail("%s: metadata generator_timestep '%.40s' is not a timestep in [0, %d)", path, gt,
+                     p->shape.num_train_timesteps);
+    p->generator_timestep = err ? -1 : (int)k;
     p->stochastic = sto && !strcmp(sto, "1");
   }
   safetensors_close(st);
-  if (err) return ODP_ERR;
+  if (err) {
+    policy_free(p);
+    return ODP_ERR;
+  }
   if (safetensors_load_params(path, &p->table, p->params, NULL)) {
     policy_free(p);
     return ODP_ERR;

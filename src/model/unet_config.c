@@ -20,7 +20,7 @@ static int get_int(const cJSON *obj, const char *key, int *out, int required, co
 }
 
 int unet_config_from_json(UnetConfig *cfg, const char *json, const char *where) {
-  cJSON *root = cJSON_Parse(json);
+  cJSON *root = cJSON_ParseWithOpts(json, NULL, 1);  // 1: nothing may follow the object
   if (!root || !cJSON_IsObject(root)) {
     cJSON_Delete(root);
     return odp_fail("%s: model config is not a JSON object", where);
