@@ -130,12 +130,9 @@ int policy_load(Policy *p, const char *path) {
     p->generator_timestep = err ? -1 : (int)k;
     p->stochastic = sto && !strcmp(sto, "1");
   }
+  if (!err) err = safetensors_read_params(st, &p->table, p->params);
   safetensors_close(st);
   if (err) {
-    policy_free(p);
-    return ODP_ERR;
-  }
-  if (safetensors_load_params(path, &p->table, p->params, NULL)) {
     policy_free(p);
     return ODP_ERR;
   }

@@ -8,8 +8,8 @@
 #include "data/zarr_internal.h"
 #include "fuzz.h"
 
-#define MAX_OUT (1 << 16)      // elements read per input
-#define MAX_CHUNK (1 << 20)    // bytes of one decoded chunk
+#define MAX_OUT 4096           // elements read per input
+#define MAX_CHUNK (64 << 10)   // bytes of one decoded chunk
 
 static int same(double a, double b) { return a == b || (isnan(a) && isnan(b)); }
 

@@ -212,11 +212,11 @@ static void zarr_array_seeds(const char *store, const char *array, int64_t **end
 }
 
 // The reference window config (16, 2, 8, 90 episodes, val 0.02, seed 42) over the
-// episodes that end within the harness's 4096 rows.
+// episodes that end within fuzz_dataset's MAX_ROWS.
 static void dataset_seed(const int64_t *ends, int n) {
   unsigned char buf[9 + 8 * 256];
   int k = 0;
-  while (k < n && k < 256 && ends[k] <= 4096) k++;
+  while (k < n && k < 256 && ends[k] <= 1024) k++;
   unsigned char cfg[9] = {15, 2, 8, 90, 5, 42, 0, 0, 0};
   memcpy(buf, cfg, 9);
   memcpy(buf + 9, ends, (size_t)k * 8);
