@@ -1,8 +1,11 @@
 # Thin wrapper: the README's commands. The build itself is CMake's.
 BUILD ?= build
+ASAN  ?= build-asan
+FUZZ  ?= build-fuzz
 JOBS  ?= $(shell nproc)
+FUZZ_RUNS ?= 10000000
 
-.PHONY: all deps test demo clean
+.PHONY: all deps test test-asan fuzz-build test-fuzz fuzz demo clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -11,11 +14,31 @@ all: deps
 deps:
 	@bash scripts/install-deps.sh
 
+# CI runs exactly this: the suite, the suite again under ASan + UBSan, short fuzz runs.
 test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory test-asan test-fuzz
+
+# Every test but the two long training ones (label "slow"), with gcc's ASan + UBSan.
+test-asan: deps
+	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Release -DONEDP_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN) -j $(JOBS)
+	cd $(ASAN) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+fuzz-build: deps
+	cmake -S . -B $(FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Release -DONEDP_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ) -j $(JOBS) --target fuzzers
+
+# Each libFuzzer harness for a few seconds (tests/fuzz/fuzz.cmake).
+test-fuzz: fuzz-build
+	cd $(FUZZ) && ctest --output-on-failure -j $(JOBS) -L fuzz
+
+# The long run: FUZZ_RUNS executions per harness, one at a time (tests/fuzz/run.sh).
+fuzz: fuzz-build
+	bash tests/fuzz/run.sh $(FUZZ) $(FUZZ_RUNS)
 
 demo: all
 	bash scripts/demo.sh $(BUILD)/demo
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)

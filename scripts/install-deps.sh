@@ -11,6 +11,7 @@ packages=(
   libcjson-dev             # configs, safetensors headers, zarr metadata
   libgif-dev               # rollout GIFs
   python3-torch python3-numpy python3-shapely   # test oracles only
+  clang libclang-rt-dev libomp-dev llvm         # fuzz harnesses: libFuzzer, clang's OpenMP, llvm-symbolizer
 )
 
 missing=()

@@ -201,6 +201,20 @@ static void test_errors(void) {
         odp_error());
   c.n_obs_steps = 17;
   CHECK(!seqds_from_arrays(obs, 2, act, 2, 20, ends, 2, &c) && strstr(odp_error(), "n_obs_steps"), "%s", odp_error());
+  // An empty episode: no windows with the reference's pads; pads reaching the horizon
+  // would give it windows with no row to repeat (found by tests/fuzz/fuzz_dataset.c).
+  int64_t empty_first[] = {0, 20};
+  c = all_train(16, 1, 7);
+  SeqDataset *ds = seqds_from_arrays(obs, 2, act, 2, 20, empty_first, 2, &c);
+  CHECK(ds && seqds_count(ds, SEQ_TRAIN) == 20 - 16 + 1 + 1 + 7, "empty episode, reference pads: %s", odp_error());
+  for (long i = 0; ds && i < seqds_count(ds, SEQ_TRAIN); i++)
+    CHECK(seqds_window(ds, SEQ_TRAIN, i).buffer_start >= 0 &&
+              seqds_window(ds, SEQ_TRAIN, i).buffer_end > seqds_window(ds, SEQ_TRAIN, i).buffer_start,
+          "window %ld has rows", i);
+  seqds_close(ds);
+  c = all_train(16, 8, 8);
+  CHECK(!seqds_from_arrays(obs, 2, act, 2, 20, empty_first, 2, &c) && strstr(odp_error(), "episode 0 is empty"), "%s",
+        odp_error());
   c = seq_config_default();
   CHECK(!seqds_open("tests/no_such.zarr", &c) && strstr(odp_error(), "no_such.zarr"), "missing store: %s", odp_error());
   SeqObsKey k;

@@ -177,6 +177,15 @@ static void test_bad_metadata(void) {
   expect_open_error("bad/filters", "filters", NULL);
   write_zarray("bad/fill", "[4]", "[2]", "|u1", "null", "300", "");
   expect_open_error("bad/fill", "fill_value", NULL);
+  write_zarray("bad/fill_i8", "[4]", "[2]", "<i8", "null", "-9.3e18", "");  // below -2^63: no int64 holds it
+  expect_open_error("bad/fill_i8", "fill_value", NULL);
+  write_zarray("bad/fill_i8_top", "[4]", "[2]", "<i8", "null", "9223372036854775808", "");  // 2^63
+  expect_open_error("bad/fill_i8_top", "fill_value", NULL);
+  write_text("bad/trailing/.zarray", "{\"zarr_format\":2,\"shape\":[4],\"chunks\":[2],\"dtype\":\"<f4\","
+                                     "\"compressor\":null,\"fill_value\":0} {\"shape\":[8]}");
+  expect_open_error("bad/trailing", "invalid JSON", NULL);
+  write_text("bad/isdir/.zarray/x", "");
+  expect_open_error("bad/isdir", "not a regular file", NULL);
   write_zarray("bad/huge", "[4]", "[1000000000]", "<f8", "null", "0", "");
   expect_open_error("bad/huge", "chunk", "2 GiB");
   write_text("bad/v3/.zarray", "{\"zarr_format\":3,\"shape\":[4],\"chunks\":[2],\"dtype\":\"<f4\",\"compressor\":null}");
@@ -213,6 +222,14 @@ static void test_bad_chunks(void) {
   if (a) zarr_allow_missing_chunks(a, 1);
   CHECK(a && zarr_read_rows(a, 0, 8, ZARR_F64, out) == ODP_OK && out[3] == 4 && out[4] == -1.5 && out[7] == -1.5,
         "missing chunk as fill_value: %s", odp_error());
+  zarr_close(a);
+  // the smallest <i8 fill_value, -2^63, fills exactly
+  write_zarray("c/fill_min", "[4]", "[2]", "<i8", "null", "-9223372036854775808", "");
+  a = zarr_open(tmp_root, "c/fill_min");
+  int64_t iout[4] = {0};
+  if (a) zarr_allow_missing_chunks(a, 1);
+  CHECK(a && zarr_read_rows(a, 0, 4, ZARR_I64, iout) == ODP_OK && iout[0] == INT64_MIN && iout[3] == INT64_MIN,
+        "fill_value -2^63: %s", odp_error());
   zarr_close(a);
   // truncated: header intact, payload cut short
   write_zarray("c/trunc", "[8]", "[4]", "<f8", BLOSC_JSON, "0", "");

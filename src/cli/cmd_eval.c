@@ -15,6 +15,7 @@
 #include "core/hw.h"
 #include "core/progress.h"
 #include "eval/rollout.h"
+#include "eval/seed_range.h"
 
 #define MAX_GIF_SEEDS 64
 
@@ -58,42 +59,6 @@ static int known_option(const char *a) {
   for (const char *const *v = flags; *v; v++)
     if (!strcmp(a, *v)) return 0;
   return -1;
-}
-
-static int parse_u32(const char *s, char **end, uint32_t *out) {
-  errno = 0;
-  if (*s < '0' || *s > '9') return ODP_ERR;
-  unsigned long long v = strtoull(s, end, 10);
-  if (errno || v > 0xFFFFFFFFull) return ODP_ERR;
-  *out = (uint32_t)v;
-  return ODP_OK;
-}
-
-// "A:B" (half-open, like Python's range) or "A".
-static int parse_seeds(const char *s, uint32_t *begin, uint32_t *end) {
-  char *p;
-  if (parse_u32(s, &p, begin)) goto bad;
-  if (!*p) {
-    if (*begin == 0xFFFFFFFFu) goto bad;
-    *end = *begin + 1;
-    return ODP_OK;
-  }
-  if (*p != ':' || parse_u32(p + 1, &p, end) || *p || *end <= *begin) goto bad;
-  return ODP_OK;
-bad:
-  return odp_fail("--seeds '%s': expected A:B with 0 <= A < B < 2^32 (seeds A..B-1) or a single seed", s);
-}
-
-static int parse_gif_seeds(const char *s, uint32_t *out, int *n) {
-  *n = 0;
-  for (const char *p = s; *p;) {
-    char *e;
-    if (*n == MAX_GIF_SEEDS || parse_u32(p, &e, &out[*n]) || (*e && *e != ','))
-      return odp_fail("--gif-seeds '%s': expected up to %d comma-separated seeds", s, MAX_GIF_SEEDS);
-    (*n)++;
-    p = *e ? e + 1 : e;
-  }
-  return *n ? ODP_OK : odp_fail("--gif-seeds: empty list");
 }
 
 typedef struct {
@@ -216,8 +181,8 @@ int cmd_eval(int argc, char **argv) {
     return 1;
   }
   const char *gs = arg_string(argc, argv, "--gif-seeds", NULL);
-  if (sampler_parse(&spec, sampler_text) || parse_seeds(seeds, &o.seed_begin, &o.seed_end) ||
-      (gs && parse_gif_seeds(gs, gif_seeds, &o.n_gif_seeds)))
+  if (sampler_parse(&spec, sampler_text) || seed_range_parse(seeds, &o.seed_begin, &o.seed_end) ||
+      (gs && seed_list_parse(gs, gif_seeds, MAX_GIF_SEEDS, &o.n_gif_seeds)))
     return fail(odp_error());
   if (o.gif_size != 96 && o.gif_size != 512) {
     fprintf(stderr, "onedp eval: --gif-size %d: expected 96 or 512\n", o.gif_size);

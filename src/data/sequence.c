@@ -228,11 +228,22 @@ static int check_episode_ends(const int64_t *ends, int n_ep, long n_rows) {
   return ODP_OK;
 }
 
+// An empty episode gets windows when the pads reach the horizon (pad_before + pad_after
+// >= T): windows without a single row to repeat, which the reference fails to sample.
+static int check_empty_episodes(const int64_t *ends, int n_ep, const SeqConfig *c) {
+  if (c->n_obs_steps - 1 + c->n_action_steps - 1 < c->horizon) return ODP_OK;
+  for (int e = 0; e < n_ep; e++)
+    if (ends[e] == (e ? ends[e - 1] : 0))
+      return odp_fail("dataset: episode %d is empty, and n_obs_steps %d + n_action_steps %d - 2 >= horizon %d "
+                      "would give it windows with no rows", e, c->n_obs_steps, c->n_action_steps, c->horizon);
+  return ODP_OK;
+}
+
 // Takes ownership of obs/action/ends (freed on failure too).
 static SeqDataset *build(float *obs, int obs_dim, float *action, int action_dim, long n_rows, int64_t *ends, int n_ep,
                          const SeqConfig *cfg) {
   SeqDataset *ds = calloc(1, sizeof *ds);
-  if (!ds || check_config(cfg) || check_episode_ends(ends, n_ep, n_rows)) {
+  if (!ds || check_config(cfg) || check_episode_ends(ends, n_ep, n_rows) || check_empty_episodes(ends, n_ep, cfg)) {
     if (!ds) odp_fail("dataset: out of memory");
     free(obs), free(action), free(ends), free(ds);
     return NULL;

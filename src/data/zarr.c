@@ -43,17 +43,22 @@ static char *read_text(const char *path) {
     odp_fail("%s: %s", path, strerror(errno));
     return NULL;
   }
-  char *buf = odp_malloc(ZARR_MAX_META_BYTES + 1, "zarr metadata");
-  size_t n = buf ? fread(buf, 1, ZARR_MAX_META_BYTES + 1, f) : 0;
+  struct stat sb;
+  const char *bad = fstat(fileno(f), &sb) ? strerror(errno)
+                    : !S_ISREG(sb.st_mode)             ? "not a regular file"
+                    : sb.st_size > ZARR_MAX_META_BYTES ? "larger than 1 MiB"
+                                                       : NULL;
+  // One byte more than the size: a file that grew meanwhile is read short, not overrun.
+  char *buf = bad ? NULL : odp_malloc((size_t)sb.st_size + 2, "zarr metadata");
+  size_t n = buf ? fread(buf, 1, (size_t)sb.st_size + 1, f) : 0;
   int err = ferror(f);
   fclose(f);
-  if (!buf) return NULL;
-  if (err || n > ZARR_MAX_META_BYTES) {
+  if (bad || err || (buf && n > (size_t)sb.st_size)) {
+    odp_fail("%s: %s", path, bad ? bad : err ? "read error" : "changed while being read");
     free(buf);
-    odp_fail("%s: %s", path, err ? "read error" : "larger than 1 MiB");
     return NULL;
   }
-  buf[n] = 0;
+  if (buf) buf[n] = 0;
   return buf;
 }
 
@@ -118,8 +123,8 @@ static int parse_fill(ZarrArray *a, const cJSON *j) {
   else if (cJSON_IsString(j) && !strcmp(j->valuestring, "-Infinity")) a->fill = -INFINITY;
   else return odp_fail("'fill_value' is not a number, null, NaN or +-Infinity");
   if (!a->fill_null && a->dtype != ZARR_F32 && a->dtype != ZARR_F64) {
-    double lo = a->dtype == ZARR_U8 ? 0 : -9.3e18, hi = a->dtype == ZARR_U8 ? 255 : 9.2e18;
-    if (!(a->fill >= lo && a->fill <= hi) || a->fill != floor(a->fill))
+    double lo = a->dtype == ZARR_U8 ? 0 : -0x1p63, end = a->dtype == ZARR_U8 ? 256 : 0x1p63;  // [lo, end)
+    if (!(a->fill >= lo && a->fill < end) || a->fill != floor(a->fill))
       return odp_fail("'fill_value' %g does not fit dtype %s", a->fill, a->dtype_str);
   }
   return ODP_OK;
@@ -166,7 +171,7 @@ static int parse_geometry(ZarrArray *a, const cJSON *root) {
 }
 
 static int parse_zarray(ZarrArray *a, const char *text) {
-  cJSON *root = cJSON_Parse(text);
+  cJSON *root = cJSON_ParseWithOpts(text, NULL, 1);  // 1: nothing may follow the object
   if (!root) return odp_fail("invalid JSON near byte %ld", (long)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - text : -1));
   int rc = ODP_ERR;
   if (!cJSON_IsObject(root)) odp_fail("not a JSON object");
@@ -178,24 +183,30 @@ static int parse_zarray(ZarrArray *a, const char *text) {
   return rc;
 }
 
-ZarrArray *zarr_open(const char *root, const char *array_path) {
-  if (!array_path) array_path = "";
+ZarrArray *zarr_open_text(const char *dir, const char *name, const char *zarray_json, const char *origin) {
   ZarrArray *a = odp_calloc(1, sizeof *a, "zarr array");
   if (!a) return NULL;
   for (int i = 0; i < ZARR_CACHE_SLOTS; i++) a->cache[i].index = -1;
-  a->dir = join_path(root, array_path);
-  a->name = xstrdup(array_path);
-  char *meta = a->dir ? join_path(a->dir, ".zarray") : NULL;
-  char *text = meta ? read_text(meta) : NULL;
-  int rc = text ? parse_zarray(a, text) : ODP_ERR;
-  free(text);
-  if (rc) {
-    odp_fail_context("zarr array '%s' (%s)", array_path, meta ? meta : root);
-    free(meta);
+  a->dir = xstrdup(dir);
+  a->name = xstrdup(name);
+  if (!a->dir || !a->name || parse_zarray(a, zarray_json)) {
+    odp_fail_context("zarr array '%s' (%s)", name, origin);
     zarr_close(a);
     return NULL;
   }
+  return a;
+}
+
+ZarrArray *zarr_open(const char *root, const char *array_path) {
+  if (!array_path) array_path = "";
+  char *dir = join_path(root, array_path);
+  char *meta = dir ? join_path(dir, ".zarray") : NULL;
+  char *text = meta ? read_text(meta) : NULL;
+  ZarrArray *a = text ? zarr_open_text(dir, array_path, text, meta) : NULL;
+  if (!text) odp_fail_context("zarr array '%s' (%s)", array_path, meta ? meta : root);
+  free(text);
   free(meta);
+  free(dir);
   return a;
 }
 

@@ -31,5 +31,11 @@ struct ZarrArray {
   size_t raw_cap;
 };
 
-// Formats the key of chunk `index` ("3.0" or "3/0") into buf.
+// The array stored in directory `dir` that the .zarray text describes (zarr_open
+// reads that text from dir/.zarray); name and origin (the text's source) appear in
+// errors. NULL + odp_error() on failure.
+ZarrArray *zarr_open_text(const char *dir, const char *name, const char *zarray_json, const char *origin);
+
+// Formats the key of chunk `index` ("3.0" or "3/0") into buf. index is in
+// [0, product of grid), so an array with a zero-length dimension has no keys.
 void zarr_chunk_key(const ZarrArray *arr, int64_t index, char *buf, size_t cap);

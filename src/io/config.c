@@ -211,25 +211,29 @@ int config_has(const Config *cfg, const char *key) { return lookup(cfg, key, NUL
 // ---------------------------------------------------------------------------
 // Near-match suggestions for unknown keys
 
-static size_t edit_distance(const char *a, const char *b) {
+// Levenshtein distance, or limit + 1 as soon as it must exceed limit (only near matches matter).
+static size_t edit_distance(const char *a, const char *b, size_t limit) {
   size_t n = strlen(a), m = strlen(b), row[257];
-  if (n > 256 || m > 256) return (size_t)-1;
+  if (n > 256 || m > 256 || (n > m ? n - m : m - n) > limit) return limit + 1;
   for (size_t j = 0; j <= m; j++) row[j] = j;
   for (size_t i = 1; i <= n; i++) {
-    size_t diag = row[0];
+    size_t diag = row[0], row_min = i;
     row[0] = i;
     for (size_t j = 1; j <= m; j++) {
       size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
       if (up + 1 < best) best = up + 1;
       if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
       diag = up, row[j] = best;
+      if (best < row_min) row_min = best;
     }
+    if (row_min > limit) return limit + 1;  // distances never shrink down the rows
   }
   return row[m];
 }
 
 typedef struct {
   const char *key;
+  size_t limit;  // suggest only keys at most this far
   char best[256];
   size_t best_distance;
 } Suggestion;
@@ -238,7 +242,7 @@ static void suggest_walk(const cJSON *x, char *path, size_t len, Suggestion *s) 
   for (const cJSON *c = x->child; c; c = c->next) {
     int n = snprintf(path + len, 256 - len, "%s%s", len ? "." : "", c->string);
     if (n < 0 || len + (size_t)n >= 256) continue;
-    size_t d = edit_distance(s->key, path);
+    size_t d = edit_distance(s->key, path, s->limit);
     if (d < s->best_distance) s->best_distance = d, snprintf(s->best, sizeof s->best, "%s", path);
     if (cJSON_IsObject(c)) suggest_walk(c, path, len + (size_t)n, s);
     path[len] = 0;
@@ -246,10 +250,10 @@ static void suggest_walk(const cJSON *x, char *path, size_t len, Suggestion *s) 
 }
 
 static int unknown_key(const Config *cfg, const char *key) {
-  Suggestion s = {.key = key, .best_distance = (size_t)-1};
+  size_t limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2;
+  Suggestion s = {.key = key, .limit = limit, .best_distance = (size_t)-1};
   char path[256] = "";
   suggest_walk(cfg->root, path, 0, &s);
-  size_t limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2;
   if (s.best_distance <= limit) return field_fail(cfg, key, "unknown key (did you mean '%s'?)", s.best);
   return field_fail(cfg, key, "unknown key");
 }
@@ -264,13 +268,12 @@ static int check_leaves(const Config *cfg, const cJSON *x, const char *path, con
       continue;
     }
     const char *best = NULL;
-    size_t best_distance = (size_t)-1;
+    size_t limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2, best_distance = (size_t)-1;
     for (const char *const *k = known; *k && best_distance; k++) {
-      size_t d = edit_distance(key, *k);
+      size_t d = edit_distance(key, *k, limit);
       if (d < best_distance) best = *k, best_distance = d;
     }
     if (best_distance == 0) continue;
-    size_t limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2;
     if (best && best_distance <= limit) return field_fail(cfg, key, "unknown key (did you mean '%s'?)", best);
     return field_fail(cfg, key, "unknown key");
   }

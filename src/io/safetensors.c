@@ -685,21 +685,25 @@ static int load_all(Safetensors *st, const ParamTable *table, float **out) {
   return ODP_OK;
 }
 
+int safetensors_read_params(Safetensors *st, const ParamTable *table, float *buffer) {
+  float *all = NULL;
+  int rc = check_against_table(st, table);
+  if (rc == ODP_OK) rc = load_all(st, table, &all);
+  if (rc == ODP_OK) memcpy(buffer, all, (size_t)table->numel * sizeof(float));
+  free(all);
+  return rc;
+}
+
 int safetensors_load_params(const char *path, const ParamTable *table, float *buffer, char **config_json_out) {
   if (config_json_out) *config_json_out = NULL;
   Safetensors *st = safetensors_open(path);
   if (!st) return ODP_ERR;
-  float *all = NULL;
-  char *config = NULL;
-  int rc = check_against_table(st, table);
-  if (rc == ODP_OK) rc = load_all(st, table, &all);
   const char *c = safetensors_metadata(st, "config");
-  if (rc == ODP_OK && config_json_out && c && !(config = strdup(c))) rc = odp_fail("%s: out of memory", path);
-  if (rc == ODP_OK) {
-    memcpy(buffer, all, (size_t)table->numel * sizeof(float));
-    if (config_json_out) *config_json_out = config;
-  }
-  free(all);
+  char *config = NULL;
+  int rc = config_json_out && c && !(config = strdup(c)) ? odp_fail("%s: out of memory", path) : ODP_OK;
+  if (rc == ODP_OK) rc = safetensors_read_params(st, table, buffer);
+  if (rc == ODP_OK && config_json_out) *config_json_out = config;
+  else free(config);
   safetensors_close(st);
   return rc;
 }

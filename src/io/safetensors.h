@@ -81,3 +81,8 @@ const char *safetensors_metadata(const Safetensors *st, const char *key);
 // Reads tensor `name` into out as floats (any dtype above; F16/BF16 exact, including
 // subnormals, inf and NaN). numel must equal the tensor's element count.
 int safetensors_read_f32(Safetensors *st, const char *name, float *out, long numel);
+
+// safetensors_load_params on a file already open: its metadata and its tensors then
+// come from the same file even if the path is replaced meanwhile (checkpoints are
+// rewritten by rename while a run trains).
+int safetensors_read_params(Safetensors *st, const ParamTable *table, float *buffer);

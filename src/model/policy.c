@@ -1,5 +1,6 @@
 #include "model/policy.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,10 +136,12 @@ static int setup_from_checkpoint(Policy *p, Safetensors *st, const char *path, i
   const char *gt = safetensors_metadata(st, "generator_timestep"), *sto = safetensors_metadata(st, "stochastic");
   if (gt) {
     char *end;
+    errno = 0;
     long k = strtol(gt, &end, 10);
-    if (*end || k < 0 || k >= p->shape.num_train_timesteps) {
+    if (end == gt || *end || errno || k < 0 || k >= p->shape.num_train_timesteps) {
       policy_free(p);
-      return odp_fail("%s: metadata generator_timestep '%s' out of range", path, gt);
+      return odp_fail("%s: metadata generator_timestep '%.40s' is not a timestep in [0, %d)", path, gt,
+                      p->shape.num_train_timesteps);
     }
     p->generator_timestep = (int)k;
     p->stochastic = sto && !strcmp(sto, "1");
@@ -147,16 +150,15 @@ static int setup_from_checkpoint(Policy *p, Safetensors *st, const char *path, i
   return ODP_OK;
 }
 
+// Metadata and tensors come from one open file: a checkpoint renamed into place meanwhile
+// cannot mix two files.
 int policy_load(Policy *p, const char *path) {
   Safetensors *st = safetensors_open(path);
   if (!st) return ODP_ERR;
   int err = setup_from_checkpoint(p, st, path, 1);
+  if (!err && safetensors_read_params(st, &p->table, p->params)) policy_free(p), err = ODP_ERR;
   safetensors_close(st);
   if (err) return ODP_ERR;
-  if (safetensors_load_params(path, &p->table, p->params, NULL)) {
-    policy_free(p);
-    return ODP_ERR;
-  }
   policy_fetch_normalizers(p, p->params);
   return ODP_OK;
 }

@@ -32,19 +32,23 @@ int unet_config_preset(UnetConfig *cfg, const char *name) {
 }
 
 int unet_config_validate(const UnetConfig *c) {
-  if (c->input_dim < 1) return odp_fail("input_dim must be >= 1 (got %d)", c->input_dim);
-  if (c->global_cond_dim < 0) return odp_fail("global_cond_dim must be >= 0 (got %d)", c->global_cond_dim);
-  if (c->step_embed_dim < 4 || c->step_embed_dim % 2)
-    return odp_fail("diffusion_step_embed_dim must be even and >= 4 (got %d)", c->step_embed_dim);
+  if (c->input_dim < 1 || c->input_dim > UNET_MAX_WIDTH)
+    return odp_fail("input_dim must be in 1..%d (got %d)", UNET_MAX_WIDTH, c->input_dim);
+  if (c->global_cond_dim < 0 || c->global_cond_dim > UNET_MAX_COND)
+    return odp_fail("global_cond_dim must be in 0..%d (got %d)", UNET_MAX_COND, c->global_cond_dim);
+  if (c->step_embed_dim < 4 || c->step_embed_dim > UNET_MAX_WIDTH || c->step_embed_dim % 2)
+    return odp_fail("diffusion_step_embed_dim must be even and in 4..%d (got %d)", UNET_MAX_WIDTH, c->step_embed_dim);
   if (c->n_levels < 1 || c->n_levels > UNET_MAX_LEVELS)
     return odp_fail("down_dims must have 1..%d entries (got %d)", UNET_MAX_LEVELS, c->n_levels);
-  if (c->kernel_size < 1 || c->kernel_size % 2 == 0)
-    return odp_fail("kernel_size must be odd and >= 1 (got %d)", c->kernel_size);
+  if (c->kernel_size < 1 || c->kernel_size > UNET_MAX_KERNEL || c->kernel_size % 2 == 0)
+    return odp_fail("kernel_size must be odd and in 1..%d (got %d)", UNET_MAX_KERNEL, c->kernel_size);
   if (c->n_groups < 1) return odp_fail("n_groups must be >= 1 (got %d)", c->n_groups);
+  if (c->cond_predict_scale != 0 && c->cond_predict_scale != 1)
+    return odp_fail("cond_predict_scale must be true or false (got %d)", c->cond_predict_scale);
   for (int i = 0; i < c->n_levels; i++)
-    if (c->down_dims[i] < 1 || c->down_dims[i] % c->n_groups)
-      return odp_fail("down_dims[%d] = %d is not a positive multiple of n_groups = %d", i, c->down_dims[i],
-                      c->n_groups);
+    if (c->down_dims[i] < 1 || c->down_dims[i] > UNET_MAX_WIDTH || c->down_dims[i] % c->n_groups)
+      return odp_fail("down_dims[%d] = %d is not a multiple of n_groups = %d in 1..%d", i, c->down_dims[i],
+                      c->n_groups, UNET_MAX_WIDTH);
   return ODP_OK;
 }
 

@@ -9,6 +9,12 @@
 #include "nn/conv1d.h"
 
 #define UNET_MAX_LEVELS 4
+// Size limits a config must respect: they keep every parameter shape and element count
+// within int (the largest conv, (W, 2W, K), is 2^30 floats) and refuse absurd files
+// before anything is allocated. The paper's image model uses widths up to 2048, K = 5.
+#define UNET_MAX_WIDTH 4096   // input_dim, diffusion_step_embed_dim, each down_dims entry
+#define UNET_MAX_COND 65536   // global_cond_dim
+#define UNET_MAX_KERNEL 31
 
 typedef struct {
   int input_dim;        // Da

@@ -38,7 +38,7 @@ static int check_keys(const cJSON *obj, const char *prefix, const char *where) {
 }
 
 int unet_config_from_json(UnetConfig *cfg, const char *json, const char *where) {
-  cJSON *root = cJSON_Parse(json);
+  cJSON *root = cJSON_ParseWithOpts(json, NULL, 1);  // 1: nothing may follow the object
   if (!root || !cJSON_IsObject(root)) {
     cJSON_Delete(root);
     return odp_fail("%s: model config is not a JSON object", where);

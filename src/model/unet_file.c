@@ -40,15 +40,19 @@ static int open_checkpoint(Unet *u, float **params_out, const char *path) {
                       : unet_config_from_json(&cfg, cfg_json, path);
   // A policy checkpoint holds the U-Net under "model."; the policy loader validates those weights.
   int is_policy = safetensors_find(st, "model.final_conv.1.bias") >= 0;
-  safetensors_close(st);
-  if (err || unet_init(u, &cfg)) return ODP_ERR;
-  if (!params_out || is_policy) return ODP_OK;
+  if (!err) err = unet_init(u, &cfg);
+  if (err || !params_out || is_policy) {
+    safetensors_close(st);
+    return err;
+  }
   float *params = odp_malloc((unsigned long)u->table.numel * sizeof(float), path);
-  if (!params || safetensors_load_params(path, &u->table, params, NULL)) {
+  if (!params || safetensors_read_params(st, &u->table, params)) {
     free(params);
     unet_free(u);
+    safetensors_close(st);
     return ODP_ERR;
   }
+  safetensors_close(st);
   *params_out = params;
   return ODP_OK;
 }

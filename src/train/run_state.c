@@ -1,5 +1,6 @@
 #include "train/run_state.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +44,9 @@ int run_state_peek(const char *path, long *step, char **config_json) {
   if (!st) return ODP_ERR;
   const char *s = safetensors_metadata(st, "step"), *c = safetensors_metadata(st, "config");
   char *end = NULL;
+  errno = 0;
   long v = s ? strtol(s, &end, 10) : -1;
-  if (!s || *end || v < 0 || !c) {
+  if (!s || end == s || *end || errno || v < 0 || !c) {
     safetensors_close(st);
     return odp_fail("%s: not a onedp training state (missing or bad 'step'/'config' metadata)", path);
   }
