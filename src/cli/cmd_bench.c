@@ -308,14 +308,22 @@ static int bench_unet(int argc, char **argv) {
   const char *weights = save;
   if (!weights) {
     int fd = mkstemps(tmp_path, 12);
-    if (fd < 0) return fprintf(stderr, "onedp bench: cannot create a temporary weights file\n"), 1;
+    if (fd < 0) {
+      fprintf(stderr, "onedp bench: cannot create a temporary weights file\n");
+      free(params), unet_free(&u);
+      return 1;
+    }
     close(fd);
     weights = tmp_path;
   }
   char *cj = unet_config_to_json(&cfg);
   int err = safetensors_save_params(weights, &u.table, params, cj, ST_F32);
   free(cj);
-  if (err) return fprintf(stderr, "onedp bench: %s\n", odp_error()), 1;
+  if (err) {
+    fprintf(stderr, "onedp bench: %s\n", odp_error());
+    free(params), unet_free(&u);
+    return 1;
+  }
   printf("preset %s: %ld params (%.1f MB f32), horizon %d, one-step timestep %d, threads %s\n", f.preset, f.params,
          f.params * 4e-6, T, f.step, threads_text);
 
