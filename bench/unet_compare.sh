@@ -5,6 +5,9 @@
 # onedp measured. Medians of repeated calls; "cpu ms" is the CPU time actually used.
 # Usage: bench/unet_compare.sh [PRESET] [--skip-train]     (PRESET: lowdim, small, image)
 # PyTorch runs with OPENBLAS_NUM_THREADS=1 (its best setting here: no nested threads).
+# OpenBLAS kernels: onedp runs with OpenBLAS's own choice for this CPU (OPENBLAS_CORETYPE
+# unset: 512-bit kernels on AVX-512 CPUs); PyTorch runs both that way and with the
+# OPENBLAS_CORETYPE inherited from the environment, if any, and its faster run counts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-lowdim}; shift || true
@@ -14,11 +17,15 @@ onedp=build/onedp
 weights=$(mktemp --suffix=.safetensors)
 out=$(mktemp)
 trap 'rm -f "$weights" "$out"' EXIT
+inherited_core=${OPENBLAS_CORETYPE:-}
+unset OPENBLAS_CORETYPE
 "$onedp" bench unet --preset "$preset" --threads 1,2 --save-weights "$weights" "${extra[@]}" | tee "$out" | grep -v '^{'
 onedp_json=$(tail -1 "$out")
 torch_json=()
 for threads in 1 2; do
   torch_json+=("$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/unet_torch.py "$weights" "$threads" "${extra[@]}")")
+  [ -z "$inherited_core" ] || torch_json+=("$(OPENBLAS_CORETYPE=$inherited_core OPENBLAS_NUM_THREADS=1 \
+    /usr/bin/python3 bench/unet_torch.py "$weights" "$threads" "${extra[@]}")")
 done
 /usr/bin/python3 - "$onedp_json" "${torch_json[@]}" <<'PY'
 import json, sys
@@ -32,9 +39,10 @@ for run in o["runs"]:
         train = net == "training"
         print("%-18s %7d %10.2f %10.2f %14s %10s" % ("onedp " + net, th, run["fwd_b1_ms_" + net], run["fwd_b1_cpu_ms_" + net],
               "%.1f" % run["train_step_ms"] if train and run["train_step_ms"] else "", "%.1f" % run["train_samples_per_s"] if train and run["train_samples_per_s"] else ""))
-    t = next(p for p in torch if p["threads"] == th)
-    print("%-18s %7d %10.2f %10.2f %14s %10s" % ("pytorch " + t["torch"], th, t["fwd_b1_ms"], t["fwd_b1_cpu_ms"],
-          "%.1f" % t["train_step_b256_ms"] if "train_step_b256_ms" in t else "", "%.1f" % t["train_samples_per_s"] if "train_samples_per_s" in t else ""))
+    for t in (p for p in torch if p["threads"] == th):
+        print("%-18s %7d %10.2f %10.2f %14s %10s" % ("pytorch blas=" + t["blas_core"], th, t["fwd_b1_ms"], t["fwd_b1_cpu_ms"],
+              "%.1f" % t["train_step_b256_ms"] if "train_step_b256_ms" in t else "", "%.1f" % t["train_samples_per_s"] if "train_samples_per_s" in t else ""))
+print("onedp: OpenBLAS %s kernels; PyTorch %s; best of PyTorch's thread and kernel settings below" % (o.get("blas_core", "?"), torch[0]["torch"]))
 best = lambda xs: min(xs)
 pt_fwd = best(p["fwd_b1_ms"] for p in torch)
 for net in ("training", "packed-f32", "packed-bf16"):

@@ -49,7 +49,7 @@ def main():
             model(x, t, c)
             fwd.append((time.perf_counter() - t0) * 1e3)
             fwd_cpu.append((time.process_time() - c0) * 1e3)
-    result = {"threads": threads, "torch": torch.__version__, "fwd_b1_ms": statistics.median(fwd),
+    result = {"threads": threads, "torch": torch.__version__, "blas_core": os.environ.get("OPENBLAS_CORETYPE", "auto"), "fwd_b1_ms": statistics.median(fwd),
               "fwd_b1_cpu_ms": statistics.median(fwd_cpu)}
     if not skip_train:
         B = 256

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blas_core.h"
 #include "core/error.h"
 #include "io/safetensors.h"
 #include "model/unet_config.h"
@@ -145,6 +146,7 @@ static void check_presets(const char *dir) {
 }
 
 int main(int argc, char **argv) {
+  printf("OpenBLAS kernels: %s\n", blas_core_name());
   if (argc != 2) {
     fprintf(stderr, "usage: golden_unet GOLDEN_DIR\n");
     return 2;

@@ -13,6 +13,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/blas_core.h"
 #include "core/hw.h"
 #include "core/rng.h"
 #include "io/safetensors.h"
@@ -239,8 +240,8 @@ static void print_figures(const Figures *f) {
 }
 
 static void print_json_line(const Figures *f) {
-  printf("{\"preset\": \"%s\", \"params\": %ld, \"step\": %d, \"train_batch\": %d", f->preset, f->params, f->step,
-         f->batch);
+  printf("{\"preset\": \"%s\", \"params\": %ld, \"step\": %d, \"train_batch\": %d, \"blas_core\": \"%s\"", f->preset,
+         f->params, f->step, f->batch, blas_core_name());
   for (int p = 0; p < N_PATHS; p++)
     printf(", \"%s\": {\"weights_mb\": %.2f, \"rss_mb\": %.1f}", path_names[p], f->weight_mb[p],
            isnan(f->rss_mb[p]) ? -1.0 : f->rss_mb[p]);
@@ -372,6 +373,8 @@ static int bench_unet(int argc, char **argv) {
     printf("machine, %d thread%s: read bandwidth %.1f GB/s, copy bandwidth %.1f GB/s, FMA peak %.1f GFLOP/s\n",
            t->threads, t->threads > 1 ? "s" : "", t->read_gbs, t->copy_gbs, t->peak_gflops);
   }
+  printf("OpenBLAS kernels: %s (FMA peak measured %d bits wide)\n", blas_core_name(), FMA_PEAK_BITS);
+  blas_warn_if_narrow("onedp bench");
   print_figures(&f);
   print_json_line(&f);
   free_inputs(&one);

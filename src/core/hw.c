@@ -74,10 +74,17 @@ double measure_read_bandwidth_gbs(int threads) {
 }
 
 // Explicit FMA instructions (C11 mode compiles a*b+c as a multiply and an add, which
-// can issue on separate pipes and overstate the peak), 256 bits wide: the widest
-// kernels this machine's OpenBLAS runs (OPENBLAS_CORETYPE=Haswell here), so the peak
-// is one GEMM can reach.
-#if defined(__FMA__)
+// can issue on separate pipes and overstate the peak) on the widest vectors the build
+// targets: 512 bits where the CPU has AVX-512 (the width of the SGEMM kernels onedp
+// selects there, core/blas_core.h), else 256.
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define PEAK_LANES 16
+typedef __m512 vfloat;
+#define VSET1 _mm512_set1_ps
+#define VFMA _mm512_fmadd_ps
+#define VSUM _mm512_reduce_add_ps
+#elif defined(__FMA__)
 #include <immintrin.h>
 #define PEAK_LANES 8
 typedef __m256 vfloat;

@@ -15,7 +15,7 @@
 
 typedef enum { WEIGHTS_F32 = 0, WEIGHTS_BF16 = 1 } WeightFormat;
 
-#define PACK_BLOCK 16  // output channels per packed block: two 8-float vectors
+#define PACK_BLOCK 16  // output channels per packed block: one 512-bit or two 256-bit vectors
 
 typedef struct {
   Conv1dShape s;     // the layer's shape as PyTorch states it (a transposed conv: its own in/out)
