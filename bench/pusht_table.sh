@@ -7,7 +7,8 @@
 # `onedp distill` reports: forward 1, forward+backward 3; independent of the machine).
 # Usage: bench/pusht_table.sh [TEACHER_RUNDIR] [OUTDIR]
 #   TEACHER_RUNDIR: a `onedp train` run (policy.safetensors + log.jsonl); default runs/teacher_small
-#   env: SEEDS (default 100000:100050), DISTILL_SEEDS (default "0 1 2"), DISTILL_ARGS (overrides)
+#   env: SEEDS (default 100000:100050), DISTILL_SEEDS (default "0 1 2"), DISTILL_ARGS (overrides),
+#        EVAL_ARGS (more `onedp eval` options, e.g. --threads 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 teacher_run=${1:-runs/teacher_small}; out=${2:-runs/table}
@@ -20,7 +21,7 @@ field() { /usr/bin/python3 -c "import json,sys; print(json.loads(open(sys.argv[1
 teacher_s=$(/usr/bin/python3 -c "import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if 'loss' in l][-1]['elapsed_s'])" "$teacher_run/log.jsonl")
 
 run_eval() {  # name checkpoint sampler
-  [ -s "$out/eval_$1.json" ] || "$onedp" eval "$2" --sampler "$3" --seeds "$seeds" | tail -1 > "$out/eval_$1.json"
+  [ -s "$out/eval_$1.json" ] || "$onedp" eval "$2" --sampler "$3" --seeds "$seeds" ${EVAL_ARGS:-} | tail -1 > "$out/eval_$1.json"
 }
 run_eval ddpm100 "$teacher" ddpm:100
 run_eval ddim10 "$teacher" ddim:10
