@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "core/blas_core.h"
 #include "core/error.h"
 #include "distill/onedp.h"
 
@@ -60,7 +59,6 @@ int cmd_distill(int argc, char **argv) {
     snprintf(variant_override, sizeof variant_override, "distill.variant=%s", variant);
     overrides[n++] = variant_override;
   }
-  blas_warn_if_narrow("onedp distill");
   if (distill_onedp(teacher, config, n, overrides, rundir, resume, until)) {
     fprintf(stderr, "onedp distill: %s\n", odp_error());
     return 1;

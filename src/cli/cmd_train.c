@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "core/blas_core.h"
 #include "core/error.h"
 #include "train/teacher.h"
 
@@ -61,7 +60,6 @@ int cmd_train(int argc, char **argv) {
   }
   if (!rundir) return fprintf(stderr, "onedp train: missing -o RUNDIR (see onedp train --help)\n"), 2;
   if (!config && !resume) return fprintf(stderr, "onedp train: missing CONFIG (see onedp train --help)\n"), 2;
-  blas_warn_if_narrow("onedp train");
   if (train_teacher(config, n_overrides, overrides, rundir, resume, until)) {
     fprintf(stderr, "onedp train: %s\n", odp_error());
     return 1;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blas_core.h"
 #include "core/error.h"
 #include "core/hw.h"
 #include "core/progress.h"
@@ -255,6 +256,7 @@ int distill_onedp(const char *teacher_path, const char *config_path, int n_overr
     fprintf(stderr, "distill: OneDP-%s from %s, %ld parameters, batch %d, k* %d, k in [%d, %d], steps %ld..%ld, %d threads\n",
             d.opt.core.stochastic ? "S" : "D", teacher_path, d.models.n, d.opt.batch, d.opt.core.k_star, d.opt.core.k_min,
             d.opt.core.k_max, start, stop, threads);
+    blas_warn_if_narrow("distill");
     err = start >= stop ? ODP_OK : distill_loop(&d, start, stop);
     if (!err) report_cost(&d, stop);
   }

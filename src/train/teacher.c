@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blas_core.h"
 #include "core/error.h"
 #include "core/hw.h"
 #include "core/progress.h"
@@ -222,6 +223,7 @@ int train_teacher(const char *config_path, int n_overrides, char **overrides, co
     fprintf(stderr, "train: %ld parameters, %ld training windows (%ld validation), batch %d, steps %ld..%ld, %d threads\n",
             r.unet_n, seqds_count(r.ds, SEQ_TRAIN), seqds_count(r.ds, SEQ_VAL), r.opt.batch, start, r.opt.steps,
             threads);
+    blas_warn_if_narrow("train");
     long stop = until > 0 && until < r.opt.steps ? until : r.opt.steps;
     // Resumed at or past the stop: re-export the checkpoint (policy with its step) as it stands.
     err = start >= stop ? save_checkpoint(&r, start) : train_loop(&r, start, stop);
