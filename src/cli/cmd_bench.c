@@ -373,7 +373,7 @@ static int bench_unet(int argc, char **argv) {
     printf("machine, %d thread%s: read bandwidth %.1f GB/s, copy bandwidth %.1f GB/s, FMA peak %.1f GFLOP/s\n",
            t->threads, t->threads > 1 ? "s" : "", t->read_gbs, t->copy_gbs, t->peak_gflops);
   }
-  printf("OpenBLAS kernels: %s (FMA peak measured %d bits wide)\n", blas_core_name(), FMA_PEAK_BITS);
+  printf("OpenBLAS kernels: %s (FMA peak measured %d bits wide)\n", blas_core_name(), fma_peak_bits());
   blas_warn_if_narrow("onedp bench");
   print_figures(&f);
   print_json_line(&f);

@@ -26,10 +26,8 @@ static int core_is_avx512(const char *name) {
   return 0;
 }
 
-int blas_kernels_narrower_than_cpu(void) { return cpu_has_avx512() && !core_is_avx512(blas_core_name()); }
-
 void blas_warn_if_narrow(const char *who) {
-  if (!blas_kernels_narrower_than_cpu()) return;
+  if (!cpu_has_avx512() || core_is_avx512(blas_core_name())) return;
   const char *forced = getenv("OPENBLAS_CORETYPE");
   if (forced)
     fprintf(stderr, "%s: note: OPENBLAS_CORETYPE=%s runs 256-bit GEMM kernels on this AVX-512 CPU; "

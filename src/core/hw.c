@@ -75,8 +75,8 @@ double measure_read_bandwidth_gbs(int threads) {
 
 // Explicit FMA instructions (C11 mode compiles a*b+c as a multiply and an add, which
 // can issue on separate pipes and overstate the peak) on the widest vectors the build
-// targets: 512 bits where the CPU has AVX-512 (the width of the SGEMM kernels onedp
-// selects there, core/blas_core.h), else 256.
+// targets: 512 bits where the build has AVX-512 (the width of OpenBLAS's SGEMM kernels
+// on such CPUs, unless OPENBLAS_CORETYPE forces narrower ones: core/blas_core.h), else 256.
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #define PEAK_LANES 16
@@ -113,6 +113,8 @@ static double fma_loop(long iters) {
   for (int c = 0; c < PEAK_CHAINS; c++) s += VSUM(acc[c]);
   return s;
 }
+
+int fma_peak_bits(void) { return PEAK_LANES * 32; }
 
 double measure_peak_gflops(int threads) {
   const long iters = 20000000;

@@ -18,14 +18,8 @@ double measure_read_bandwidth_gbs(int threads);
 // FP32 fused multiply-add peak in GFLOP/s (2 flops per FMA) over `threads` threads:
 // independent FMA chains on the widest vectors the compiler targets.
 double measure_peak_gflops(int threads);
-// The vector width those FMA chains use: 512 where the build targets AVX-512, else 256.
-#if defined(__AVX512F__)
-#define FMA_PEAK_BITS 512
-#elif defined(__FMA__)
-#define FMA_PEAK_BITS 256
-#else
-#define FMA_PEAK_BITS 32
-#endif
+// The vector width in bits those FMA chains use: 512 where the build targets AVX-512.
+int fma_peak_bits(void);
 
 // The same FMA peak per CPU-second of one core (thread CPU time, not wall time): on a
 // shared machine, what the core does while this process runs on it.

@@ -174,23 +174,33 @@ static inline void weights_bf16(const void *w, vecf v[NV]) {
   DEFINE_TILE(FMT, 3, BYTES)                                                                                  \
   DEFINE_TILE(FMT, 4, BYTES)                                                                                  \
   DEFINE_TILE(FMT, 5, BYTES)                                                                                  \
-  DEFINE_TILE(FMT, 6, BYTES)                                                                                  \
+  DEFINE_TILE(FMT, 6, BYTES)
+// Wider tiles only where 32 vector registers hold them.
+#if MAX_TILE == 12
+#define DEFINE_WIDE_TILES(FMT, BYTES)                                                                         \
   DEFINE_TILE(FMT, 7, BYTES)                                                                                  \
   DEFINE_TILE(FMT, 8, BYTES)                                                                                  \
   DEFINE_TILE(FMT, 9, BYTES)                                                                                  \
   DEFINE_TILE(FMT, 10, BYTES)                                                                                 \
   DEFINE_TILE(FMT, 11, BYTES)                                                                                 \
   DEFINE_TILE(FMT, 12, BYTES)
+#define WIDE_TILES(FMT) , tile_##FMT##_7, tile_##FMT##_8, tile_##FMT##_9, tile_##FMT##_10, tile_##FMT##_11, tile_##FMT##_12
+#else
+#define DEFINE_WIDE_TILES(FMT, BYTES)
+#define WIDE_TILES(FMT)
+#endif
 
 DEFINE_TILES(f32, 64)
 DEFINE_TILES(bf16, 32)
+DEFINE_WIDE_TILES(f32, 64)
+DEFINE_WIDE_TILES(bf16, 32)
 
 typedef void (*TileFn)(float *, long, int, const float *, const void *, const float *, long, int, int, long,
                        const long *);
-#define TILE_TABLE(FMT) {0, tile_##FMT##_1, tile_##FMT##_2, tile_##FMT##_3, tile_##FMT##_4, tile_##FMT##_5, \
-  tile_##FMT##_6, tile_##FMT##_7, tile_##FMT##_8, tile_##FMT##_9, tile_##FMT##_10, tile_##FMT##_11, tile_##FMT##_12}
-static const TileFn tiles_f32[] = TILE_TABLE(f32);
-static const TileFn tiles_bf16[] = TILE_TABLE(bf16);
+#define TILE_TABLE(FMT) \
+  {0, tile_##FMT##_1, tile_##FMT##_2, tile_##FMT##_3, tile_##FMT##_4, tile_##FMT##_5, tile_##FMT##_6 WIDE_TILES(FMT)}
+static const TileFn tiles_f32[MAX_TILE + 1] = TILE_TABLE(f32);
+static const TileFn tiles_bf16[MAX_TILE + 1] = TILE_TABLE(bf16);
 
 // ---------------------------------------------------------------- forward
 
