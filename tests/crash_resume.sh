@@ -38,12 +38,15 @@ checkpoint_temp() {
 
 lines() { local n=0; [ -f "$1" ] && while IFS= read -r _; do n=$((n + 1)); done <"$1"; echo $n; }
 
-# Kill k waits, by k mod 3: a random 50-350 ms from launch (startup included), until a
-# checkpoint's temp file shows (mid-write), or until the log grows by 1-4 lines.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# Kill k waits, by k mod 3: a random 5-30% of the uninterrupted run's duration from
+# launch (startup included; relative, so the kill lands inside the run on any machine),
+# until a checkpoint's temp file shows (mid-write), or until the log grows by 1-4 lines.
 kill_later() {
-  local pid=$1 dir=$2 k=$3 want
+  local pid=$1 dir=$2 k=$3 ref_ms=$4 want
   case $((k % 3)) in
-    0) sleep "0.$(printf %03d $((50 + RANDOM % 300)))" ;;
+    0) want=$((ref_ms * (5 + RANDOM % 26) / 100)); sleep "$((want / 1000)).$(printf %03d $((want % 1000)))" ;;
     1) while kill -0 "$pid" 2>/dev/null && ! checkpoint_temp "$dir"; do :; done ;;
     2) want=$(($(lines "$dir/log.jsonl") + 1 + RANDOM % 4))
        while kill -0 "$pid" 2>/dev/null && [ "$(lines "$dir/log.jsonl")" -lt $want ]; do :; done ;;
@@ -51,9 +54,9 @@ kill_later() {
   kill -KILL "$pid" 2>/dev/null || true
 }
 
-# run_with_kills NAME DIR MIN_KILLS MAX_KILLS FRESH_CMD... -- RESUME_CMD...
+# run_with_kills NAME DIR MIN_KILLS MAX_KILLS REF_MS FRESH_CMD... -- RESUME_CMD...
 run_with_kills() {
-  local name=$1 dir=$2 min=$3 max=$4; shift 4
+  local name=$1 dir=$2 min=$3 max=$4 ref_ms=$5; shift 5
   local fresh=() resume=()
   while [ "$1" != -- ]; do fresh+=("$1"); shift; done; shift; resume=("$@")
   local kills=0 midwrite=0 resumes=0 rc pid t0=$SECONDS
@@ -63,7 +66,7 @@ run_with_kills() {
     else
       "${fresh[@]}" 2>>"$work/$name.stderr" >/dev/null & pid=$!
     fi
-    [ $kills -lt "$max" ] && kill_later $pid "$dir" $kills
+    [ $kills -lt "$max" ] && kill_later $pid "$dir" $kills "$ref_ms"
     rc=0; { wait $pid; } 2>/dev/null || rc=$?
     [ $rc -eq 0 ] && break
     [ $rc -eq 137 ] || fail "$name exited with status $rc: $(tail -1 "$work/$name.stderr")"
@@ -77,13 +80,16 @@ run_with_kills() {
   echo "$name: $kills SIGKILLs ($midwrite during a checkpoint write), $resumes resumes, $((SECONDS - t0)) s"
 }
 
-# Uninterrupted references.
+# Uninterrupted references, timed.
+t=$(now_ms)
 "$onedp" train "${teacher_args[@]}" -o "$work/train_ref" 2>/dev/null
+train_ms=$(($(now_ms) - t)); t=$(now_ms)
 "$onedp" distill "$work/train_ref/policy.safetensors" "${distill_args[@]}" -o "$work/distill_ref" 2>/dev/null
+distill_ms=$(($(now_ms) - t))
 
-run_with_kills train "$work/train" 6 9 "$onedp" train "${teacher_args[@]}" -o "$work/train" -- \
+run_with_kills train "$work/train" 6 9 "$train_ms" "$onedp" train "${teacher_args[@]}" -o "$work/train" -- \
   "$onedp" train --resume -o "$work/train"
-run_with_kills distill "$work/distill" 3 6 \
+run_with_kills distill "$work/distill" 3 6 "$distill_ms" \
   "$onedp" distill "$work/train_ref/policy.safetensors" "${distill_args[@]}" -o "$work/distill" -- \
   "$onedp" distill "$work/train_ref/policy.safetensors" --resume -o "$work/distill"
 
