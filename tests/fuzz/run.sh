@@ -6,6 +6,7 @@
 # FUZZ_MAX_SECONDS=S also stops each harness after S seconds. Corpora grow in
 # BUILD_DIR/fuzz-corpus/<harness>; a crash, leak or UB report stops that harness and leaves
 # BUILD_DIR/fuzz-corpus/crash-<harness>-* (replay: BUILD_DIR/fuzz_<harness> FILE).
+# An input that once failed goes in tests/fuzz/regressions/<harness>/ (replayed every run).
 # Logs: BUILD_DIR/fuzz-logs/<harness>.log. Exit status 1 if any harness failed.
 set -uo pipefail
 build=${1:?usage: run.sh BUILD_DIR RUNS [HARNESS...]}
@@ -29,9 +30,11 @@ TIMEFORMAT='%R %U %S'
 printf '%-14s %12s %9s %9s %9s  %s\n' harness executions wall_s cpu_s exec/s result
 for h in "${harnesses[@]}"; do
   mkdir -p "$corpus/$h"
+  regressions=$(cd "$(dirname "$0")" && pwd)/regressions/$h
+  [ -d "$regressions" ] || regressions=
   { time nice -n 19 "$build/fuzz_$h" -runs="$runs" -max_total_time="${FUZZ_MAX_SECONDS:-0}" -timeout=10 \
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$corpus/crash-$h-" "$corpus/$h" "$corpus/seeds/$h" \
-      >"$logs/$h.log" 2>&1; } 2>"$logs/$h.time"
+      ${regressions:+"$regressions"} >"$logs/$h.log" 2>&1; } 2>"$logs/$h.time"
   rc=$?
   read -r wall user sys <"$logs/$h.time"
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logs/$h.log" | tail -1)
