@@ -5,9 +5,10 @@
 # onedp measured. Medians of repeated calls; "cpu ms" is the CPU time actually used.
 # Usage: bench/unet_compare.sh [PRESET] [--skip-train]     (PRESET: lowdim, small, image)
 # PyTorch runs with OPENBLAS_NUM_THREADS=1 (its best setting here: no nested threads).
-# OpenBLAS kernels: onedp runs with OpenBLAS's own choice for this CPU (OPENBLAS_CORETYPE
-# unset: 512-bit kernels on AVX-512 CPUs); PyTorch runs both that way and with the
-# OPENBLAS_CORETYPE inherited from the environment, if any, and its faster run counts.
+# OpenBLAS kernels: onedp runs with OPENBLAS_CORETYPE unset (OpenBLAS's own choice, or its
+# 512-bit SkylakeX set on an AVX-512 CPU OpenBLAS does not recognise); PyTorch runs with
+# OpenBLAS's own choice, with SkylakeX on AVX-512 CPUs and with the OPENBLAS_CORETYPE
+# inherited from the environment, if any, and its fastest run counts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-lowdim}; shift || true
@@ -21,11 +22,16 @@ inherited_core=${OPENBLAS_CORETYPE:-}
 unset OPENBLAS_CORETYPE
 "$onedp" bench unet --preset "$preset" --threads 1,2 --save-weights "$weights" "${extra[@]}" | tee "$out" | grep -v '^{'
 onedp_json=$(tail -1 "$out")
+cores=(auto)
+grep -qw avx512f /proc/cpuinfo && cores+=(SkylakeX)
+[ -z "$inherited_core" ] || [ "$inherited_core" = SkylakeX ] || cores+=("$inherited_core")
 torch_json=()
 for threads in 1 2; do
-  torch_json+=("$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/unet_torch.py "$weights" "$threads" "${extra[@]}")")
-  [ -z "$inherited_core" ] || torch_json+=("$(OPENBLAS_CORETYPE=$inherited_core OPENBLAS_NUM_THREADS=1 \
-    /usr/bin/python3 bench/unet_torch.py "$weights" "$threads" "${extra[@]}")")
+  for core in "${cores[@]}"; do
+    if [ "$core" = auto ]; then core_env=(); else core_env=(OPENBLAS_CORETYPE="$core"); fi
+    torch_json+=("$(env "${core_env[@]}" OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/unet_torch.py "$weights" \
+      "$threads" "${extra[@]}")")
+  done
 done
 /usr/bin/python3 - "$onedp_json" "${torch_json[@]}" <<'PY'
 import json, sys

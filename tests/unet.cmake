@@ -6,3 +6,6 @@ add_executable(golden_unet tests/golden_unet.c)
 target_link_libraries(golden_unet PRIVATE onedp_lib)
 add_test(NAME golden_unet COMMAND golden_unet ${CMAKE_BINARY_DIR}/golden)
 set_tests_properties(golden_unet PROPERTIES FIXTURES_REQUIRED unet_golden)
+# OpenBLAS's 512-bit kernels on any AVX-512 CPU, a user's OPENBLAS_CORETYPE kept (with a note).
+add_test(NAME blas_kernels COMMAND bash ${CMAKE_SOURCE_DIR}/tests/blas_kernels.sh $<TARGET_FILE:onedp>)
+set_tests_properties(blas_kernels PROPERTIES ENVIRONMENT "OMP_NUM_THREADS=1;OMP_WAIT_POLICY=passive")

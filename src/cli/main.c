@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/blas_core.h"
 
 static const Command commands[] = {
     {"train", cmd_train, "train a Diffusion Policy teacher on demonstrations"},
@@ -30,6 +31,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+  blas_prefer_wide_kernels(argv);
   if (argc < 2) {
     usage(stderr);
     return 2;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 const char *blas_core_name(void) { return openblas_get_corename(); }
 
@@ -24,6 +25,15 @@ static int core_is_avx512(const char *name) {
   for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
     if (name && !strcasecmp(name, wide[i])) return 1;
   return 0;
+}
+
+void blas_prefer_wide_kernels(char **argv) {
+  if (!cpu_has_avx512() || core_is_avx512(blas_core_name()) || getenv("OPENBLAS_CORETYPE")) return;
+  // OpenBLAS picks its kernels once, as it loads, from this variable; setting it also
+  // keeps the new process from coming back here.
+  if (setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)) return;
+  execv("/proc/self/exe", argv);
+  unsetenv("OPENBLAS_CORETYPE");  // no exec (no /proc?): run on with the kernels we have
 }
 
 void blas_warn_if_narrow(const char *who) {
