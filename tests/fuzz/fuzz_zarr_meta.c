@@ -31,12 +31,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   free(text);
   if (!a) return 0;
   char key[256];
-  int64_t n_chunks = 1;  // capped: keys of the first and last chunks
-  int empty = 0;         // a zero-length dimension: no chunk exists, none has a key
+  // Keys of the first and the last chunk. The chunk count saturates at 2^40 (a zero-length
+  // dimension after two huge ones would overflow the product): a valid index all the same.
+  const int64_t cap = 1LL << 40;
+  int64_t n_chunks = 1;
+  int empty = 0;  // a zero-length dimension: no chunk exists, none has a key
   for (int d = 0; d < zarr_ndim(a); d++) {
     FUZZ_CHECK(zarr_shape(a)[d] >= 0 && zarr_chunks(a)[d] >= 1, "dim %d", d);
     empty |= a->grid[d] == 0;
-    n_chunks = n_chunks < (1LL << 40) ? n_chunks * a->grid[d] : n_chunks;
+    if (!empty && (__builtin_mul_overflow(n_chunks, a->grid[d], &n_chunks) || n_chunks > cap)) n_chunks = cap;
   }
   if (!empty) {
     zarr_chunk_key(a, 0, key, sizeof key);
