@@ -27,8 +27,10 @@ static int core_is_avx512(const char *name) {
   return 0;
 }
 
+static int kernels_narrower_than_cpu(void) { return cpu_has_avx512() && !core_is_avx512(blas_core_name()); }
+
 void blas_prefer_wide_kernels(char **argv) {
-  if (!cpu_has_avx512() || core_is_avx512(blas_core_name()) || getenv("OPENBLAS_CORETYPE")) return;
+  if (!kernels_narrower_than_cpu() || getenv("OPENBLAS_CORETYPE")) return;
   // OpenBLAS picks its kernels once, as it loads, from this variable; setting it also
   // keeps the new process from coming back here.
   if (setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)) return;
@@ -37,7 +39,7 @@ void blas_prefer_wide_kernels(char **argv) {
 }
 
 void blas_warn_if_narrow(const char *who) {
-  if (!cpu_has_avx512() || core_is_avx512(blas_core_name())) return;
+  if (!kernels_narrower_than_cpu()) return;
   const char *forced = getenv("OPENBLAS_CORETYPE");
   if (forced)
     fprintf(stderr, "%s: note: OPENBLAS_CORETYPE=%s runs 256-bit GEMM kernels on this AVX-512 CPU; "

@@ -15,7 +15,8 @@ shift 2
 corpus=$build/fuzz-corpus
 logs=$build/fuzz-logs
 mkdir -p "$corpus" "$logs"
-[ -d "$corpus/seeds" ] || "$build/fuzz_seeds" "$(cd "$(dirname "$0")/../.." && pwd)" "$corpus/seeds" || exit 1
+fuzz_dir=$(cd "$(dirname "$0")" && pwd)
+[ -d "$corpus/seeds" ] || "$build/fuzz_seeds" "$(cd "$fuzz_dir/../.." && pwd)" "$corpus/seeds" || exit 1
 
 harnesses=("$@")
 if [ ${#harnesses[@]} -eq 0 ]; then
@@ -30,7 +31,7 @@ TIMEFORMAT='%R %U %S'
 printf '%-14s %12s %9s %9s %9s  %s\n' harness executions wall_s cpu_s exec/s result
 for h in "${harnesses[@]}"; do
   mkdir -p "$corpus/$h"
-  regressions=$(cd "$(dirname "$0")" && pwd)/regressions/$h
+  regressions=$fuzz_dir/regressions/$h
   [ -d "$regressions" ] || regressions=
   { time nice -n 19 "$build/fuzz_$h" -runs="$runs" -max_total_time="${FUZZ_MAX_SECONDS:-0}" -timeout=10 \
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$corpus/crash-$h-" "$corpus/$h" "$corpus/seeds/$h" \
