@@ -23,7 +23,9 @@ unset OPENBLAS_CORETYPE
 "$onedp" bench unet --preset "$preset" --threads 1,2 --save-weights "$weights" "${extra[@]}" | tee "$out" | grep -v '^{'
 onedp_json=$(tail -1 "$out")
 cores=(auto)
-grep -qw avx512f /proc/cpuinfo && cores+=(SkylakeX)
+avx512=1  # the subsets OpenBLAS's SkylakeX kernels use, as onedp checks them (core/blas_core.c)
+for f in avx512f avx512bw avx512dq avx512vl; do grep -qw "$f" /proc/cpuinfo || avx512=0; done
+[ $avx512 = 1 ] && cores+=(SkylakeX)
 [ -z "$inherited_core" ] || [ "$inherited_core" = SkylakeX ] || cores+=("$inherited_core")
 torch_json=()
 for threads in 1 2; do
