@@ -50,11 +50,11 @@ int ddim_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps
   if (ddim_timesteps(ts, num_steps, s, spacing) < 0) return ODP_ERR;
   long n = (long)B * per;
   float *eps = odp_malloc((unsigned long)n * sizeof *eps, "ddim predicted noise");
-  int *tb = odp_malloc((unsigned long)B * sizeof *tb, "ddim timesteps");
+  float *tb = odp_malloc((unsigned long)B * sizeof *tb, "ddim timesteps");
   int rc = eps && tb ? ODP_OK : ODP_ERR;
   for (int k = 0; k < num_steps && rc == ODP_OK; k++) {
     int t = ts[k];
-    for (int b = 0; b < B; b++) tb[b] = t;
+    for (int b = 0; b < B; b++) tb[b] = (float)t;
     rc = fn(ctx, x, tb, B, eps);
     if (rc != ODP_OK) {
       odp_fail_context("ddim step at t=%d", t);

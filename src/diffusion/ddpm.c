@@ -43,11 +43,11 @@ int ddpm_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps
   long n = (long)B * per;
   float *eps = odp_malloc((unsigned long)n * sizeof *eps, "ddpm predicted noise");
   float *z = odp_malloc((unsigned long)n * sizeof *z, "ddpm variance noise");
-  int *tb = odp_malloc((unsigned long)B * sizeof *tb, "ddpm timesteps");
+  float *tb = odp_malloc((unsigned long)B * sizeof *tb, "ddpm timesteps");
   int rc = eps && z && tb ? ODP_OK : ODP_ERR;
   for (int k = 0; k < num_steps && rc == ODP_OK; k++) {
     int t = ts[k];
-    for (int b = 0; b < B; b++) tb[b] = t;
+    for (int b = 0; b < B; b++) tb[b] = (float)t;
     rc = fn(ctx, x, tb, B, eps);
     if (rc != ODP_OK) {
       odp_fail_context("ddpm step at t=%d", t);

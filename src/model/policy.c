@@ -8,7 +8,6 @@
 
 #include "core/error.h"
 #include "core/rng.h"
-#include "diffusion/ddpm.h"
 #include "io/config.h"
 #include "io/safetensors.h"
 #include "model/unet_config.h"
@@ -24,6 +23,9 @@ static int read_shape(PolicyShape *s, const char *json, const char *where) {
             config_get_int(c, "policy.obs_dim", &s->obs_dim, 1, NORMALIZER_MAX_DIM) ||
             config_get_int(c, "policy.action_dim", &s->action_dim, 1, NORMALIZER_MAX_DIM) ||
             config_get_int(c, "policy.num_train_timesteps", &s->num_train_timesteps, 1, DIFFUSION_MAX_TRAIN_STEPS);
+  const char *process = "ddpm";
+  if (!err && config_has(c, "policy.diffusion")) err = config_get_string(c, "policy.diffusion", &process);
+  if (!err) snprintf(s->diffusion, sizeof s->diffusion, "%s", process);
   config_free(c);
   if (err) return ODP_ERR;
   if (s->n_obs_steps - 1 + s->n_action_steps > s->horizon)
@@ -64,7 +66,7 @@ static int policy_setup(Policy *p, const char *config_json, const char *where, i
     return odp_fail("%s: field 'model.global_cond_dim': %d, but policy.n_obs_steps x policy.obs_dim is %d", where,
                     uc.global_cond_dim, p->shape.n_obs_steps * p->shape.obs_dim);
   if (unet_init(&p->unet, &uc)) return odp_fail_context("%s", where);
-  if (build_table(p) || noise_schedule_squaredcos(&p->schedule, p->shape.num_train_timesteps)) {
+  if (build_table(p) || diffusion_init(&p->diffusion, p->shape.diffusion, p->shape.num_train_timesteps)) {
     policy_free(p);
     return ODP_ERR;
   }
@@ -227,14 +229,10 @@ static int run_unet(Policy *p, float *eps, const float *x, const float *t, const
   return ODP_OK;
 }
 
-static int denoise(void *ctx, const float *x, const int *t, int B, float *eps_out) {
+static int denoise(void *ctx, const float *x, const float *t, int B, float *out) {
+  (void)B;
   DenoiseCtx *d = ctx;
-  float *tf = odp_malloc((unsigned long)B * sizeof *tf, "timesteps");
-  if (!tf) return ODP_ERR;
-  for (int b = 0; b < B; b++) tf[b] = (float)t[b];
-  int err = run_unet(d->p, eps_out, x, tf, d->cond);
-  free(tf);
-  return err;
+  return run_unet(d->p, out, x, t, d->cond);
 }
 
 static int ensure_acts(Policy *p, int B) {
@@ -259,10 +257,10 @@ static int generate_onestep(Policy *p, float *x, int B, long per, const float *c
   else memset(x, 0, (size_t)n * sizeof *x);
   float *eps = odp_malloc((unsigned long)n * sizeof *eps, "generator output"), *tf = odp_malloc((unsigned long)B * 4, "t");
   if (!eps || !tf) return free(eps), free(tf), ODP_ERR;
-  for (int b = 0; b < B; b++) tf[b] = (float)p->generator_timestep;
+  const float level = (float)p->generator_timestep;
+  for (int b = 0; b < B; b++) tf[b] = diffusion_net_time(&p->diffusion, level);
   int err = run_unet(p, eps, x, tf, cond);
-  float abar = p->schedule.alphas_cumprod[p->generator_timestep];
-  if (!err) diffusion_pred_x0(x, x, eps, n, abar, 0);
+  if (!err) diffusion_x0(&p->diffusion, x, x, eps, n, level, 0);
   free(eps), free(tf);
   return err;
 }
@@ -280,9 +278,7 @@ int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uin
   if (s->kind == SAMPLER_ONESTEP) {
     err = generate_onestep(p, x, B, per, cond, seed);
   } else {
-    diffusion_initial_noise(x, B * per, seed);
-    err = s->kind == SAMPLER_DDPM ? ddpm_sample(x, B, per, &p->schedule, s->steps, denoise, &ctx, seed)
-                                  : ddim_sample(x, B, per, &p->schedule, s->steps, s->spacing, denoise, &ctx);
+    err = diffusion_sample(&p->diffusion, s, x, B, per, denoise, &ctx, seed);
   }
   if (!err) {
     normalizer_unapply(&p->action_norm, x, x, (long)B * sh->horizon);
