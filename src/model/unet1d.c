@@ -223,13 +223,16 @@ static void plan_acts(const Unet *u, UnetActs *a) {
   a->conv_scratch = arena_take(ar, S);
 }
 
+int unet_check_batch(const UnetConfig *c, int B, int T) {
+  int div = 1 << (c->n_levels - 1);
+  if (B < 1 || T < 2 || T % div)
+    return odp_fail("U-Net with %d levels needs horizon divisible by %d and >= 2 (got %d), batch >= 1 (got %d)",
+                    c->n_levels, div, T, B);
+  return ODP_OK;
+}
+
 UnetActs *unet_acts_create(const Unet *u, int B, int T) {
-  int div = 1 << (u->cfg.n_levels - 1);
-  if (B < 1 || T < 2 || T % div) {
-    odp_fail("U-Net with %d levels needs horizon divisible by %d and >= 2 (got %d), batch >= 1 (got %d)",
-             u->cfg.n_levels, div, T, B);
-    return NULL;
-  }
+  if (unet_check_batch(&u->cfg, B, T)) return NULL;
   UnetActs *a = odp_calloc(1, sizeof *a, "U-Net activations");
   if (!a) return NULL;
   a->B = B, a->T = T;

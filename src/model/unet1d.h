@@ -116,6 +116,8 @@ void unet_free(Unet *u);
 // GroupNorm weight 1, bias 0), from the counter-based RNG.
 void unet_init_params(const Unet *u, float *params, unsigned long long seed);
 
+// Whether a U-Net with this config runs at batch B, horizon T (ODP_ERR with the reason).
+int unet_check_batch(const UnetConfig *c, int B, int T);
 UnetActs *unet_acts_create(const Unet *u, int B, int T);
 void unet_acts_free(UnetActs *a);
 

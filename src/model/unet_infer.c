@@ -323,12 +323,7 @@ static void plan_infer_acts(const UnetInfer *m, UnetInferActs *a, Arena *ar) {
 }
 
 UnetInferActs *unet_infer_acts_create(const UnetInfer *m, int B, int T) {
-  int div = 1 << (m->cfg.n_levels - 1);
-  if (B < 1 || T < 2 || T % div) {
-    odp_fail("U-Net with %d levels needs horizon divisible by %d and >= 2 (got %d), batch >= 1 (got %d)",
-             m->cfg.n_levels, div, T, B);
-    return NULL;
-  }
+  if (unet_check_batch(&m->cfg, B, T)) return NULL;
   UnetInferActs *a = odp_calloc(1, sizeof *a, "U-Net inference activations");
   if (!a) return NULL;
   a->B = B, a->T = T;
