@@ -1,6 +1,6 @@
-// onedp env NAME ...: an environment's own checks (PushT: the seeded reset before and
-// after its settling step, --bench for stepping and rendering throughput), each
-// environment's tool found through the registry (env/env.h).
+// onedp env NAME ...: an environment's own checks (e.g. its seeded reset, --bench for
+// stepping and rendering throughput), each environment's tool found through the
+// registry (env/env.h).
 #include <stdio.h>
 #include <string.h>
 

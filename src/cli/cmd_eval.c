@@ -108,10 +108,11 @@ static void print_spaced(const char *json) {
   putchar('\n');
 }
 
-static void print_json(const EvalResult *r, const char *ckpt, const char *weights, const char *sampler, int nfe,
-                       const char *seeds, uint64_t seed, int threads, double wall) {
+static void print_json(const EvalResult *r, const char *ckpt, const char *task, const char *weights,
+                       const char *sampler, int nfe, const char *seeds, uint64_t seed, int threads, double wall) {
   cJSON *j = cJSON_CreateObject();
   cJSON_AddStringToObject(j, "checkpoint", ckpt);
+  cJSON_AddStringToObject(j, "task", task);
   cJSON_AddStringToObject(j, "weights", weights);
   cJSON_AddNumberToObject(j, "score", r->score);
   cJSON_AddNumberToObject(j, "score_std", r->score_std);
@@ -236,7 +237,7 @@ int cmd_eval(int argc, char **argv) {
       printf("seed %u  score %.4f  coverage %.4f  steps %3d  %s\n", r.ep[i].seed, r.ep[i].score, r.ep[i].coverage,
              r.ep[i].steps, r.ep[i].success ? "success" : "-");
   print_summary(&r, name, spec.steps, seeds, wall);
-  print_json(&r, ckpt, weights ? weights : "training", name, spec.steps, seeds, o.seed, threads, wall);
+  print_json(&r, ckpt, o.task, weights ? weights : "training", name, spec.steps, seeds, o.seed, threads, wall);
   eval_result_free(&r);
   return 0;
 }

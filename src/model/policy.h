@@ -21,7 +21,7 @@ typedef struct {
   int horizon;          // T = 16
   int n_obs_steps;      // To = 2
   int n_action_steps;   // Ta = 8
-  int obs_dim;          // 20 for PushT keypoints
+  int obs_dim;          // low-dim observation features (20: keypoints)
   int action_dim;       // 2
   int num_train_timesteps;  // 100
 } PolicyShape;
