@@ -56,6 +56,9 @@ typedef struct {
   UnetInferActs *infer_acts;
 } Policy;
 
+// The run-config keys the policy section holds (read by policy_init), NULL-terminated.
+extern const char *const policy_config_keys[];
+
 // Builds the tables for a config (model + policy sections); parameters uninitialised.
 int policy_init(Policy *p, const char *config_json, const char *where);
 void policy_free(Policy *p);

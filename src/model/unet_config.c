@@ -7,6 +7,10 @@
 
 #include "core/error.h"
 
+const char *const unet_config_keys[] = {"model.input_dim", "model.global_cond_dim", "model.diffusion_step_embed_dim",
+                                        "model.down_dims", "model.kernel_size", "model.n_groups",
+                                        "model.cond_predict_scale", NULL};
+
 // key of obj (prefix: "model." when nested in a run config) as an integer (bools as 0/1).
 static int get_int(const cJSON *obj, const char *prefix, const char *key, int *out, int required, const char *where) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
