@@ -148,7 +148,7 @@ static int load_conditioning(Distill *d, float *obs, float *actions, long step) 
   return ODP_OK;
 }
 
-static int step(void *self, long step, RunStepOut *out) {
+static int distill_step(void *self, long step, RunStepOut *out) {
   Distill *d = self;
   double score_loss, diff;
   if (load_conditioning(d, d->obs, d->actions, step) ||
@@ -244,7 +244,7 @@ static const RunTrainer distill_trainer = {
     .setup = setup,
     .buffers = buffers,
     .save_policy = save_policy,
-    .step = step,
+    .step = distill_step,
     .log_fields = log_fields,
     .banner = banner,
     .finished = finished,

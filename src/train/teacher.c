@@ -149,7 +149,7 @@ static void update(Teacher *r, long step, double lr) {
   }
 }
 
-static int step(void *self, long step, RunStepOut *out) {
+static int teacher_step(void *self, long step, RunStepOut *out) {
   Teacher *r = self;
   Batches *bt = &r->bt;
   const long B = r->opt.batch;
@@ -213,7 +213,7 @@ static const RunTrainer teacher_trainer = {
     .resumed = resumed,
     .buffers = buffers,
     .save_policy = save_policy,
-    .step = step,
+    .step = teacher_step,
     .log_fields = log_fields,
     .banner = banner,
     .free = teacher_free,
