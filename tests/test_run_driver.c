@@ -79,9 +79,6 @@ static int toy_log(void *self, long done, double elapsed, char *buf, int size) {
   return ODP_OK;
 }
 
-static void toy_banner(void *self, long start, long stop, int threads) { (void)self, (void)start, (void)stop, (void)threads; }
-static void toy_free(void *self) { (void)self; }
-
 static const RunTrainer toy = {
     .name = "toy",
     .config_file = "config.json",
@@ -94,8 +91,6 @@ static const RunTrainer toy = {
     .save_policy = toy_save_policy,
     .step = toy_step,
     .log_fields = toy_log,
-    .banner = toy_banner,
-    .free = toy_free,
 };
 
 static int drive(const char *config, const char *run, int resume, long until) {

@@ -113,7 +113,7 @@ static int run(Run *r, const Config *cfg, int resume, long until) {
       (resume ? resume_state(r, &start) : save_checkpoint(r, 0)))
     return ODP_ERR;
   r->stop = until > 0 && until < r->budget.steps ? until : r->budget.steps;
-  r->t->banner(r->self, start, r->stop, threads);
+  if (r->t->banner) r->t->banner(r->self, start, r->stop, threads);
   blas_warn_if_narrow(r->t->name);
   // Resumed at or past the stop: re-export the checkpoint (policy with its step) as it stands.
   if (start >= r->stop) return save_checkpoint(r, start);
@@ -135,7 +135,7 @@ int run_drive(const RunTrainer *t, void *self, const char *config_path, int n_ov
   free(known);
   int err = !cfg || t->read_options(self, cfg, &r.budget) || run(&r, cfg, resume, until);
   if (!err && t->finished) t->finished(self, r.stop);
-  t->free(self);
+  if (t->free) t->free(self);
   free(r.config_json);
   config_free(cfg);
   if (err && !resume) run_paths_discard(&r.paths);

@@ -36,7 +36,7 @@ typedef struct {
   int (*read_options)(void *self, const Config *cfg, RunBudget *budget);
   // Models, data and buffers; a fresh run (resume 0) also initialises its parameters.
   int (*setup)(void *self, const Config *cfg, int resume);
-  // After a resume loaded the state buffers (e.g. unpacks what they hold).
+  // After a resume loaded the state buffers (e.g. unpacks what they hold); may be NULL.
   void (*resumed)(void *self);
   // The buffers train_state.safetensors holds, into b[RUN_MAX_BUFFERS]; returns how many.
   int (*buffers)(void *self, StateBuffer *b);
@@ -47,11 +47,11 @@ typedef struct {
   // The log line's fields after "step" for step `done` (means since its last line,
   // which it then resets); elapsed_s: seconds since this process's first step.
   int (*log_fields)(void *self, long done, double elapsed_s, char *buf, int size);
-  // The line on stderr once set up: what runs, steps start..stop.
+  // The line on stderr once set up: what runs, steps start..stop; may be NULL.
   void (*banner)(void *self, long start, long stop, int threads);
   // After a run that ended well (e.g. a cost summary); may be NULL.
   void (*finished)(void *self, long stop);
-  void (*free)(void *self);
+  void (*free)(void *self);  // called after every run_drive, set up or not; may be NULL
 } RunTrainer;
 
 // config_path, overrides: a fresh run's config (resume: NULL, none: the run's own config).
