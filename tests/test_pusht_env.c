@@ -22,16 +22,29 @@ static int rollout(Env *e, uint32_t seed, double out[5]) {
   return ODP_OK;
 }
 
+// A checkpoint's config names its task; without a "task" section the first env runs it.
+static void test_task_lookup(void) {
+  CHECK(env_for_config("{\"task\": {\"name\": \"pusht_keypoints\"}}", "cfg") == &pusht_ops, "pusht_keypoints");
+  CHECK(env_for_config("{\"policy\": {\"obs_dim\": 20}}", "cfg") == env_registry()[0], "no task section");
+  CHECK(env_for_config("{\"task\": {\"name\": \"lift\"}}", "cfg") == NULL, "unknown task accepted");
+  CHECK(strstr(odp_error(), "cfg: field 'task.name'") != NULL, "message: %s", odp_error());
+  CHECK(env_find("pusht") == &pusht_ops && env_find("nope") == NULL, "env_find");
+  CHECK(env_frame_size_ok(&pusht_ops, 96) && env_frame_size_ok(&pusht_ops, 512) && !env_frame_size_ok(&pusht_ops, 100),
+        "frame sizes");
+}
+
 static void test_interface(void) {
   Env e;
   CHECK(env_create(&e, "nope") != 0, "unknown task accepted");
   CHECK(env_create(&e, "pusht") == 0, "create: %s", odp_error());
-  CHECK(e.ops->state_dim == 5 && e.ops->obs_dim == 20 && e.ops->action_dim == 2 && e.ops->image_size == 96,
+  CHECK(e.ops->state_dim == 5 && e.ops->obs_dim == 20 && e.ops->action_dim == 2 && e.ops->n_cameras == 1 &&
+            e.ops->cameras[0].height == 96 && e.ops->cameras[0].width == 96 && e.ops->control_hz == 10 &&
+            e.ops->max_steps == 300 && e.ops->success_coverage == 0.95,
         "dims");
   double s0[5], s1[5], kp[20];
   CHECK(rollout(&e, 100000, s0) == 0 && rollout(&e, 100000, s1) == 0, "rollout");
   CHECK(!memcmp(s0, s1, sizeof s0), "a reset does not fully restart the world");
-  env_keypoints(&e, kp);
+  env_observe(&e, kp);
   CHECK(kp[18] == s1[0] && kp[19] == s1[1], "agent is the last keypoint");
   // reset_to_state with the seed's draw equals reset(seed).
   double init[5], a[5], b[5];
@@ -42,7 +55,7 @@ static void test_interface(void) {
   env_state(&e, b);
   CHECK(!memcmp(a, b, sizeof a), "reset_to_state(seed draw) != reset(seed)");
   uint8_t img[96 * 96 * 3];
-  CHECK(env_render(&e, img) == 0, "render");
+  CHECK(env_render(&e, 0, img) == 0, "render");
   long blue = 0;
   for (int i = 0; i < 96 * 96; i++) blue += img[3 * i + 2] > 200 && img[3 * i] < 100;
   CHECK(blue > 10, "agent not visible in the render (%ld px)", blue);
@@ -94,6 +107,7 @@ static void test_threads(void) {
 }
 
 int main(void) {
+  test_task_lookup();
   test_interface();
   test_bad_input();
   test_reward_done();

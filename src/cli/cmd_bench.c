@@ -36,7 +36,7 @@ static void print_help(void) {
       "  measured FMA peak), with the training peak RSS.\n"
       "Also the bf16 network's output error against the f32 one. The last line is a JSON\n"
       "object of every figure.\n\n"
-      "  --preset NAME        lowdim (PushT low-dim, 66M), image (252M) or small (4.6M)\n"
+      "  --preset NAME        lowdim (the reference low-dim U-Net, 66M), image (252M) or small (4.6M)\n"
       "  --threads LIST       thread counts, comma-separated (default 1,<all cores>)\n"
       "  --batch N            training batch (default 256)\n"
       "  --step K             the one-step generator's timestep (default 65; -1: any timestep)\n"

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/hw.h"
 #include "core/progress.h"
+#include "env/env.h"
 #include "eval/rollout.h"
 #include "eval/seed_range.h"
 
@@ -26,30 +27,37 @@ static const char *const flags[] = {"--per-episode", NULL};
 static void usage(FILE *f) {
   fprintf(f,
           "usage: onedp eval CHECKPOINT [--sampler ddpm:100] [--seeds 100000:100050] [--seed S]\n"
-          "                  [--threads N] [--gif DIR [--gif-seeds a,b | --gif-count K] [--gif-size 96|512]]\n"
+          "                  [--threads N] [--gif DIR [--gif-seeds a,b | --gif-count K] [--gif-size N]]\n"
           "                  [--hz-repeats N] [--weights f32|bf16] [--max-steps N] [--per-episode]\n\n"
-          "Runs the policy in closed loop on PushT with the reference protocol: one episode per\n"
-          "env seed in [A, B) (--seeds A:B, or A for one), the last 2 observations kept (the\n"
-          "first repeated at reset), 8 actions per policy call, at most 300 steps, score = max\n"
-          "reward over the episode, success = max coverage > 0.95. Episodes step in parallel\n"
-          "with one batched policy call per round; results depend on --seed (the policy's\n"
-          "draws) but not on --threads.\n\n"
+          "Runs the policy in closed loop on its task (the checkpoint config's task.name; the\n"
+          "first task below when it names none) with the reference protocol: one episode per\n"
+          "env seed in [A, B) (--seeds A:B, or A for one), the last n_obs_steps observations\n"
+          "kept (the first repeated at reset), n_action_steps actions per policy call, at most\n"
+          "the task's max steps, score = max reward over the episode, success = max coverage >\n"
+          "the task's threshold. Episodes step in parallel with one batched policy call per\n"
+          "round; results depend on --seed (the policy's draws) but not on --threads.\n\n"
           "  --sampler S        ddpm:N, ddim:N, ddim:N:leading|trailing, onestep (default ddpm:100)\n"
           "  --seeds A:B        env seeds (default 100000:100050, the reference's 50 test seeds)\n"
           "  --seed S           seed of the policy's random draws (default 0)\n"
           "  --threads N        threads for physics and inference (default: all cores)\n"
           "  --gif DIR          write DIR/seed_<S>.gif for the first K episodes (--gif-count, default 4)\n"
           "                     or the listed ones (--gif-seeds a,b); red cross = action target\n"
-          "  --gif-size 96|512  observation image or full canvas (default 96)\n"
+          "  --gif-size N       observation image or full canvas side (default the image's)\n"
           "  --hz-repeats N     batch-1 timing calls for Hz (median; default 5, 0 skips)\n"
           "  --weights f32|bf16 run the inference network: weights packed for inference, stored as\n"
           "                     f32 or bf16 (computed in f32), a one-step student's timestep folded\n"
           "                     in (default: the training network and its parameter buffer)\n"
-          "  --max-steps N      stop each episode after N actions (default 300, the protocol's; fewer\n"
+          "  --max-steps N      stop each episode after N actions (default the task's; fewer\n"
           "                     only to measure throughput: scores are then not the benchmark's)\n"
           "  --per-episode      one line per episode: seed, score, coverage, steps, success\n\n"
           "Hz is action chunks per second at batch 1 (one robot); NFE = network calls per chunk.\n"
-          "Progress goes to stderr on a terminal. The last line is one JSON object.\n");
+          "Progress goes to stderr on a terminal. The last line is one JSON object.\n\ntasks:\n");
+  for (const EnvOps *const *e = env_registry(); *e; e++) {
+    const EnvOps *t = *e;
+    fprintf(f, "  %-8s %d obs, %d actions, %d Hz, %d steps, success = max coverage > %g, GIF sizes %d|%d\n", t->name,
+            t->obs_dim, t->action_dim, t->control_hz, t->max_steps, t->success_coverage,
+            t->n_cameras ? t->cameras[0].height : 0, t->canvas_size);
+  }
 }
 
 // 1: takes a value, 0: a flag, -1: unknown.
@@ -66,7 +74,7 @@ typedef struct {
   int episodes;
 } EvalProgress;
 
-// Progress in env steps (a finished episode counts its full 300): episodes mostly end
+// Progress in env steps (a finished episode counts its full max steps): episodes mostly end
 // together at the step limit, so steps give the steadier ETA.
 static void on_progress(void *ctx, long steps, long steps_max, int done) {
   EvalProgress *p = ctx;
@@ -100,10 +108,11 @@ static void print_spaced(const char *json) {
   putchar('\n');
 }
 
-static void print_json(const EvalResult *r, const char *ckpt, const char *weights, const char *sampler, int nfe,
-                       const char *seeds, uint64_t seed, int threads, double wall) {
+static void print_json(const EvalResult *r, const char *ckpt, const char *task, const char *weights,
+                       const char *sampler, int nfe, const char *seeds, uint64_t seed, int threads, double wall) {
   cJSON *j = cJSON_CreateObject();
   cJSON_AddStringToObject(j, "checkpoint", ckpt);
+  cJSON_AddStringToObject(j, "task", task);
   cJSON_AddStringToObject(j, "weights", weights);
   cJSON_AddNumberToObject(j, "score", r->score);
   cJSON_AddNumberToObject(j, "score_std", r->score_std);
@@ -139,6 +148,14 @@ static int make_gif_dir(const char *dir) {
   return ODP_OK;
 }
 
+// The task's camera side when --gif-size is not given; otherwise one the task draws.
+static int check_gif_size(const EnvOps *task, int *size) {
+  int image = task->n_cameras ? task->cameras[0].height : 0;
+  if (!*size) *size = image;
+  if (!env_frame_size_ok(task, *size)) return odp_fail("--gif-size %d: expected %d or %d", *size, image, task->canvas_size);
+  return ODP_OK;
+}
+
 static int fail(const char *msg) {
   fprintf(stderr, "onedp eval: %s\n", msg);
   return 1;
@@ -162,8 +179,8 @@ int cmd_eval(int argc, char **argv) {
   const char *sampler_text = arg_string(argc, argv, "--sampler", "ddpm:100");
   const char *seeds = arg_string(argc, argv, "--seeds", "100000:100050"), *seed_text = arg_string(argc, argv, "--seed", "0");
   int threads = arg_int(argc, argv, "--threads", omp_get_num_procs(), 1, 1024);
-  EvalOptions o = {.task = "pusht", .gif_dir = arg_string(argc, argv, "--gif", NULL)};
-  o.gif_size = arg_int(argc, argv, "--gif-size", 96, 96, 512);
+  EvalOptions o = {.gif_dir = arg_string(argc, argv, "--gif", NULL)};
+  o.gif_size = arg_int(argc, argv, "--gif-size", 0, 1, 1 << 14);  // 0: the task's camera
   o.gif_count = arg_int(argc, argv, "--gif-count", 4, 1, 1 << 20);
   o.hz_repeats = arg_int(argc, argv, "--hz-repeats", 5, 0, 10000);
   o.max_steps = arg_int(argc, argv, "--max-steps", 0, 1, 100000);
@@ -184,10 +201,6 @@ int cmd_eval(int argc, char **argv) {
   if (sampler_parse(&spec, sampler_text) || seed_range_parse(seeds, &o.seed_begin, &o.seed_end) ||
       (gs && seed_list_parse(gs, gif_seeds, MAX_GIF_SEEDS, &o.n_gif_seeds)))
     return fail(odp_error());
-  if (o.gif_size != 96 && o.gif_size != 512) {
-    fprintf(stderr, "onedp eval: --gif-size %d: expected 96 or 512\n", o.gif_size);
-    return 1;
-  }
   o.gif_seeds = gif_seeds;
   omp_set_num_threads(threads);
   openblas_set_num_threads(threads);
@@ -197,14 +210,18 @@ int cmd_eval(int argc, char **argv) {
   if (weights && weight_format_parse(&fmt, weights)) return fail(odp_error());
   Policy policy;
   if (weights ? policy_load_inference(&policy, ckpt, fmt) : policy_load(&policy, ckpt)) return fail(odp_error());
-  if (policy_check_sampler(&policy, &spec) ? odp_fail_context("%s", ckpt) : o.gif_dir && make_gif_dir(o.gif_dir)) {
+  const EnvOps *task = env_for_config(policy.config_json, ckpt);
+  if (!task || (policy_check_sampler(&policy, &spec) && odp_fail_context("%s", ckpt)) ||
+      check_gif_size(task, &o.gif_size) || (o.gif_dir && make_gif_dir(o.gif_dir))) {
     policy_free(&policy);
     return fail(odp_error());
   }
+  o.task = task->name;
+  int max_steps = o.max_steps > 0 ? o.max_steps : task->max_steps;
   PolicyActor actor = {&policy, spec};
   ActionSource src = action_source_policy(&actor);
   EvalProgress prog = {.episodes = (int)(o.seed_end - o.seed_begin)};
-  progress_start(&prog.bar, "eval", "steps", (long)prog.episodes * 300);
+  progress_start(&prog.bar, "eval", "steps", (long)prog.episodes * max_steps);
   o.progress = on_progress, o.progress_ctx = &prog;
   EvalResult r;
   int rc = eval_run(&r, &src, &o);
@@ -220,7 +237,7 @@ int cmd_eval(int argc, char **argv) {
       printf("seed %u  score %.4f  coverage %.4f  steps %3d  %s\n", r.ep[i].seed, r.ep[i].score, r.ep[i].coverage,
              r.ep[i].steps, r.ep[i].success ? "success" : "-");
   print_summary(&r, name, spec.steps, seeds, wall);
-  print_json(&r, ckpt, weights ? weights : "training", name, spec.steps, seeds, o.seed, threads, wall);
+  print_json(&r, ckpt, o.task, weights ? weights : "training", name, spec.steps, seeds, o.seed, threads, wall);
   eval_result_free(&r);
   return 0;
 }

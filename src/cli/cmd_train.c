@@ -27,8 +27,8 @@ static void print_help(void) {
       "or infinite stops the run (exit 1) naming the step, without saving over the last\n"
       "good checkpoint.\n"
       "A progress bar with steps/s and ETA is drawn when stderr is a terminal.\n\n"
-      "Configs shipped: configs/pusht_keypoints_small.json (the shipped teacher, ~15 min on\n"
-      "2 cores), configs/pusht_keypoints_paper.json (the reference's 66M model, GPU-scale).\n");
+      "Configs shipped in configs/: *_keypoints_small.json (the shipped teacher, ~15 min on\n"
+      "2 cores), *_keypoints_paper.json (the reference's 66M model, GPU-scale).\n");
 }
 
 int cmd_train(int argc, char **argv) {

@@ -1,6 +1,9 @@
 // Subcommands of `onedp`. Each lives in src/cli/cmd_<name>.c, parses its own
 // arguments, answers --help, and returns the process exit code.
 #pragma once
+#include <stdio.h>
+
+#include "env/env.h"
 
 typedef struct {
   const char *name;
@@ -26,3 +29,15 @@ int cmd_report(int argc, char **argv);   // cmd_report.c
 
 // True when argv holds -h or --help.
 int wants_help(int argc, char **argv);
+
+// Environments' own command-line tools (env/env.h EnvTool), found by command (env_tool.c).
+const EnvTool *env_tool_find(const EnvOps *ops, const char *command);
+// The env named `name` (NULL: the first registered) when it offers `command`, else NULL.
+const EnvOps *env_tool_owner(const char *command, const char *name);
+// "a, b": the envs offering `command`, into buf.
+const char *env_tool_owners(const char *command, char *buf, int size);
+// Every env's --help text for `command`, each under its name.
+void env_tool_help(const char *command, FILE *f);
+// Runs `command`'s tool of the env `--env NAME` selects (default: the first offering it),
+// with --env NAME taken out of argv; returns the exit code.
+int env_tool_run_named(const char *command, int argc, char **argv);

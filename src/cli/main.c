@@ -12,10 +12,10 @@ static const Command commands[] = {
     {"info", cmd_info, "summarise a checkpoint or model config (parameters, shapes, cost)"},
     {"bench", cmd_bench, "time the U-Net against the machine's memory and compute floors"},
     {"dataset", cmd_dataset, "zarr replay buffer: arrays, shapes, episode statistics"},
-    {"render", cmd_render, "animated GIF of a PushT demonstration episode"},
+    {"render", cmd_render, "animated GIF of a demonstration episode"},
     {"env", cmd_env, "an environment's seeded reset; --bench for steps/s and frames/s"},
-    {"replay", cmd_replay, "replay PushT demonstrations through the environment: fidelity"},
-    {"eval", cmd_eval, "closed-loop policy evaluation on PushT seeds: score, success, Hz"},
+    {"replay", cmd_replay, "replay demonstrations through their environment: fidelity"},
+    {"eval", cmd_eval, "closed-loop policy evaluation on its task's seeds: score, success, Hz"},
 };
 static const int command_count = sizeof commands / sizeof commands[0];
 

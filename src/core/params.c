@@ -32,6 +32,28 @@ const ParamEntry *param_table_find(const ParamTable *t, const char *name) {
   return NULL;
 }
 
+int param_table_trainable(const ParamTable *t, ParamSpan *spans, int max) {
+  int n = 0;
+  for (int i = 0; i < t->count; i++) {
+    const ParamEntry *e = &t->entries[i];
+    if (e->frozen) continue;
+    if (n && spans[n - 1].offset + spans[n - 1].numel == e->offset) {
+      spans[n - 1].numel += e->numel;
+      continue;
+    }
+    if (n == max) return odp_fail("parameter table: more than %d trainable runs", max);
+    spans[n++] = (ParamSpan){e->offset, e->numel};
+  }
+  return n;
+}
+
+long param_table_trainable_end(const ParamTable *t) {
+  long end = 0;
+  for (int i = 0; i < t->count; i++)
+    if (!t->entries[i].frozen) end = t->entries[i].offset + t->entries[i].numel;
+  return end;
+}
+
 void param_table_free(ParamTable *t) {
   free(t->entries);
   memset(t, 0, sizeof *t);

@@ -20,6 +20,7 @@ typedef struct {
   int ndim;
   int shape[ODP_MAX_DIMS];  // PyTorch's shape
   ParamLayout layout;
+  int frozen;  // not trained (e.g. normalizer statistics): optimisers skip it; entries start trainable
 } ParamEntry;
 
 typedef struct {
@@ -31,6 +32,17 @@ typedef struct {
 // Appends an entry; returns its offset, or -1 (with odp_error set) on failure.
 long param_table_add(ParamTable *t, const char *name, int ndim, const int *shape, ParamLayout layout);
 const ParamEntry *param_table_find(const ParamTable *t, const char *name);
+
+// A contiguous run of trainable entries in the buffers: what an optimiser updates.
+typedef struct {
+  long offset, numel;
+} ParamSpan;
+
+// The table's trainable runs in buffer order (adjacent trainable entries merged) into
+// spans[max]; returns how many, or -1 (odp_error set) when there are more than max.
+int param_table_trainable(const ParamTable *t, ParamSpan *spans, int max);
+// One past the last trainable float: optimiser state covers [0, end).
+long param_table_trainable_end(const ParamTable *t);
 void param_table_free(ParamTable *t);
 
 // Convert one tensor between PyTorch layout and its storage in the buffer.

@@ -1,5 +1,5 @@
-// Training windows of the PushT low-dim demonstrations, as Diffusion Policy's
-// PushTLowdimDataset + SequenceSampler build them:
+// Training windows of low-dim demonstrations (a zarr replay buffer), as Diffusion
+// Policy's low-dim dataset + SequenceSampler build them:
 // - every episode yields windows of `horizon` steps starting at -pad_before ..
 //   len - horizon + pad_after (create_indices); steps outside the episode repeat its
 //   first/last frame. pad_before = n_obs_steps - 1, pad_after = n_action_steps - 1.
@@ -31,7 +31,7 @@ typedef struct {
   int max_train_episodes;  // 90 (paper protocol); <= 0: all
 } SeqConfig;
 
-// The reference PushT low-dim config: keypoint obs, 16/2/8, val 0.02, seed 42, 90 episodes.
+// The reference low-dim config: keypoint obs, 16/2/8, val 0.02, seed 42, 90 episodes.
 SeqConfig seq_config_default(void);
 // "keypoint" or "state".
 int seq_obs_key_parse(SeqObsKey *key, const char *name);

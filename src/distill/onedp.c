@@ -5,18 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/blas_core.h"
 #include "core/error.h"
-#include "core/hw.h"
-#include "core/progress.h"
 #include "model/policy.h"
 #include "distill/onedp_core.h"
 #include "optim/lr_schedule.h"
 #include "train/run_dir.h"
-#include "train/run_state.h"
+#include "train/run_driver.h"
 
 // Every key a distillation config holds (read by read_options).
-static const char *const distill_keys[] = {
+const char *const distill_config_keys[] = {
     "distill.variant", "distill.steps", "distill.batch", "distill.lr_generator", "distill.lr_score",
     "distill.lr_schedule", "distill.beta1", "distill.beta2", "distill.eps", "distill.generator_timestep",
     "distill.k_min", "distill.k_max", "distill.score_warmup", "distill.score_updates", "distill.teacher_clip",
@@ -30,16 +27,18 @@ typedef struct {
 } DistillOptions;
 
 typedef struct {
-  Config *cfg;
+  const Config *cfg;
   DistillOptions opt;
   Policy teacher, student;  // student.params: the generator (its normalizers are the teacher's)
   SeqDataset *ds;
   OnedpModels models;
+  OnedpStep step;
   float *score;
+  float *obs, *actions;  // one batch
   char teacher_path[1024];
   double teacher_passes;  // the teacher's training cost in sample-passes (0: its config does not say)
-  RunPaths paths;
-  long saved_step;  // the step of the last checkpoint written or resumed from
+  double sum_loss, sum_diff;  // since the last log line
+  int count, diff_count;
 } Distill;
 
 // Training cost in network sample-passes: a forward pass of one sample is 1, forward plus
@@ -104,7 +103,8 @@ static int read_options(DistillOptions *d, const Config *c) {
   return ODP_OK;
 }
 
-static int state_buffers(Distill *d, StateBuffer *b) {
+static int buffers(void *self, StateBuffer *b) {
+  Distill *d = self;
   OnedpModels *m = &d->models;
   b[0] = (StateBuffer){"generator", d->student.params, d->student.table.numel};
   b[1] = (StateBuffer){"adam_m_generator", m->m_gen, m->n};
@@ -115,26 +115,27 @@ static int state_buffers(Distill *d, StateBuffer *b) {
   return d->opt.core.stochastic ? 6 : 3;
 }
 
-// Policy first, then the state (the commit point: a resume starts from it and rewrites
-// the policy). Nothing is written when a value is not finite.
-static int save_checkpoint(Distill *d, long step) {
-  StateBuffer b[6];
-  int n = state_buffers(d, b);
-  char why[256];
-  if (run_state_check_finite(b, n)) {
-    snprintf(why, sizeof why, "%s", odp_error());
-    return odp_fail("step %ld: %s: distillation diverged, not saved", step, why);
-  }
+static int save_policy(void *self, const char *path, long step) {
+  Distill *d = self;
+  (void)step;  // the student records its generator timestep, not a step
   char *json = config_to_json(d->cfg), k[16];
   if (!json) return ODP_ERR;
   snprintf(k, sizeof k, "%d", d->opt.core.k_star);
   const char *meta[] = {"generator_timestep", k, "stochastic", d->opt.core.stochastic ? "1" : "0",
                         "teacher", d->teacher_path, "distill", json, NULL};
-  int err = policy_save(&d->student, d->student.params, d->paths.policy, meta) ||
-            run_state_save(d->paths.state, step, json, b, n);
+  int err = policy_save(&d->student, d->student.params, path, meta);
   free(json);
-  if (!err) d->saved_step = step;
   return err;
+}
+
+static int options(void *self, const Config *cfg, RunBudget *b) {
+  Distill *d = self;
+  d->cfg = cfg;
+  if (read_options(&d->opt, cfg)) return ODP_ERR;
+  d->opt.core.gen_adam.weight_decay = d->opt.core.score_adam.weight_decay = 0;
+  *b = (RunBudget){d->opt.steps, d->opt.threads, d->opt.log_every, d->opt.checkpoint_every, 1,
+                   d->opt.core.stochastic ? "OneDP-S" : "OneDP-D"};
+  return ODP_OK;
 }
 
 // Normalised observations of a training batch (full batches only: a short last one is skipped).
@@ -147,54 +148,39 @@ static int load_conditioning(Distill *d, float *obs, float *actions, long step) 
   return ODP_OK;
 }
 
-static int distill_loop(Distill *d, long start, long stop) {
-  const PolicyShape *sh = &d->teacher.shape;
-  OnedpStep s;
-  int err = onedp_step_alloc(&s, &d->models, d->opt.batch, sh->horizon);
-  float *obs = malloc((size_t)d->opt.batch * sh->n_obs_steps * sh->obs_dim * sizeof(float));
-  float *actions = malloc((size_t)d->opt.batch * sh->horizon * sh->action_dim * sizeof(float));
-  Progress pb;
-  progress_start(&pb, d->opt.core.stochastic ? "OneDP-S" : "OneDP-D", "steps", stop);
-  double t0 = now_seconds(), sum_loss = 0, sum_diff = 0;
-  int count = 0, diff_count = 0;
-  for (long step = start; step < stop && !err; step++) {
-    double score_loss, diff;
-    err = load_conditioning(d, obs, actions, step) || onedp_step(&d->models, &s, obs, step, lr_at(&d->opt.schedule, step), &score_loss, &diff);
-    if (err) break;
-    sum_loss += score_loss, count++;
-    if (!isnan(diff)) sum_diff += diff, diff_count++;
-    long done = step + 1;
-    char status[96];
-    snprintf(status, sizeof status, "score diff %.4f  psi loss %.4f", diff, score_loss);
-    progress_update(&pb, done, status);
-    if (done % d->opt.log_every == 0 || done == stop) {
-      char line[256];
-      snprintf(line, sizeof line, "{\"step\": %ld, \"score_diff\": %.6f, \"score_loss\": %.6f, \"elapsed_s\": %.2f}",
-               done, diff_count ? sum_diff / diff_count : 0.0, d->opt.core.stochastic ? sum_loss / count : 0.0,
-               now_seconds() - t0);
-      run_dir_log(d->paths.log, line);
-      sum_loss = sum_diff = 0, count = diff_count = 0;
-    }
-    if (done % d->opt.checkpoint_every == 0 || done == stop) err = save_checkpoint(d, done);
-  }
-  progress_finish(&pb, err ? 0 : stop, err ? "stopped" : "done");
-  if (err) {
-    char why[512], kept[1200];
-    snprintf(why, sizeof why, "%s", odp_error());
-    odp_fail("%s: stopped (%s)", why, run_kept_note(kept, sizeof kept, d->saved_step, d->paths.dir));
-  }
-  onedp_step_free(&s);
-  free(obs), free(actions);
-  return err;
+static int distill_step(void *self, long step, RunStepOut *out) {
+  Distill *d = self;
+  double score_loss, diff;
+  if (load_conditioning(d, d->obs, d->actions, step) ||
+      onedp_step(&d->models, &d->step, d->obs, step, lr_at(&d->opt.schedule, step), &score_loss, &diff))
+    return ODP_ERR;
+  d->sum_loss += score_loss, d->count++;
+  if (!isnan(diff)) d->sum_diff += diff, d->diff_count++;
+  out->loss = 0;  // not guarded per step: a checkpoint refuses non-finite weights
+  snprintf(out->status, sizeof out->status, "score diff %.4f  psi loss %.4f", diff, score_loss);
+  return ODP_OK;
 }
 
-// Generator and score network start as copies of the teacher (one memcpy each).
-static int setup(Distill *d, int resume, long *start) {
+static int log_fields(void *self, long done, double elapsed, char *buf, int size) {
+  Distill *d = self;
+  (void)done;
+  snprintf(buf, (size_t)size, "\"score_diff\": %.6f, \"score_loss\": %.6f, \"elapsed_s\": %.2f}",
+           d->diff_count ? d->sum_diff / d->diff_count : 0.0, d->opt.core.stochastic ? d->sum_loss / d->count : 0.0,
+           elapsed);
+  d->sum_loss = d->sum_diff = 0, d->count = d->diff_count = 0;
+  return ODP_OK;
+}
+
+// The teacher and its dataset; generator and score network start as copies of the
+// teacher (one memcpy each).
+static int setup(void *self, const Config *cfg, int resume) {
+  Distill *d = self;
+  (void)resume;  // a resume overwrites the copies with its state
   if (policy_load(&d->teacher, d->teacher_path)) return ODP_ERR;
   if (d->teacher.generator_timestep >= 0)
     return odp_fail("%s: is already a one-step student; distill from a diffusion teacher", d->teacher_path);
   const OnedpOptions *o = &d->opt.core;
-  const char *origin = config_origin(d->cfg);
+  const char *origin = config_origin(cfg);
   int steps = d->teacher.shape.num_train_timesteps;
   if (o->k_star >= steps)
     return odp_fail("%s: field 'distill.generator_timestep': %d is beyond the %d timesteps of teacher %s", origin,
@@ -220,52 +206,55 @@ static int setup(Distill *d, int resume, long *start) {
   if (seqds_count(d->ds, SEQ_TRAIN) < d->opt.batch)
     return odp_fail("%s: field 'distill.batch': %d exceeds the %ld training windows of teacher %s's dataset", origin,
                     d->opt.batch, seqds_count(d->ds, SEQ_TRAIN), d->teacher_path);
-  *start = 0;
-  if (!resume) return save_checkpoint(d, 0);
-  StateBuffer b[6];
-  if (run_state_peek(d->paths.state, start, NULL) || run_state_load(d->paths.state, b, state_buffers(d, b)) ||
-      run_log_rewind(d->paths.log, *start))
-    return ODP_ERR;
-  d->saved_step = *start;
-  char line[128];
-  snprintf(line, sizeof line, "{\"event\": \"resume\", \"step\": %ld}", *start);
-  run_dir_log(d->paths.log, line);
-  return ODP_OK;
+  const PolicyShape *sh = &d->teacher.shape;
+  d->obs = odp_malloc((size_t)d->opt.batch * sh->n_obs_steps * sh->obs_dim * sizeof(float), "batch observations");
+  d->actions = odp_malloc((size_t)d->opt.batch * sh->horizon * sh->action_dim * sizeof(float), "batch actions");
+  if (!d->obs || !d->actions) return ODP_ERR;
+  return onedp_step_alloc(&d->step, &d->models, d->opt.batch, sh->horizon);
 }
+
+static void banner(void *self, long start, long stop, int threads) {
+  Distill *d = self;
+  fprintf(stderr, "distill: OneDP-%s from %s, %ld parameters, batch %d, k* %d, k in [%d, %d], steps %ld..%ld, %d threads\n",
+          d->opt.core.stochastic ? "S" : "D", d->teacher_path, d->models.n, d->opt.batch, d->opt.core.k_star,
+          d->opt.core.k_min, d->opt.core.k_max, start, stop, threads);
+}
+
+static void finished(void *self, long stop) { report_cost(self, stop); }
+
+static void distill_free(void *self) {
+  Distill *d = self;
+  onedp_step_free(&d->step);
+  free(d->obs), free(d->actions);
+  seqds_close(d->ds);
+  policy_free(&d->teacher), policy_free(&d->student);
+  onedp_models_free(&d->models);
+  free(d->score);
+}
+
+static const char *const *const distill_keys[] = {distill_config_keys, NULL};
+
+static const RunTrainer distill_trainer = {
+    .name = "distill",
+    .config_file = "distill.json",
+    .keys = distill_keys,
+    .noun = "distillation",
+    .unsaved = "distillation diverged, not saved: stopped",
+    .read_options = options,
+    .setup = setup,
+    .buffers = buffers,
+    .save_policy = save_policy,
+    .step = distill_step,
+    .log_fields = log_fields,
+    .banner = banner,
+    .finished = finished,
+    .free = distill_free,
+};
 
 int distill_onedp(const char *teacher_path, const char *config_path, int n_overrides, char **overrides,
                   const char *rundir, int resume, long until) {
   Distill d;
   memset(&d, 0, sizeof d);
   snprintf(d.teacher_path, sizeof d.teacher_path, "%s", teacher_path);
-  d.saved_step = -1;
-  if (run_paths_make(&d.paths, rundir, resume)) return ODP_ERR;
-  d.cfg = run_load_config(config_path, n_overrides, overrides, distill_keys, d.paths.state, resume);
-  if (!d.cfg || read_options(&d.opt, d.cfg)) {
-    if (!resume) run_paths_discard(&d.paths);
-    return config_free(d.cfg), run_paths_release(&d.paths), ODP_ERR;
-  }
-  d.opt.core.gen_adam.weight_decay = d.opt.core.score_adam.weight_decay = 0;
-  int threads = run_set_threads(d.opt.threads);
-  char *json = config_to_json(d.cfg);
-  long start = 0;
-  int err = run_dir_write_text(rundir, "distill.json", json) || setup(&d, resume, &start);
-  free(json);
-  if (!err) {
-    long stop = until > 0 && until < d.opt.steps ? until : d.opt.steps;
-    fprintf(stderr, "distill: OneDP-%s from %s, %ld parameters, batch %d, k* %d, k in [%d, %d], steps %ld..%ld, %d threads\n",
-            d.opt.core.stochastic ? "S" : "D", teacher_path, d.models.n, d.opt.batch, d.opt.core.k_star, d.opt.core.k_min,
-            d.opt.core.k_max, start, stop, threads);
-    blas_warn_if_narrow("distill");
-    err = start >= stop ? ODP_OK : distill_loop(&d, start, stop);
-    if (!err) report_cost(&d, stop);
-  }
-  seqds_close(d.ds);
-  policy_free(&d.teacher), policy_free(&d.student);
-  onedp_models_free(&d.models);
-  free(d.score);
-  config_free(d.cfg);
-  if (err && !resume) run_paths_discard(&d.paths);
-  run_paths_release(&d.paths);
-  return err;
+  return run_drive(&distill_trainer, &d, config_path, n_overrides, overrides, rundir, resume, until);
 }

@@ -12,6 +12,9 @@
 // train_state.safetensors (for --resume), distill.json and log.jsonl.
 #pragma once
 
+// The keys of a distillation config's "distill" section, NULL-terminated.
+extern const char *const distill_config_keys[];
+
 // teacher_path: a teacher policy checkpoint; config_path: the distillation options
 // (configs/distill_onedp.json) with key=value overrides. until > 0 stops early.
 int distill_onedp(const char *teacher_path, const char *config_path, int n_overrides, char **overrides,

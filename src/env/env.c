@@ -1,24 +1,59 @@
 #include "env/env.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "env/pusht.h"
+#include "io/config.h"
 
-static const EnvOps *const tasks[] = {&pusht_ops};
+static const EnvOps *const registry[] = {&pusht_ops, NULL};
+
+const EnvOps *const *env_registry(void) { return registry; }
+
+const char *env_names(char *buf, int size) {
+  int len = 0;
+  buf[0] = 0;
+  for (const EnvOps *const *e = registry; *e && len < size; e++)
+    len += snprintf(buf + len, (size_t)(size - len), "%s%s", e == registry ? "" : ", ", (*e)->name);
+  return buf;
+}
+
+const EnvOps *env_find(const char *name) {
+  for (const EnvOps *const *e = registry; *e; e++)
+    if (!strcmp((*e)->name, name)) return *e;
+  char known[256];
+  return odp_fail("unknown environment '%s' (known: %s)", name, env_names(known, sizeof known)), NULL;
+}
+
+const EnvOps *env_for_config(const char *config_json, const char *where) {
+  Config *c = config_parse(config_json, where);
+  const char *task = NULL;
+  if (!c || (config_has(c, "task.name") && config_get_string(c, "task.name", &task))) return config_free(c), NULL;
+  const EnvOps *found = task ? NULL : registry[0];
+  for (const EnvOps *const *e = registry; task && !found && *e; e++)
+    for (const char *const *t = (*e)->task_names; t && *t && !found; t++)
+      if (!strcmp(*t, task)) found = *e;
+  if (!found) odp_fail("%s: field 'task.name': no environment runs task '%s'", where, task);
+  config_free(c);
+  return found;
+}
+
+int env_frame_size_ok(const EnvOps *ops, int size) {
+  const EnvCamera *cam = ops->n_cameras ? &ops->cameras[0] : NULL;
+  return (cam && cam->height == size && cam->width == size) || (ops->canvas_size && ops->canvas_size == size);
+}
 
 int env_create(Env *out, const char *name) {
   out->ops = NULL;
   out->impl = NULL;
-  for (unsigned i = 0; i < sizeof tasks / sizeof tasks[0]; i++) {
-    if (strcmp(tasks[i]->name, name)) continue;
-    void *impl = tasks[i]->create();
-    if (!impl) return odp_fail_context("env '%s'", name);
-    out->ops = tasks[i];
-    out->impl = impl;
-    return ODP_OK;
-  }
-  return odp_fail("unknown environment '%s' (known: pusht)", name);
+  const EnvOps *ops = env_find(name);
+  if (!ops) return ODP_ERR;
+  void *impl = ops->create();
+  if (!impl) return odp_fail_context("env '%s'", name);
+  out->ops = ops;
+  out->impl = impl;
+  return ODP_OK;
 }
 
 void env_destroy(Env *env) {

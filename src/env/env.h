@@ -1,4 +1,7 @@
-// The task interface every environment implements (PushT now, Robomimic later).
+// The task interface every environment implements (PushT now, Robomimic later): what a
+// policy observes (a low-dim vector and camera images), what it commands, how fast and
+// for how long, and what counts as success. Rollout, GIF frames, reports and `onedp
+// eval` go through it only; a checkpoint's config names its task ("task.name").
 // An Env is a value holding a vtable and an instance: no globals, so any number of
 // environments can step side by side in threads.
 #pragma once
@@ -12,28 +15,71 @@ typedef struct {
   int steps;        // actions taken since reset
 } EnvStep;
 
+// One camera of the observation: an RGB image (height, width, 3) uint8 rendered each step.
 typedef struct {
-  const char *name;
-  int state_dim;   // low-dimensional state
-  int obs_dim;     // keypoint observation
+  const char *name;  // the observation key ("image")
+  int height, width;
+} EnvCamera;
+
+#define ENV_MAX_CAMERAS 4
+
+// A command-line tool an environment offers for `onedp COMMAND` (env, replay, render):
+// it parses argv itself (argv[0] is COMMAND) and returns the exit code.
+typedef struct {
+  const char *command;
+  int (*run)(int argc, char **argv);
+  const char *help;  // its --help text
+} EnvTool;
+
+typedef struct {
+  const char *name;                   // registry key ("pusht")
+  const char *title;                  // for reports ("PushT")
+  const char *const *task_names;      // config "task.name" values it runs; NULL-terminated
+  int state_dim;                      // low-dimensional simulator state
+  int obs_dim;                        // low-dim observation vector
+  int n_cameras;
+  EnvCamera cameras[ENV_MAX_CAMERAS];
   int action_dim;
-  int image_size;  // rendered observation is image_size x image_size x 3 (uint8 RGB)
-  int max_steps;
+  int control_hz;                     // actions per second (also GIF frames per second)
+  int max_steps;                      // actions per episode at most
+  double success_coverage;            // an episode succeeds when its max coverage exceeds this
+  int canvas_size;                    // side of the full drawing canvas frames may show; 0: none
   void *(*create)(void);  // NULL with odp_error set on failure
   void (*destroy)(void *impl);
   int (*reset)(void *impl, uint32_t seed);
   int (*reset_to_state)(void *impl, const double *state);  // state_dim values
+  // Puts the env in a state as its demonstrations record it (reset_to_state may shift
+  // it); *max_err: the largest pose error left, kept when smaller. NULL: reset_to_state.
+  int (*reset_to_recorded)(void *impl, const double *state, double *max_err);
   int (*step)(void *impl, const double *action, EnvStep *out);
-  void (*state)(const void *impl, double *out);      // [state_dim]
-  void (*keypoints)(const void *impl, double *out);  // [obs_dim]
-  int (*render)(const void *impl, uint8_t *rgb);     // [image_size][image_size][3]
+  void (*state)(const void *impl, double *out);                // [state_dim]
+  void (*observe)(const void *impl, double *out);              // [obs_dim]
+  int (*render)(const void *impl, int camera, uint8_t *rgb);   // [height][width][3] of cameras[camera]
   void (*evaluate)(const void *impl, EnvStep *out);  // reward/done/coverage of the current state
+  // A GIF frame (size, size, 3): camera 0's image or the full canvas (env_frame_size_ok),
+  // the action target marked when `action` (action_dim) is not NULL.
+  int (*frame)(const void *impl, int size, const float *action, uint8_t *rgb);
+  const char *demo_store;  // its demonstrations (a zarr store): `onedp render`'s default
+  const EnvTool *tools;    // command-line tools, ended by command == NULL; NULL: none
 } EnvOps;
 
 typedef struct {
   const EnvOps *ops;
   void *impl;
 } Env;
+
+// The registered environments, ended by NULL; the first is the default.
+const EnvOps *const *env_registry(void);
+// By registry name; NULL with odp_error naming the known ones.
+const EnvOps *env_find(const char *name);
+// The env that runs a run config's task ("task.name" among its task_names). A config
+// without a "task" section (checkpoints written before tasks were named) gets the
+// default env. NULL with odp_error naming `where` on failure.
+const EnvOps *env_for_config(const char *config_json, const char *where);
+// "a, b": the registered names, into buf.
+const char *env_names(char *buf, int size);
+// Whether `size` is a frame side the env draws (camera 0's, or its canvas).
+int env_frame_size_ok(const EnvOps *ops, int size);
 
 // Looks a task up by name ("pusht") and creates an instance.
 int env_create(Env *out, const char *name);
@@ -43,5 +89,8 @@ static inline int env_reset(Env *e, uint32_t seed) { return e->ops->reset(e->imp
 static inline int env_reset_to_state(Env *e, const double *s) { return e->ops->reset_to_state(e->impl, s); }
 static inline int env_step(Env *e, const double *action, EnvStep *out) { return e->ops->step(e->impl, action, out); }
 static inline void env_state(const Env *e, double *out) { e->ops->state(e->impl, out); }
-static inline void env_keypoints(const Env *e, double *out) { e->ops->keypoints(e->impl, out); }
-static inline int env_render(const Env *e, uint8_t *rgb) { return e->ops->render(e->impl, rgb); }
+static inline void env_observe(const Env *e, double *out) { e->ops->observe(e->impl, out); }
+static inline int env_render(const Env *e, int camera, uint8_t *rgb) { return e->ops->render(e->impl, camera, rgb); }
+static inline int env_frame(const Env *e, int size, const float *action, uint8_t *rgb) {
+  return e->ops->frame(e->impl, size, action, rgb);
+}

@@ -235,30 +235,61 @@ const double pusht_kp_local[PUSHT_KEYPOINTS][2] = {
     {-0.270503509, 25.543625153},  {-14.064927465, 122.815853588}, {39.002738020, 32.857404094},
     {-39.966414557, 32.729655444}, {-16.824344332, 62.863179107},  {23.541461071, -1.700288024}};
 
+// reset_to_state applies the reference's legacy order (position, then angle about the
+// centre of gravity), which moves the block origin by an angle-dependent offset; one
+// reset measures that offset, a second one pre-compensates it.
+static int reset_to_recorded(PushT *env, const double *s, double *err) {
+  double set[PUSHT_STATE_DIM], got[PUSHT_STATE_DIM];
+  for (int i = 0; i < PUSHT_STATE_DIM; i++) set[i] = s[i];
+  for (int pass = 0; pass < 2; pass++) {
+    if (pusht_reset_to_state(env, set)) return ODP_ERR;
+    pusht_state(env, got);
+    for (int i = 2; i < 4; i++) set[i] -= got[i] - s[i];
+  }
+  for (int i = 0; i < 4; i++) *err = fmax(*err, fabs(got[i] - s[i]));
+  return ODP_OK;
+}
+
 static void *ops_create(void) { return pusht_create(); }
 static void ops_destroy(void *p) { pusht_destroy(p); }
 static int ops_reset(void *p, uint32_t seed) { return pusht_reset(p, seed); }
 static int ops_reset_to_state(void *p, const double *s) { return pusht_reset_to_state(p, s); }
+static int ops_reset_to_recorded(void *p, const double *s, double *err) { return reset_to_recorded(p, s, err); }
 static int ops_step(void *p, const double *a, EnvStep *out) { return pusht_step(p, a, out); }
 static void ops_state(const void *p, double *out) { pusht_state(p, out); }
-static void ops_keypoints(const void *p, double *out) { pusht_keypoints(p, out); }
-static int ops_render(const void *p, uint8_t *rgb) { return pusht_render(p, rgb); }
+static void ops_observe(const void *p, double *out) { pusht_keypoints(p, out); }
+static int ops_render(const void *p, int camera, uint8_t *rgb) {
+  return camera == 0 ? pusht_render(p, rgb) : odp_fail("pusht: no camera %d", camera);
+}
 static void ops_evaluate(const void *p, EnvStep *out) { pusht_evaluate(p, out); }
+static int ops_frame(const void *p, int size, const float *a, uint8_t *rgb) { return pusht_frame(p, size, a, rgb); }
+
+static const char *const task_names[] = {"pusht", "pusht_keypoints", NULL};
 
 const EnvOps pusht_ops = {
     .name = "pusht",
+    .title = "PushT",
+    .task_names = task_names,
     .state_dim = PUSHT_STATE_DIM,
     .obs_dim = PUSHT_OBS_DIM,
+    .n_cameras = 1,
+    .cameras = {{"image", PUSHT_IMAGE, PUSHT_IMAGE}},
     .action_dim = PUSHT_ACTION_DIM,
-    .image_size = PUSHT_IMAGE,
+    .control_hz = 10,
     .max_steps = PUSHT_MAX_STEPS,
+    .success_coverage = PUSHT_SUCCESS,
+    .canvas_size = PUSHT_CANVAS,
     .create = ops_create,
     .destroy = ops_destroy,
     .reset = ops_reset,
     .reset_to_state = ops_reset_to_state,
+    .reset_to_recorded = ops_reset_to_recorded,
     .step = ops_step,
     .state = ops_state,
-    .keypoints = ops_keypoints,
+    .observe = ops_observe,
     .render = ops_render,
     .evaluate = ops_evaluate,
+    .frame = ops_frame,
+    .demo_store = PUSHT_DEMO_STORE,
+    .tools = pusht_tools,
 };

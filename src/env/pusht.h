@@ -50,3 +50,11 @@ double pusht_coverage(double x, double y, double angle);
 void pusht_render_canvas(const PushT *env, uint8_t *rgb);
 // Draws into the env's own canvas: not concurrently on one env.
 int pusht_render(const PushT *env, uint8_t *rgb);  // [96][96][3]
+// A GIF frame (size, size, 3), size 96 or 512, the action target (world pixels) marked
+// as the reference's videos mark it when target is not NULL. Uses the env's canvas at 96.
+int pusht_frame(const PushT *env, int size, const float *target, uint8_t *rgb);
+
+// `onedp env pusht` and `onedp replay` (pusht_tools.c).
+extern const EnvTool pusht_tools[];
+// The demonstrations the reference trains on (zarr), relative to the repository.
+#define PUSHT_DEMO_STORE "../shared/data/pusht/pusht_cchi_v7_replay.zarr"

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "core/error.h"
+#include "env/env.h"
 
 #define CHART_W 600
 #define CHART_H 300
@@ -152,7 +153,7 @@ static int loss_chart(FILE *f, const ReportSpec *spec, const char *key, const ch
 typedef struct {
   double score, score_std, success, hz, nfe;
   int episodes;
-  char sampler[64];
+  char sampler[64], task[64];  // task: "" when the line does not name it
 } EvalRow;
 
 static int read_eval(EvalRow *r, const char *path) {
@@ -177,10 +178,26 @@ static int read_eval(EvalRow *r, const char *path) {
     *dst[k] = v->valuedouble;
   }
   const cJSON *e = cJSON_GetObjectItem(o, "episodes"), *s = cJSON_GetObjectItem(o, "sampler");
+  const cJSON *t = cJSON_GetObjectItem(o, "task");
   r->episodes = cJSON_IsNumber(e) ? e->valueint : 0;
   snprintf(r->sampler, sizeof r->sampler, "%s", cJSON_IsString(s) ? s->valuestring : "");
+  snprintf(r->task, sizeof r->task, "%s", cJSON_IsString(t) ? t->valuestring : "");
   cJSON_Delete(o);
   return ODP_OK;
+}
+
+// "Policies on <title>" when every row names one registered task, else "Policies".
+static void policies_heading(FILE *f, const EvalRow *rows, int n) {
+  const EnvOps *task = NULL;
+  for (int i = 0; i < n; i++) {
+    const EnvOps *t = NULL;
+    for (const EnvOps *const *e = env_registry(); *e && !t; e++)
+      if (!strcmp((*e)->name, rows[i].task)) t = *e;
+    if (!t || (task && t != task)) return (void)fprintf(f, "<h2>Policies</h2>\n");
+    task = t;
+  }
+  if (task) fprintf(f, "<h2>Policies on %s</h2>\n", task->title);
+  else fprintf(f, "<h2>Policies</h2>\n");
 }
 
 static void score_vs_hz(FILE *f, const ReportSpec *spec, const EvalRow *rows) {
@@ -214,9 +231,10 @@ int report_write_html(const char *out_path, const ReportSpec *spec) {
              "margin:2em;max-width:1200px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;"
              "text-align:right}th{background:#f3f3f3}.gifs img{margin:6px;border:1px solid #ccc}</style></head><body>\n",
           spec->title);
-  fprintf(f, "<h1>%s</h1>\n<h2>Policies on PushT</h2>\n<table><tr><th>policy</th><th>sampler</th><th>NFE</th>"
-             "<th>mean score</th><th>± std</th><th>success</th><th>Hz (batch 1)</th><th>episodes</th></tr>\n",
-          spec->title);
+  fprintf(f, "<h1>%s</h1>\n", spec->title);
+  policies_heading(f, rows, spec->n_evals);
+  fprintf(f, "<table><tr><th>policy</th><th>sampler</th><th>NFE</th><th>mean score</th><th>± std</th><th>success</th>"
+             "<th>Hz (batch 1)</th><th>episodes</th></tr>\n");
   for (int i = 0; i < spec->n_evals; i++)
     fprintf(f, "<tr><td style='text-align:left'>%s</td><td>%s</td><td>%.0f</td><td>%.3f</td><td>%.3f</td><td>%.2f</td>"
                "<td>%.1f</td><td>%d</td></tr>\n",

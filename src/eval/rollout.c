@@ -8,8 +8,6 @@
 #include "core/error.h"
 #include "core/hw.h"
 #include "env/env.h"
-#include "env/pusht.h"
-#include "eval/frame.h"
 #include "io/gif.h"
 
 static int policy_source_predict(void *ctx, const float *obs, int B, uint64_t seed, float *actions) {
@@ -57,7 +55,8 @@ int eval_time_chunk(double *median_s, const ActionSource *src, const float *obs,
 typedef struct {
   Env env;
   float *hist;      // (n_obs_steps, obs_dim): the latest observations, oldest first
-  double *kp;       // [obs_dim] scratch
+  double *ob;       // [obs_dim] scratch
+  double *ad;       // [action_dim] scratch
   GifWriter *gif;   // NULL unless this episode is drawn
   uint8_t *rgb;     // GIF frame
   EpisodeResult res;
@@ -68,21 +67,21 @@ typedef struct {
 static void push_obs(Slot *s, const ActionSource *src) {
   int D = src->obs_dim, To = src->n_obs_steps;
   memmove(s->hist, s->hist + D, (size_t)(To - 1) * D * sizeof(float));
-  env_keypoints(&s->env, s->kp);
-  for (int j = 0; j < D; j++) s->hist[(To - 1) * D + j] = (float)s->kp[j];
+  env_observe(&s->env, s->ob);
+  for (int j = 0; j < D; j++) s->hist[(To - 1) * D + j] = (float)s->ob[j];
 }
 
 static int draw_frame(Slot *s, int size, const float *target) {
   if (!s->gif) return ODP_OK;
-  if (frame_render(s->env.impl, size, target, s->rgb)) return ODP_ERR;
+  if (env_frame(&s->env, size, target, s->rgb)) return ODP_ERR;
   return gif_add_frame(s->gif, s->rgb);
 }
 
 static int slot_reset(Slot *s, const ActionSource *src, int gif_size) {
   if (env_reset(&s->env, s->res.seed)) return ODP_ERR;
-  env_keypoints(&s->env, s->kp);
+  env_observe(&s->env, s->ob);
   for (int t = 0; t < src->n_obs_steps; t++)  // the reset observation fills the whole history
-    for (int j = 0; j < src->obs_dim; j++) s->hist[t * src->obs_dim + j] = (float)s->kp[j];
+    for (int j = 0; j < src->obs_dim; j++) s->hist[t * src->obs_dim + j] = (float)s->ob[j];
   return draw_frame(s, gif_size, NULL);
 }
 
@@ -90,10 +89,9 @@ static int slot_reset(Slot *s, const ActionSource *src, int gif_size) {
 static int slot_run_chunk(Slot *s, const ActionSource *src, const float *act, int max_steps, int gif_size) {
   for (int k = 0; k < src->n_action_steps && !s->done; k++) {
     const float *a = act + k * src->action_dim;
-    double ad[8];
-    for (int j = 0; j < src->action_dim; j++) ad[j] = a[j];
+    for (int j = 0; j < src->action_dim; j++) s->ad[j] = a[j];
     EnvStep st;
-    if (env_step(&s->env, ad, &st)) return ODP_ERR;
+    if (env_step(&s->env, s->ad, &st)) return ODP_ERR;
     s->res.steps++;
     s->res.score = fmax(s->res.score, st.reward);
     s->res.coverage = fmax(s->res.coverage, st.coverage);
@@ -118,12 +116,11 @@ static int check_options(const ActionSource *src, const EvalOptions *o, const En
   const EnvOps *e = probe->ops;
   if (o->seed_end <= o->seed_begin) return odp_fail("eval: empty seed range %u:%u", o->seed_begin, o->seed_end);
   if (o->seed_end - o->seed_begin > 1u << 20) return odp_fail("eval: seed range %u:%u too long", o->seed_begin, o->seed_end);
-  if (src->obs_dim != e->obs_dim || src->action_dim != e->action_dim || src->action_dim > 8)
+  if (src->obs_dim != e->obs_dim || src->action_dim != e->action_dim)
     return odp_fail("eval: policy obs_dim %d / action_dim %d do not match task %s (%d / %d)", src->obs_dim,
                     src->action_dim, e->name, e->obs_dim, e->action_dim);
-  if (o->gif_dir && (probe->ops != &pusht_ops || (o->gif_size != PUSHT_IMAGE && o->gif_size != PUSHT_CANVAS)))
-    return odp_fail("eval: GIFs need task pusht and size %d or %d (got %s, %d)", PUSHT_IMAGE, PUSHT_CANVAS, e->name,
-                    o->gif_size);
+  if (o->gif_dir && (!e->frame || !env_frame_size_ok(e, o->gif_size)))
+    return odp_fail("eval: task %s draws no GIF frames of size %d", e->name, o->gif_size);
   for (int i = 0; o->gif_dir && i < o->n_gif_seeds; i++)
     if (o->gif_seeds[i] < o->seed_begin || o->gif_seeds[i] >= o->seed_end)
       return odp_fail("eval: GIF seed %u is not in the seed range %u:%u", o->gif_seeds[i], o->seed_begin, o->seed_end);
@@ -133,13 +130,14 @@ static int check_options(const ActionSource *src, const EvalOptions *o, const En
 static int slot_open(Slot *s, const ActionSource *src, const EvalOptions *o, uint32_t seed, int index) {
   s->res.seed = seed;
   s->hist = odp_malloc((unsigned long)src->n_obs_steps * src->obs_dim * sizeof(float), "observation history");
-  s->kp = odp_malloc((unsigned long)src->obs_dim * sizeof(double), "observation");
-  if (!s->hist || !s->kp || env_create(&s->env, o->task)) return ODP_ERR;
+  s->ob = odp_malloc((unsigned long)src->obs_dim * sizeof(double), "observation");
+  s->ad = odp_malloc((unsigned long)src->action_dim * sizeof(double), "action");
+  if (!s->hist || !s->ob || !s->ad || env_create(&s->env, o->task)) return ODP_ERR;
   if (!wants_gif(o, seed, index)) return ODP_OK;
   char path[4096];
   snprintf(path, sizeof path, "%s/seed_%u.gif", o->gif_dir, seed);
   s->rgb = odp_malloc((unsigned long)o->gif_size * o->gif_size * 3, "GIF frame");
-  if (!s->rgb || !(s->gif = gif_open(path, o->gif_size, o->gif_size, 10))) return ODP_ERR;
+  if (!s->rgb || !(s->gif = gif_open(path, o->gif_size, o->gif_size, 100 / s->env.ops->control_hz))) return ODP_ERR;
   return ODP_OK;
 }
 
@@ -148,17 +146,17 @@ static int slot_close(Slot *s, int ok) {
   if (s->gif && ok) rc = gif_close(s->gif);
   else if (s->gif) gif_abort(s->gif);
   if (s->env.impl) env_destroy(&s->env);
-  free(s->hist), free(s->kp), free(s->rgb);
+  free(s->hist), free(s->ob), free(s->ad), free(s->rgb);
   return rc;
 }
 
 // The first episode's history at reset: what batch-1 timing feeds the action source.
 static int reset_history(float *hist, const ActionSource *src, const EvalOptions *o) {
   Slot s = {.hist = hist, .res.seed = o->seed_begin};
-  s.kp = odp_malloc((unsigned long)src->obs_dim * sizeof(double), "observation");
-  int rc = s.kp && !env_create(&s.env, o->task) ? slot_reset(&s, src, 0) : ODP_ERR;
+  s.ob = odp_malloc((unsigned long)src->obs_dim * sizeof(double), "observation");
+  int rc = s.ob && !env_create(&s.env, o->task) ? slot_reset(&s, src, 0) : ODP_ERR;
   if (s.env.impl) env_destroy(&s.env);
-  free(s.kp);
+  free(s.ob);
   return rc;
 }
 
@@ -205,7 +203,7 @@ int eval_run(EvalResult *r, const ActionSource *src, const EvalOptions *o) {
   Env probe;
   if (env_create(&probe, o->task)) return ODP_ERR;
   int rc = check_options(src, o, &probe), max_steps = o->max_steps > 0 ? o->max_steps : probe.ops->max_steps;
-  double success_cov = probe.ops == &pusht_ops ? PUSHT_SUCCESS : 1.0;
+  double success_cov = probe.ops->success_coverage;
   env_destroy(&probe);
   if (rc) return ODP_ERR;
   const int n = (int)(o->seed_end - o->seed_begin);

@@ -1,9 +1,9 @@
-// Closed-loop evaluation with the reference protocol (Diffusion Policy's PushT
-// keypoints runner): each episode resets the environment from its seed, keeps the last
-// n_obs_steps observations (the first repeated at reset), asks for a chunk of
-// n_action_steps actions, executes them one by one, and stops when the task is done
-// or after max_steps actions. Score = max reward over the episode's steps; success =
-// max coverage > the task's threshold (PushT: 0.95).
+// Closed-loop evaluation with the reference protocol (Diffusion Policy's low-dim
+// runners) on any task of the env registry (env/env.h): each episode resets the
+// environment from its seed, keeps the last n_obs_steps observations (the first repeated
+// at reset), asks for a chunk of n_action_steps actions, executes them one by one, and
+// stops when the task is done or after max_steps actions. Score = max reward over the
+// episode's steps; success = max coverage > the task's EnvOps.success_coverage.
 //
 // All episodes of a run step in lockstep: physics runs in parallel over environments
 // (OpenMP), and every round makes ONE batched action call over all episodes of the run.
@@ -37,13 +37,13 @@ typedef struct {
 ActionSource action_source_policy(PolicyActor *a);
 
 typedef struct {
-  const char *task;               // environment name ("pusht")
+  const char *task;               // environment name (env_find; env_for_config maps a checkpoint's)
   uint32_t seed_begin, seed_end;  // one episode per env seed in [seed_begin, seed_end)
   uint64_t seed;                  // keys the action source's draws
-  int max_steps;                  // actions per episode at most; 0: the task's (PushT 300)
+  int max_steps;                  // actions per episode at most; 0: the task's EnvOps.max_steps
   int hz_repeats;                 // batch-1 timing calls (median taken); 0: no timing
   const char *gif_dir;            // GIFs to gif_dir/seed_<S>.gif; NULL: none
-  int gif_size;                   // 96 (observation) or 512 (canvas)
+  int gif_size;                   // frame side: camera 0's or the task's canvas (env_frame_size_ok)
   const uint32_t *gif_seeds;      // episodes to draw; when n_gif_seeds == 0, the first gif_count
   int n_gif_seeds, gif_count;
   // Called after every round: env steps taken, the most the run can take, episodes done.

@@ -1,5 +1,5 @@
 // Colour quantisation for indexed images (GIF): exact when an image has at most
-// 256 distinct colours (PushT frames nearly do), otherwise median cut weighted by
+// 256 distinct colours (rendered env frames nearly do), otherwise median cut weighted by
 // pixel counts, each colour mapped to its nearest palette entry.
 #pragma once
 #include <stdint.h>

@@ -14,6 +14,9 @@
 
 enum { POLICY_GENERATOR_NOISE = 0x30 };
 
+const char *const policy_config_keys[] = {"policy.horizon", "policy.n_obs_steps", "policy.n_action_steps",
+                                          "policy.obs_dim", "policy.action_dim", "policy.num_train_timesteps", NULL};
+
 static int read_shape(PolicyShape *s, const char *json, const char *where) {
   Config *c = config_parse(json, where);
   if (!c) return ODP_ERR;
@@ -48,6 +51,7 @@ static int build_table(Policy *p) {
       char name[128];
       snprintf(name, sizeof name, "normalizer.params_dict.%s.%s", keys[k], f ? "offset" : "scale");
       if (param_table_add(&p->table, name, 1, &dims[k], LAYOUT_PLAIN) < 0) return ODP_ERR;
+      p->table.entries[p->table.count - 1].frozen = 1;  // statistics of the data, not trained
     }
   return ODP_OK;
 }

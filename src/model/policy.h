@@ -20,7 +20,7 @@ typedef struct {
   int horizon;          // T = 16
   int n_obs_steps;      // To = 2
   int n_action_steps;   // Ta = 8
-  int obs_dim;          // 20 for PushT keypoints
+  int obs_dim;          // low-dim observation features (20: keypoints)
   int action_dim;       // 2
   int num_train_timesteps;  // 100
   char diffusion[16];       // the noise process, "policy.diffusion" (default "ddpm")
@@ -41,6 +41,9 @@ typedef struct {
   UnetInfer *infer;        // policy_load_inference: the packed network (params is then NULL)
   UnetInferActs *infer_acts;
 } Policy;
+
+// The run-config keys the policy section holds (read by policy_init), NULL-terminated.
+extern const char *const policy_config_keys[];
 
 // Builds the tables for a config (model + policy sections); parameters uninitialised.
 int policy_init(Policy *p, const char *config_json, const char *where);

@@ -7,6 +7,10 @@
 
 #include "core/error.h"
 
+const char *const unet_config_keys[] = {"model.input_dim", "model.global_cond_dim", "model.diffusion_step_embed_dim",
+                                        "model.down_dims", "model.kernel_size", "model.n_groups",
+                                        "model.cond_predict_scale", NULL};
+
 // key of obj (prefix: "model." when nested in a run config) as an integer (bools as 0/1).
 static int get_int(const cJSON *obj, const char *prefix, const char *key, int *out, int required, const char *where) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -24,11 +28,10 @@ static int get_int(const cJSON *obj, const char *prefix, const char *key, int *o
 // An unknown key may be a misspelling (its setting silently defaulted) or an
 // architecture option this build lacks: either way the model would not be the one meant.
 static int check_keys(const cJSON *obj, const char *prefix, const char *where) {
-  static const char *const known[] = {"input_dim", "global_cond_dim", "diffusion_step_embed_dim", "down_dims",
-                                      "kernel_size", "n_groups", "cond_predict_scale"};
+  const size_t section = strlen("model.");
   for (const cJSON *c = obj->child; c; c = c->next) {
     int found = 0;
-    for (size_t i = 0; i < sizeof known / sizeof known[0] && !found; i++) found = !strcmp(c->string, known[i]);
+    for (const char *const *k = unet_config_keys; *k && !found; k++) found = !strcmp(c->string, *k + section);
     if (!found && (*prefix || !cJSON_IsObject(c)))  // a bare model config may sit beside other sections
       return odp_fail("%s: field '%s%.100s': unknown model key (known: input_dim, global_cond_dim, "
                       "diffusion_step_embed_dim, down_dims, kernel_size, n_groups, cond_predict_scale)",

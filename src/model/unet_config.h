@@ -5,6 +5,9 @@
 #pragma once
 #include "model/unet1d.h"
 
+// The run-config keys of the "model" section, NULL-terminated.
+extern const char *const unet_config_keys[];
+
 // Parses the model config from a JSON object string; `where` names the source in errors.
 int unet_config_from_json(UnetConfig *cfg, const char *json, const char *where);
 

@@ -185,6 +185,9 @@ int run_log_rewind(const char *path, long step) {
   return rc;
 }
 
+const char *const run_task_keys[] = {"task.name", "task.dataset", "task.obs_key", "task.max_train_episodes",
+                                     "task.val_ratio", "task.split_seed", NULL};
+
 SeqDataset *run_open_task_dataset(const Config *cfg, const PolicyShape *shape) {
   const char *path, *obs_key;
   SeqConfig sc = seq_config_default();

@@ -50,3 +50,5 @@ Config *run_load_config(const char *config_path, int n_overrides, char **overrid
                         const char *state_path, int resume);
 // The demonstration windows the run config's "task" section names, shaped for the policy.
 SeqDataset *run_open_task_dataset(const Config *cfg, const PolicyShape *shape);
+// The "task" section's keys (task.name: env/env.h env_for_config), NULL-terminated.
+extern const char *const run_task_keys[];

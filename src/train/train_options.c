@@ -4,6 +4,11 @@
 
 #include "core/error.h"
 
+const char *const train_option_keys[] = {
+    "train.steps", "train.batch", "train.lr", "train.beta1", "train.beta2", "train.eps", "train.weight_decay",
+    "train.warmup_steps", "train.lr_schedule", "train.ema", "train.seed", "train.threads", "train.log_every",
+    "train.val_every", "train.checkpoint_every", NULL};
+
 int train_options_read(TrainOptions *o, const Config *c) {
   memset(o, 0, sizeof *o);
   long seed = 0, warmup = 0;

@@ -19,3 +19,5 @@ typedef struct {
 } TrainOptions;
 
 int train_options_read(TrainOptions *o, const Config *c);
+// The keys of the "train" section it reads, NULL-terminated.
+extern const char *const train_option_keys[];

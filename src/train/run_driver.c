@@ -1,0 +1,144 @@
+#include "train/run_driver.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/blas_core.h"
+#include "core/error.h"
+#include "core/hw.h"
+#include "core/progress.h"
+#include "train/run_dir.h"
+
+typedef struct {
+  const RunTrainer *t;
+  void *self;
+  RunBudget budget;
+  RunPaths paths;
+  char *config_json;  // the effective config: config file, training state
+  long saved_step;    // the step of the last checkpoint written or resumed from (-1: none)
+  long stop;          // this process stops after step stop (--until, else the budget)
+  int noted;          // the error so far is the driver's own and says what was kept
+} Run;
+
+// The trainer's modules' key lists, concatenated (malloc'd, NULL-terminated).
+static const char **known_keys(const RunTrainer *t) {
+  long n = 0, k = 0;
+  for (const char *const *const *l = t->keys; *l; l++)
+    for (const char *const *key = *l; *key; key++) n++;
+  const char **all = odp_malloc((unsigned long)(n + 1) * sizeof *all, "config keys");
+  if (!all) return NULL;
+  for (const char *const *const *l = t->keys; *l; l++)
+    for (const char *const *key = *l; *key; key++) all[k++] = *key;
+  all[k] = NULL;
+  return all;
+}
+
+// Policy first, then the state (the commit point: a resume starts from it and rewrites
+// the policy). Nothing is written when a value is not finite.
+static int save_checkpoint(Run *r, long step) {
+  StateBuffer b[RUN_MAX_BUFFERS];
+  int n = r->t->buffers(r->self, b);
+  char kept[1200], why[256];
+  if (run_state_check_finite(b, n)) {
+    snprintf(why, sizeof why, "%s", odp_error());
+    r->noted = 1;
+    return odp_fail("step %ld: %s: %s (%s)", step, why, r->t->unsaved,
+                    run_kept_note(kept, sizeof kept, r->saved_step, r->paths.dir));
+  }
+  if (r->t->save_policy(r->self, r->paths.policy, step) ||
+      run_state_save(r->paths.state, step, r->config_json, b, n))
+    return ODP_ERR;
+  r->saved_step = step;
+  return ODP_OK;
+}
+
+static int resume_state(Run *r, long *start) {
+  StateBuffer b[RUN_MAX_BUFFERS];
+  int n = r->t->buffers(r->self, b);
+  if (run_state_peek(r->paths.state, start, NULL) || run_state_load(r->paths.state, b, n) ||
+      run_log_rewind(r->paths.log, *start))
+    return ODP_ERR;
+  r->saved_step = *start;
+  if (r->t->resumed) r->t->resumed(r->self);
+  char line[128];
+  snprintf(line, sizeof line, "{\"event\": \"resume\", \"step\": %ld}", *start);
+  run_dir_log(r->paths.log, line);
+  return ODP_OK;
+}
+
+static int log_step(Run *r, long done, double elapsed) {
+  char line[512];
+  int len = snprintf(line, sizeof line, "{\"step\": %ld, ", done);
+  if (r->t->log_fields(r->self, done, elapsed, line + len, (int)sizeof line - len)) return ODP_ERR;
+  run_dir_log(r->paths.log, line);
+  return ODP_OK;
+}
+
+// Steps [start, r->stop).
+static int loop(Run *r, long start) {
+  const long stop = r->stop;
+  const RunBudget *b = &r->budget;
+  Progress pb;
+  progress_start(&pb, b->progress, "steps", stop);
+  double t0 = now_seconds();
+  int err = ODP_OK;
+  for (long step = start; step < stop && !err; step++) {
+    RunStepOut out = {0};
+    if ((err = r->t->step(r->self, step, &out))) break;
+    if (!isfinite(out.loss)) {  // steps count from 1, as in the log
+      char kept[1200];
+      err = odp_fail("step %ld: loss is %g: %s diverged, stopped (%s)", step + 1, out.loss, r->t->noun,
+                     run_kept_note(kept, sizeof kept, r->saved_step, r->paths.dir));
+      r->noted = 1;
+      break;
+    }
+    long done = step + 1;
+    progress_update(&pb, done, out.status);
+    if (done % b->log_every == 0 || done == b->steps || (b->log_at_until && done == stop))
+      err = log_step(r, done, now_seconds() - t0);
+    if (!err && (done % b->checkpoint_every == 0 || done == stop)) err = save_checkpoint(r, done);
+  }
+  progress_finish(&pb, err ? 0 : stop, err ? "stopped" : "done");
+  return err;
+}
+
+// Everything between a ready run directory and the last step.
+static int run(Run *r, const Config *cfg, int resume, long until) {
+  int threads = run_set_threads(r->budget.threads);
+  long start = 0;
+  if (!(r->config_json = config_to_json(cfg)) ||
+      run_dir_write_text(r->paths.dir, r->t->config_file, r->config_json) || r->t->setup(r->self, cfg, resume) ||
+      (resume ? resume_state(r, &start) : save_checkpoint(r, 0)))
+    return ODP_ERR;
+  r->stop = until > 0 && until < r->budget.steps ? until : r->budget.steps;
+  if (r->t->banner) r->t->banner(r->self, start, r->stop, threads);
+  blas_warn_if_narrow(r->t->name);
+  // Resumed at or past the stop: re-export the checkpoint (policy with its step) as it stands.
+  if (start >= r->stop) return save_checkpoint(r, start);
+  int err = loop(r, start);
+  if (err && !r->noted) {  // a trainer's or the file system's error: say what is kept
+    char why[512], kept[1200];
+    snprintf(why, sizeof why, "%s", odp_error());
+    odp_fail("%s: stopped (%s)", why, run_kept_note(kept, sizeof kept, r->saved_step, r->paths.dir));
+  }
+  return err;
+}
+
+int run_drive(const RunTrainer *t, void *self, const char *config_path, int n_overrides, char **overrides,
+              const char *rundir, int resume, long until) {
+  Run r = {.t = t, .self = self, .saved_step = -1};
+  if (run_paths_make(&r.paths, rundir, resume)) return ODP_ERR;
+  const char **known = known_keys(t);
+  Config *cfg = known ? run_load_config(config_path, n_overrides, overrides, known, r.paths.state, resume) : NULL;
+  free(known);
+  int err = !cfg || t->read_options(self, cfg, &r.budget) || run(&r, cfg, resume, until);
+  if (!err && t->finished) t->finished(self, r.stop);
+  if (t->free) t->free(self);
+  free(r.config_json);
+  config_free(cfg);
+  if (err && !resume) run_paths_discard(&r.paths);
+  run_paths_release(&r.paths);
+  return err;
+}
