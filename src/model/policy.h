@@ -14,6 +14,8 @@
 #include "data/normalizer.h"
 #include "diffusion/ddim.h"
 #include "diffusion/schedule.h"
+#include "diffusion/work.h"
+#include "model/obs_encoder.h"
 #include "model/unet1d.h"
 #include "model/unet_infer.h"
 
@@ -40,6 +42,19 @@ int sampler_parse(SamplerSpec *s, const char *text);
 // Writes the canonical name ("ddim:10:leading") into buf.
 const char *sampler_name(const SamplerSpec *s, char *buf, int size);
 
+// Inference scratch for one batch size B: sized by the first policy_predict at B and
+// reused, so later calls at that B allocate nothing (the runtime API's act relies on it).
+typedef struct {
+  int B;                   // batch the buffers hold (0: none yet)
+  float *obs;              // (B, n_obs_steps, obs_dim) normalised observations
+  float *cond;             // (B, encoder.out_dim) the U-Net's global conditioning
+  float *x;                // (B, horizon, action_dim) the chunk being sampled
+  float *tf;               // (B) timesteps as the network takes them
+  DiffusionWork dw;        // eps, z (B, horizon, action_dim), tb (B)
+  UnetActs *acts;          // training network's activations (policy_load)
+  UnetInferActs *infer_acts;  // packed network's activations (policy_load_inference)
+} PolicyWork;
+
 typedef struct {
   PolicyShape shape;
   Unet unet;
@@ -51,9 +66,9 @@ typedef struct {
   int stochastic;          // one-step students: z ~ N(0, I) input (OneDP-S) or zeros (OneDP-D)
   long train_step;         // teachers: the training step the checkpoint holds (-1: not recorded)
   char *config_json;       // the run config this policy was trained with
-  UnetActs *acts;          // inference activations, sized on demand
+  ObsEncoder encoder;      // normalised observations -> global conditioning
   UnetInfer *infer;        // policy_load_inference: the packed network (params is then NULL)
-  UnetInferActs *infer_acts;
+  PolicyWork work;         // inference scratch, sized on demand
 } Policy;
 
 // Builds the tables for a config (model + policy sections); parameters uninitialised.
@@ -79,5 +94,6 @@ void policy_store_normalizers(Policy *p, float *params);
 void policy_fetch_normalizers(Policy *p, const float *params);
 
 // actions (B, n_action_steps, action_dim) raw, from obs (B, n_obs_steps, obs_dim) raw.
-// `seed` keys every random draw of this call.
+// `seed` keys every random draw of this call. After the first call at a batch size B, calls
+// at the same B allocate nothing.
 int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, float *actions);
