@@ -293,6 +293,16 @@ static int generate_onestep(Policy *p, float *x, int B, long per, uint64_t seed)
   return err;
 }
 
+int policy_reserve(Policy *p, int B) { return ensure_work(p, B); }
+
+// splitmix64's finaliser over seed + golden-ratio multiples: distinct, well-mixed seeds per call.
+uint64_t policy_call_seed(uint64_t seed, long call) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (uint64_t)(call + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, float *actions) {
   const PolicyShape *sh = &p->shape;
   const long per = (long)sh->horizon * sh->action_dim;

@@ -97,3 +97,10 @@ void policy_fetch_normalizers(Policy *p, const float *params);
 // `seed` keys every random draw of this call. After the first call at a batch size B, calls
 // at the same B allocate nothing.
 int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, float *actions);
+
+// Sizes the inference workspace for batch B now (policy_predict does it on demand).
+int policy_reserve(Policy *p, int B);
+
+// The seed of a policy's call number `call` (0, 1, ...) in a run keyed by `seed`: the
+// evaluator's round seeds (eval/rollout.h) and the runtime API's act seeds (include/onedp.h).
+uint64_t policy_call_seed(uint64_t seed, long call);
