@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "io/safetensors.h"
 #include "nn/linear.h"
 #include "nn/mish.h"
@@ -415,18 +416,25 @@ static void film_row(float *restrict x, const float *restrict scale, const float
     for (int b = 0; b < B; b++) x[t * B + b] = (scale ? scale[b] * x[t * B + b] : x[t * B + b]) + bias[b];
 }
 
+// GroupNorm of group g of y (C, T, B) in place; its stats to mean, rstd (G x B).
+static void norm_group(float *y, const InferConvBlock *blk, int g, int cg, int T, int B, float *mean, float *rstd) {
+  const long rows = (long)cg * T;  // rows of B values per group
+  float *yg = y + g * rows * B, *m = mean + (long)g * B, *s = rstd + (long)g * B;
+  slab_stats(m, s, yg, rows, B);
+  for (int c = 0; c < cg; c++)
+    normalize_row(yg + (long)c * T * B, m, s, blk->gamma[g * cg + c], blk->beta[g * cg + c], T, B);
+}
+
 // GroupNorm then Mish in place on y (C, T, B); mean, rstd hold G x B floats. With film
 // (the projection's output as rows: (2C, B) = [scale; bias], or (C, B) bias only), FiLM after.
 static void norm_mish(float *y, const InferConvBlock *blk, int T, int B, float *mean, float *rstd, const float *film,
                       int with_scale) {
   const int C = blk->conv.s.cout, G = blk->groups, cg = C / G;
-  const long rows = (long)cg * T;  // rows of B values per group
-#pragma omp parallel for schedule(static) if ((long)C * T * B > 65536)
-  for (int g = 0; g < G; g++) {
-    float *yg = y + g * rows * B, *m = mean + (long)g * B, *s = rstd + (long)g * B;
-    slab_stats(m, s, yg, rows, B);
-    for (int c = 0; c < cg; c++)
-      normalize_row(yg + (long)c * T * B, m, s, blk->gamma[g * cg + c], blk->beta[g * cg + c], T, B);
+  if (odp_go_parallel((long)C * T * B > 65536)) {
+#pragma omp parallel for schedule(static)
+    for (int g = 0; g < G; g++) norm_group(y, blk, g, cg, T, B, mean, rstd);
+  } else {
+    for (int g = 0; g < G; g++) norm_group(y, blk, g, cg, T, B, mean, rstd);
   }
   mish_forward_vec(y, y, (long)C * T * B);
   if (!film) return;
