@@ -10,6 +10,9 @@ set_tests_properties(api_alloc PROPERTIES PASS_REGULAR_EXPRESSION "ok: 0 allocat
 set_tests_properties(api_busy PROPERTIES RUN_SERIAL TRUE ENVIRONMENT "OMP_WAIT_POLICY=passive")
 add_executable(api_ref tests/api/api_ref.c)
 target_link_libraries(api_ref PRIVATE onedp_lib)
+add_executable(act_loop examples/act_loop.c)  # the example, built in-tree against libonedp.so
+target_link_libraries(act_loop PRIVATE onedp_shared)
+target_include_directories(act_loop PRIVATE include)
 
 # libonedp.so needs no Chipmunk, Blosc or giflib, and exports onedp_* only.
 add_test(NAME api_so_deps COMMAND sh -c "readelf -d $<TARGET_FILE:onedp_shared> | grep NEEDED; \
@@ -25,7 +28,7 @@ if(NOT ONEDP_SANITIZE AND NOT ONEDP_FUZZ)
            $<TARGET_FILE:api_ref> ${CMAKE_BINARY_DIR}/api_install)
   set_tests_properties(api_install PROPERTIES PASS_REGULAR_EXPRESSION "^ok: ")
   add_test(NAME api_python COMMAND ${ONEDP_PYTHON} ${CMAKE_SOURCE_DIR}/tests/api_python.py
-           $<TARGET_FILE:onedp_shared> $<TARGET_FILE:api_ref> WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+           $<TARGET_FILE:onedp_shared> $<TARGET_FILE:api_ref> $<TARGET_FILE:act_loop> WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(api_python PROPERTIES PASS_REGULAR_EXPRESSION "^ok")
   set_tests_properties(api_busy PROPERTIES DISABLED FALSE)
 else()

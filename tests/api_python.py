@@ -1,7 +1,9 @@
-"""python/onedp.py against the C path: the act_loop scheme (tests/api/api_ref.c prints the
-evaluator's path, policy_predict at batch 1, for the same observations and seed), compared
-exactly (same library, same kernels: %.9g prints floats exactly); errors as exceptions.
-usage: api_python.py LIBONEDP_SO API_REF_BINARY  (cwd: the repository)"""
+"""python/onedp.py against the C API and the evaluator's path: the act_loop scheme run
+through the binding must print exactly what examples/act_loop.c (the C API) and
+tests/api/api_ref.c (policy_predict at batch 1 on the evaluator's history and seeds) print
+for the same observations and seed (same library, same kernels: %.9g prints floats
+exactly); errors come back as exceptions with the library's message.
+usage: api_python.py LIBONEDP_SO API_REF_BINARY ACT_LOOP_BINARY  (cwd: the repository)"""
 import os
 import subprocess
 import sys
@@ -11,7 +13,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.getcwd(), "python"))
 import onedp  # noqa: E402
 
-lib, ref = sys.argv[1], sys.argv[2]
+lib, ref, act_loop = sys.argv[1], sys.argv[2], sys.argv[3]
 ckpt, ticks, seed = "models/pusht_onedp_s.safetensors", 40, 7
 onedp.load_library(lib)
 
@@ -33,11 +35,12 @@ for tick in range(ticks):
         assert chunk.shape == (p.n_action_steps, p.action_dim) and chunk.dtype == np.float32
     a = chunk[tick % p.n_action_steps]
     lines.append(" ".join([str(tick)] + ["%.9g" % float(v) for v in a]))
-want = subprocess.run([ref, ckpt, str(ticks), str(seed)], check=True, capture_output=True, text=True).stdout
 got = "\n".join(lines) + "\n"
-if got != want:
-    print("python:\n" + got[:400] + "\nC evaluator path:\n" + want[:400])
-    sys.exit("python actions differ from the C path")
+for name, prog in [("C API (act_loop)", act_loop), ("evaluator path (api_ref)", ref)]:
+    want = subprocess.run([prog, ckpt, str(ticks), str(seed)], check=True, capture_output=True, text=True).stdout
+    if got != want:
+        print("python:\n" + got[:400] + "\n" + name + ":\n" + want[:400])
+        sys.exit("python actions differ from the " + name)
 
 for bad, words in [(lambda: onedp.Policy("/nonexistent.safetensors"), "/nonexistent.safetensors"),
                    (lambda: onedp.Policy(ckpt, sampler="euler:3"), "euler"),
@@ -55,4 +58,4 @@ try:
 except onedp.Error as e:
     assert "no observation" in str(e), str(e)
 p.close()
-print("ok: %d ticks identical to the C path, version %s" % (ticks, onedp.version()))
+print("ok: %d ticks identical to the C API and the evaluator's path, version %s" % (ticks, onedp.version()))
