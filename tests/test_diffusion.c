@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "diffusion/ddim.h"
 #include "diffusion/ddpm.h"
+#include "diffusion/diffusion.h"
 #include "refbin.h"
 #include "test.h"
 
@@ -103,9 +104,11 @@ static void test_steps_vs_oracle(const RefFile *rf, const NoiseSchedule *s) {
   }
   const double *tb = ref_get(rf, "noise.t", 4), *xt = ref_get(rf, "noise.xt", NV);
   if (tb && xt) {
-    int t4[4] = {(int)tb[0], (int)tb[1], (int)tb[2], (int)tb[3]};
+    Diffusion d;  // forward noising through the process interface, one level per chunk
+    diffusion_init_ddpm(&d, s->num_train_steps);
     float *x0f = to_float(x0, NV);
-    diffusion_add_noise(buf, x0f, ef, t4, 4, NV / 4, s);
+    for (int b = 0; b < 4; b++)
+      diffusion_diffuse(&d, buf + b * NV / 4, x0f + b * NV / 4, ef + b * NV / 4, NV / 4, (float)tb[b]);
     double e = max_abs(buf, xt, NV);
     CHECK(e <= 1e-6, "forward noising: max err %.3g", e);
     free(x0f);
@@ -157,7 +160,9 @@ typedef struct {
   int fail_at;  // return an error at this call (-1: never)
 } Oracle;
 
-static int exact_denoiser(void *vctx, const float *x, const int *t, int B, float *eps_out) {
+static int exact_denoiser(void *vctx, const float *x, const float *tf, int B, float *eps_out) {
+  int t[B];  // DDPM levels are whole timesteps
+  for (int b = 0; b < B; b++) t[b] = (int)tf[b];
   Oracle *o = vctx;
   if (o->calls == o->fail_at) return odp_fail("denoiser refused");
   if (o->calls < 100) o->seen[o->calls] = t[0];
@@ -313,7 +318,42 @@ static void test_sampler_plumbing(const NoiseSchedule *s) {
   free(a), free(b);
 }
 
+// The DDPM process's operations (diffusion/diffusion.h) against their closed forms in
+// double: x0 and its inverse, d x0 / d out by a finite difference, the reverse-KL score
+// weight w (s_a - s_b) with w = sigma^2 and s = -eps / sigma, level draws, and the
+// sampler going through the interface draws exactly what ddpm_sample does.
+static void test_process_ops(void) {
+  Diffusion d;
+  CHECK(diffusion_init(&d, "ddpm", 100) == ODP_OK, "ddpm process");
+  CHECK(diffusion_init(&d, "edm2", 100) == ODP_ERR && strstr(odp_error(), "edm2"), "unknown process named");
+  diffusion_init(&d, "ddpm", 100);
+  int levels[3] = {0, 42, 99};
+  for (int i = 0; i < 3; i++) {
+    float k = (float)levels[i], xk[2] = {0.3f, -1.7f}, out[2] = {0.9f, 0.2f}, x0[2], back[2];
+    double ab = d.ddpm.alphas_cumprod[levels[i]], sa = sqrt(ab), sb = sqrt(1 - ab);
+    diffusion_x0(&d, x0, xk, out, 2, k, 0);
+    for (int j = 0; j < 2; j++) CHECK_NEAR(x0[j], (xk[j] - sb * out[j]) / sa, 1e-5 * fmax(1, fabs(x0[j])), "x0");
+    diffusion_out_from_x0(&d, back, xk, x0, 2, k);
+    for (int j = 0; j < 2; j++) CHECK_NEAR(back[j], out[j], 2e-3, "out_from_x0 inverts x0");
+    float h = 1e-2f, up[1], dn[1], o1[1] = {out[0] + h}, o2[1] = {out[0] - h};
+    diffusion_x0(&d, up, xk, o1, 1, k, 0), diffusion_x0(&d, dn, xk, o2, 1, k, 0);
+    double fd = (up[0] - dn[0]) / (2.0 * h), g = diffusion_x0_out_grad(&d, k);
+    CHECK_NEAR(g, fd, 1e-3 * fmax(1, fabs(fd)), "d x0 / d out");
+    double ea = 0.4, eb = -0.8, w = 1 - ab, want = w * (-ea / sb + eb / sb);
+    CHECK_NEAR(diffusion_score_diff_weight(&d, k) * (eb - ea), want, 1e-6, "score difference weight");
+    CHECK_NEAR(diffusion_signal(&d, k), sa, 1e-7, "signal");
+  }
+  int in_range = 1;
+  for (uint32_t bits = 0; bits < 1000; bits += 7) {
+    float k = diffusion_level_in(&d, bits * 2654435761u, 2, 95);
+    in_range &= k >= 2 && k <= 95 && k == (float)(int)k;
+  }
+  CHECK(in_range, "levels drawn in [2, 95], whole timesteps");
+  CHECK(diffusion_max_level(&d) == 99, "max level");
+}
+
 int main(void) {
+  test_process_ops();
   NoiseSchedule s;
   CHECK(noise_schedule_squaredcos(&s, 100) == ODP_OK, "schedule");
   test_reference_values(&s);

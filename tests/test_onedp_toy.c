@@ -31,7 +31,7 @@
 static const ToyRing ring = {.modes = MODES, .phases = 2, .radius = 0.7f, .noise = 0.02f, .horizon = T};
 static const float PHASE = (float)M_PI / MODES;  // the second of the two phases: pi / 8
 
-static void train_teacher(const Unet *u, float *params, const NoiseSchedule *s) {
+static void train_teacher(const Unet *u, float *params, const Diffusion *s) {
   long np = u->table.numel;
   float *grads = calloc(np, 4), *m = calloc(np, 4), *v = calloc(np, 4);
   UnetActs *acts = unet_acts_create(u, B, T);
@@ -95,7 +95,7 @@ static double mmd2(const float *x, const float *y) {
   return (kxx + kyy - 2 * kxy) / ((double)B * B);
 }
 
-static void distill(const Unet *u, const NoiseSchedule *s, const float *teacher, float *generator, int stochastic) {
+static void distill(const Unet *u, const Diffusion *s, const float *teacher, float *generator, int stochastic) {
   long np = u->table.numel;
   float *score = malloc(np * 4);
   memcpy(generator, teacher, np * 4), memcpy(score, teacher, np * 4);
@@ -119,7 +119,7 @@ static void distill(const Unet *u, const NoiseSchedule *s, const float *teacher,
   free(score);
 }
 
-static void sample_onestep(const Unet *u, const NoiseSchedule *s, const float *generator, int stochastic,
+static void sample_onestep(const Unet *u, const Diffusion *s, const float *generator, int stochastic,
                            const float *cond, float *x) {
   OnedpOptions opt = {.stochastic = stochastic, .k_star = 65, .seed = 1234};
   OnedpModels m;
@@ -135,8 +135,8 @@ int main(void) {
   UnetConfig cfg = {.input_dim = 2, .global_cond_dim = 2, .step_embed_dim = 32, .n_levels = 2,
                     .down_dims = {32, 64}, .kernel_size = 5, .n_groups = 8, .cond_predict_scale = 1};
   Unet u;
-  NoiseSchedule sched;
-  CHECK(unet_init(&u, &cfg) == 0 && noise_schedule_squaredcos(&sched, 100) == 0, "%s", odp_error());
+  Diffusion sched;
+  CHECK(unet_init(&u, &cfg) == 0 && diffusion_init_ddpm(&sched, 100) == 0, "%s", odp_error());
   long np = u.table.numel;
   float *teacher = calloc(np, 4), *gen_s = malloc(np * 4), *gen_d = malloc(np * 4);
   unet_init_params(&u, teacher, 1);
@@ -147,9 +147,9 @@ int main(void) {
   UnetActs *acts = unet_acts_create(&u, B, T);
   UnetDenoiser den = {&u, teacher, acts, cond};
   diffusion_initial_noise(x_teacher, B * N, 5);
-  CHECK(ddpm_sample(x_teacher, B, N, &sched, 100, unet_denoise, &den, 5) == 0, "%s", odp_error());
+  CHECK(ddpm_sample(x_teacher, B, N, &sched.ddpm, 100, unet_denoise, &den, 5) == 0, "%s", odp_error());
   diffusion_initial_noise(x_ddim1, B * N, 6);
-  CHECK(ddim_sample(x_ddim1, B, N, &sched, 1, DDIM_SPACING_TRAILING, unet_denoise, &den) == 0, "%s", odp_error());
+  CHECK(ddim_sample(x_ddim1, B, N, &sched.ddpm, 1, DDIM_SPACING_TRAILING, unet_denoise, &den) == 0, "%s", odp_error());
   unet_acts_free(acts);
   sample_onestep(&u, &sched, teacher, 1, cond, x_init);  // the generator before distillation
 

@@ -26,7 +26,7 @@ static int write_policy(const char *path, const char *const *metadata, int poiso
   for (int j = 0; j < 20; j++) p.obs_norm.scale[j] = 2.0f / 512, p.obs_norm.offset[j] = -1;
   for (int j = 0; j < 2; j++) p.action_norm.scale[j] = 2.0f / 512, p.action_norm.offset[j] = -1;
   policy_store_normalizers(&p, p.params);
-  if (poison) p.params[p.unet.down[0][0].block[0].conv_w] = NAN;
+  if (poison) p.params[p.unet.stage[0].res.block[0].conv_w] = NAN;  // down_modules.0.0.blocks.0.block.0.weight
   int rc = policy_save(&p, p.params, path, metadata);
   policy_free(&p);
   return rc;

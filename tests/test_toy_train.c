@@ -82,8 +82,8 @@ int main(void) {
                     .down_dims = {32, 64}, .kernel_size = 5, .n_groups = 8, .cond_predict_scale = 1};
   Unet u;
   CHECK(unet_init(&u, &cfg) == 0, "%s", odp_error());
-  NoiseSchedule sched;
-  noise_schedule_squaredcos(&sched, 100);
+  Diffusion sched;
+  diffusion_init_ddpm(&sched, 100);
   long np = u.table.numel;
   float *params = calloc(np, 4), *grads = calloc(np, 4), *m = calloc(np, 4), *v = calloc(np, 4);
   unet_init_params(&u, params, 1);
@@ -92,7 +92,7 @@ int main(void) {
   AdamW opt = {{.lr = BASE_LR, .beta1 = 0.95, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 1e-6}, 0};
   LrSchedule lr = {.kind = LR_COSINE, .base_lr = BASE_LR, .warmup_steps = 50, .total_steps = STEPS, .num_cycles = 0.5};
 
-  double baseline = gaussian_baseline_loss(&sched);
+  double baseline = gaussian_baseline_loss(&sched.ddpm);
   double first = 0, recent = 0;
   for (long step = 0; step < STEPS; step++) {
     toy_ring_batch(&ring, 1, step, B, obs, act, NULL);
@@ -118,7 +118,7 @@ int main(void) {
   for (int b = 0; b < B; b++) cond[2 * b] = cosf(phase), cond[2 * b + 1] = sinf(phase);
   UnetDenoiser d = {&u, params, acts, cond};
   diffusion_initial_noise(x, B * N, 5);
-  CHECK(ddpm_sample(x, B, N, &sched, 100, unet_denoise, &d, 5) == 0, "%s", odp_error());
+  CHECK(ddpm_sample(x, B, N, &sched.ddpm, 100, unet_denoise, &d, 5) == 0, "%s", odp_error());
   int hits[8] = {0}, on_mode = 0;
   for (int b = 0; b < B; b++) {
     float dist;

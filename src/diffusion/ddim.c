@@ -49,11 +49,11 @@ int ddim_sample_ws(float *x, int B, long per, const NoiseSchedule *s, int num_st
   int ts[DIFFUSION_MAX_TRAIN_STEPS];
   if (ddim_timesteps(ts, num_steps, s, spacing) < 0) return ODP_ERR;
   long n = (long)B * per;
-  float *eps = w->eps;
-  int *tb = w->tb, rc = ODP_OK;
+  float *eps = w->eps, *tb = w->tb;
+  int rc = ODP_OK;
   for (int k = 0; k < num_steps && rc == ODP_OK; k++) {
     int t = ts[k];
-    for (int b = 0; b < B; b++) tb[b] = t;
+    for (int b = 0; b < B; b++) tb[b] = (float)t;
     rc = fn(ctx, x, tb, B, eps);
     if (rc != ODP_OK) {
       odp_fail_context("ddim step at t=%d", t);
@@ -67,7 +67,7 @@ int ddim_sample_ws(float *x, int B, long per, const NoiseSchedule *s, int num_st
 int ddim_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps,
                 DdimSpacing spacing, DenoiseFn fn, void *ctx) {
   DiffusionWork w = {odp_malloc((unsigned long)B * per * sizeof(float), "ddim predicted noise"), NULL,
-                     odp_malloc((unsigned long)B * sizeof(int), "ddim timesteps")};
+                     odp_malloc((unsigned long)B * sizeof(float), "ddim timesteps")};
   int rc = w.eps && w.tb ? ddim_sample_ws(x, B, per, s, num_steps, spacing, fn, ctx, &w) : ODP_ERR;
   free(w.eps), free(w.tb);
   return rc;

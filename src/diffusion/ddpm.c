@@ -41,11 +41,11 @@ int ddpm_sample_ws(float *x, int B, long per, const NoiseSchedule *s, int num_st
   int ts[DIFFUSION_MAX_TRAIN_STEPS];
   if (ddpm_timesteps(ts, num_steps, s) < 0) return ODP_ERR;
   long n = (long)B * per;
-  float *eps = w->eps, *z = w->z;
-  int *tb = w->tb, rc = ODP_OK;
+  float *eps = w->eps, *z = w->z, *tb = w->tb;
+  int rc = ODP_OK;
   for (int k = 0; k < num_steps && rc == ODP_OK; k++) {
     int t = ts[k];
-    for (int b = 0; b < B; b++) tb[b] = t;
+    for (int b = 0; b < B; b++) tb[b] = (float)t;
     rc = fn(ctx, x, tb, B, eps);
     if (rc != ODP_OK) {
       odp_fail_context("ddpm step at t=%d", t);
@@ -62,7 +62,7 @@ int ddpm_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps
   long n = (long)B * per;
   DiffusionWork w = {odp_malloc((unsigned long)n * sizeof(float), "ddpm predicted noise"),
                      odp_malloc((unsigned long)n * sizeof(float), "ddpm variance noise"),
-                     odp_malloc((unsigned long)B * sizeof(int), "ddpm timesteps")};
+                     odp_malloc((unsigned long)B * sizeof(float), "ddpm timesteps")};
   int rc = w.eps && w.z && w.tb ? ddpm_sample_ws(x, B, per, s, num_steps, fn, ctx, seed, &w) : ODP_ERR;
   free(w.eps), free(w.z), free(w.tb);
   return rc;

@@ -23,6 +23,6 @@ int ddpm_timesteps(int *ts, int num_steps, const NoiseSchedule *s);
 // stream (seed, ODP_STREAM(t, DIFFUSION_PURPOSE_DDPM)). One denoiser call per step.
 int ddpm_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps, DenoiseFn fn,
                 void *ctx, uint64_t seed);
-// The same with the caller's scratch (w->eps, w->z: B·per floats, w->tb: B ints): no allocation.
+// The same with the caller's scratch (w->eps, w->z: B·per floats, w->tb: B floats): no allocation.
 int ddpm_sample_ws(float *x, int B, long per, const NoiseSchedule *s, int num_steps, DenoiseFn fn,
                    void *ctx, uint64_t seed, const DiffusionWork *w);

@@ -35,17 +35,6 @@ int schedule_prev_timestep(const NoiseSchedule *s, int t, int num_steps) {
   return t - s->num_train_steps / num_steps;
 }
 
-void diffusion_add_noise(float *xt, const float *x0, const float *eps, const int *t, int B,
-                         long per, const NoiseSchedule *s) {
-  for (int b = 0; b < B; b++) {
-    float abar = s->alphas_cumprod[t[b]];
-    float sa = sqrtf(abar), sb = sqrtf(1.0f - abar);
-    const float *x = x0 + (long)b * per, *e = eps + (long)b * per;
-    float *y = xt + (long)b * per;
-    for (long i = 0; i < per; i++) y[i] = sa * x[i] + sb * e[i];
-  }
-}
-
 void diffusion_pred_x0(float *x0, const float *x, const float *eps_hat, long n, float abar, int clip) {
   float sa = sqrtf(abar), sb = sqrtf(1.0f - abar);
   for (long i = 0; i < n; i++) {

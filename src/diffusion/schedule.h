@@ -1,8 +1,9 @@
 // Discrete-time noise schedule for ε-prediction diffusion, as diffusers 0.11's
 // DDPMScheduler/DDIMScheduler build it for Diffusion Policy: "squaredcos_cap_v2" betas
 // computed in double and stored as float, ᾱ_k = Π_{i≤k}(1 − β_i). Also the pieces both
-// samplers share: forward noising, the x̂_0 formula, the denoiser callback and the
-// initial noise. Layer-free: the network is reached only through DenoiseFn.
+// samplers share: the x̂_0 formula, the denoiser callback and the initial noise.
+// Layer-free: the network is reached only through DenoiseFn. Policies, trainers and
+// the distiller reach a schedule only through diffusion/diffusion.h.
 #pragma once
 #include <stdint.h>
 
@@ -28,16 +29,13 @@ float schedule_abar(const NoiseSchedule *s, int t);
 // t − num_train_steps // num_steps, for every spacing); < 0 means the clean sample.
 int schedule_prev_timestep(const NoiseSchedule *s, int t, int num_steps);
 
-// Forward noising x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε for a batch: xt, x0, eps (B, per); t (B).
-void diffusion_add_noise(float *xt, const float *x0, const float *eps, const int *t, int B,
-                         long per, const NoiseSchedule *s);
-
 // x̂_0 = (x − √(1−ᾱ)·ε̂)/√ᾱ over n values, clipped to [-1, 1] when clip is set.
 void diffusion_pred_x0(float *x0, const float *x, const float *eps_hat, long n, float abar, int clip);
 
-// The network: fills eps_out (B, per) with the predicted noise for x (B, per) at the
-// per-sample timesteps t (B). Returns ODP_OK or ODP_ERR (with odp_error set).
-typedef int (*DenoiseFn)(void *ctx, const float *x, const int *t, int B, float *eps_out);
+// The network: fills out (B, per) with its output (DDPM: the predicted noise) for x
+// (B, per) at the per-sample time inputs t (B; DDPM: the timestep as a float).
+// Returns ODP_OK or ODP_ERR (with odp_error set).
+typedef int (*DenoiseFn)(void *ctx, const float *x, const float *t, int B, float *out);
 
 // RNG purposes (the low byte of ODP_STREAM) used by the samplers.
 #define DIFFUSION_PURPOSE_INIT 0x10  // x_T ~ N(0, I), stream ODP_STREAM(0, purpose)

@@ -5,5 +5,5 @@
 typedef struct {
   float *eps;  // (B, per) predicted noise
   float *z;    // (B, per) DDPM variance noise (unused by DDIM)
-  int *tb;     // (B) the step's timestep per batch item
+  float *tb;   // (B) the step's noise level per batch item, as DenoiseFn takes it
 } DiffusionWork;

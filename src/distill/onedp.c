@@ -203,7 +203,7 @@ static int setup(Distill *d, int resume, long *start) {
     return odp_fail("%s: field 'distill.k_max': %d is beyond the %d timesteps of teacher %s", origin, o->k_max, steps,
                     d->teacher_path);
   if (policy_init(&d->student, d->teacher.config_json, d->teacher_path) ||
-      onedp_models_alloc(&d->models, &d->teacher.unet, &d->teacher.schedule, o))
+      onedp_models_alloc(&d->models, &d->teacher.unet, &d->teacher.diffusion, o))
     return ODP_ERR;
   long n = d->models.n;
   if (!(d->score = odp_malloc((unsigned long)n * sizeof(float), "score network"))) return ODP_ERR;

@@ -4,7 +4,7 @@
 #pragma once
 #include <stdint.h>
 
-#include "diffusion/schedule.h"
+#include "diffusion/diffusion.h"
 #include "model/unet1d.h"
 #include "optim/adamw.h"
 
@@ -22,7 +22,7 @@ typedef struct {
 
 typedef struct {
   const Unet *unet;
-  const NoiseSchedule *schedule;
+  const Diffusion *diffusion;
   OnedpOptions opt;
   long n;  // parameters of one U-Net
   const float *teacher;
@@ -34,14 +34,14 @@ typedef struct {
 typedef struct {
   int B, T, Da;
   long per;
-  float *z, *eps_gen, *A, *Ak, *eps, *eps_teacher, *eps_score, *grad, *work, *kf, *kstar;
-  int *k;
+  float *z, *eps_gen, *A, *Ak, *eps, *eps_teacher, *eps_score, *grad, *work;
+  float *level, *t, *tstar;  // (B): each chunk's noise level, the network's time input there, and at k*
   UnetActs *gen_acts, *other_acts;
 } OnedpStep;
 
 // Allocates the optimiser buffers; teacher, generator and score must be set by the caller
 // (the usual start: generator = score = teacher, one memcpy each).
-int onedp_models_alloc(OnedpModels *m, const Unet *unet, const NoiseSchedule *s, const OnedpOptions *opt);
+int onedp_models_alloc(OnedpModels *m, const Unet *unet, const Diffusion *d, const OnedpOptions *opt);
 void onedp_models_free(OnedpModels *m);
 
 int onedp_step_alloc(OnedpStep *s, const OnedpModels *m, int B, int T);

@@ -1,4 +1,5 @@
-// The DDPM noise-prediction loss of a ConditionalUnet1D and its gradient:
+// The denoising loss of a ConditionalUnet1D and its gradient, through the diffusion
+// process's interface (diffusion/diffusion.h); for DDPM the noise-prediction loss
 //   k ~ U{0..K-1}, eps ~ N(0, I), x_k = sqrt(abar_k) x0 + sqrt(1 - abar_k) eps,
 //   loss = mean((unet(x_k, k, cond) - eps)^2).
 // Draws come from the counter-based RNG keyed by (seed, step), so a step's noise is the
@@ -6,10 +7,10 @@
 #pragma once
 #include <stdint.h>
 
-#include "diffusion/schedule.h"
+#include "diffusion/diffusion.h"
 #include "model/unet1d.h"
 
 // Accumulates d loss / d params into grads (forward only when grads is NULL); returns the
 // loss. x0 (B, T, Da), cond (B, Gc). work holds 3 * B * T * Da floats.
-double denoise_loss_step(const Unet *u, const float *params, float *grads, UnetActs *a, const NoiseSchedule *s,
+double denoise_loss_step(const Unet *u, const float *params, float *grads, UnetActs *a, const Diffusion *df,
                          const float *x0, const float *cond, uint64_t seed, long step, float *work);

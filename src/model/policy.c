@@ -8,7 +8,6 @@
 
 #include "core/error.h"
 #include "core/rng.h"
-#include "diffusion/ddpm.h"
 #include "io/config.h"
 #include "io/safetensors.h"
 #include "model/unet_config.h"
@@ -24,6 +23,9 @@ static int read_shape(PolicyShape *s, const char *json, const char *where) {
             config_get_int(c, "policy.obs_dim", &s->obs_dim, 1, NORMALIZER_MAX_DIM) ||
             config_get_int(c, "policy.action_dim", &s->action_dim, 1, NORMALIZER_MAX_DIM) ||
             config_get_int(c, "policy.num_train_timesteps", &s->num_train_timesteps, 1, DIFFUSION_MAX_TRAIN_STEPS);
+  const char *process = "ddpm";
+  if (!err && config_has(c, "policy.diffusion")) err = config_get_string(c, "policy.diffusion", &process);
+  if (!err) snprintf(s->diffusion, sizeof s->diffusion, "%s", process);
   config_free(c);
   if (err) return ODP_ERR;
   if (s->n_obs_steps - 1 + s->n_action_steps > s->horizon)
@@ -65,7 +67,7 @@ static int policy_setup(Policy *p, const char *config_json, const char *where, i
     return odp_fail("%s: field 'model.global_cond_dim': %d, but policy.n_obs_steps x policy.obs_dim is %d", where,
                     uc.global_cond_dim, p->encoder.out_dim);
   if (unet_init(&p->unet, &uc)) return odp_fail_context("%s", where);
-  if (build_table(p) || noise_schedule_squaredcos(&p->schedule, p->shape.num_train_timesteps)) {
+  if (build_table(p) || diffusion_init(&p->diffusion, p->shape.diffusion, p->shape.num_train_timesteps)) {
     policy_free(p);
     return ODP_ERR;
   }
@@ -242,11 +244,10 @@ static int run_unet(Policy *p, float *eps, const float *x, const float *t, const
   return ODP_OK;
 }
 
-static int denoise(void *ctx, const float *x, const int *t, int B, float *eps_out) {
+static int denoise(void *ctx, const float *x, const float *t, int B, float *out) {
+  (void)B;
   Policy *p = ctx;
-  float *tf = p->work.tf;
-  for (int b = 0; b < B; b++) tf[b] = (float)t[b];
-  return run_unet(p, eps_out, x, tf, p->work.cond);
+  return run_unet(p, out, x, t, p->work.cond);
 }
 
 // One workspace buffer; after a failure (*err set) allocates nothing more.
@@ -267,10 +268,10 @@ static int ensure_work(Policy *p, int B) {
   w->obs = work_alloc((long)B * sh->n_obs_steps * sh->obs_dim, sizeof(float), "observations", &err);
   w->cond = work_alloc((long)B * p->encoder.out_dim, sizeof(float), "conditioning", &err);
   w->x = work_alloc(B * per, sizeof(float), "action chunk", &err);
-  w->tf = work_alloc(B, sizeof(float), "timesteps", &err);
+  w->tf = work_alloc(B, sizeof(float), "generator time", &err);
   w->dw.eps = work_alloc(B * per, sizeof(float), "predicted noise", &err);
   w->dw.z = work_alloc(B * per, sizeof(float), "variance noise", &err);
-  w->dw.tb = work_alloc(B, sizeof(int), "timesteps", &err);
+  w->dw.tb = work_alloc(B, sizeof(float), "noise levels", &err);
   if (!err && p->infer) err = !(w->infer_acts = unet_infer_acts_create(p->infer, B, sh->horizon));
   if (!err && !p->infer) err = !(w->acts = unet_acts_create(&p->unet, B, sh->horizon));
   if (err) return work_free(w), ODP_ERR;
@@ -286,10 +287,10 @@ static int generate_onestep(Policy *p, float *x, int B, long per, uint64_t seed)
   if (p->stochastic) rng_fill_normal(rng_make(seed, ODP_STREAM(0, POLICY_GENERATOR_NOISE)), 0, x, n);
   else memset(x, 0, (size_t)n * sizeof *x);
   float *eps = p->work.dw.eps, *tf = p->work.tf;
-  for (int b = 0; b < B; b++) tf[b] = (float)p->generator_timestep;
+  const float level = (float)p->generator_timestep;
+  for (int b = 0; b < B; b++) tf[b] = diffusion_net_time(&p->diffusion, level);
   int err = run_unet(p, eps, x, tf, p->work.cond);
-  float abar = p->schedule.alphas_cumprod[p->generator_timestep];
-  if (!err) diffusion_pred_x0(x, x, eps, n, abar, 0);
+  if (!err) diffusion_x0(&p->diffusion, x, x, eps, n, level, 0);
   return err;
 }
 
@@ -315,9 +316,7 @@ int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uin
   if (s->kind == SAMPLER_ONESTEP) {
     err = generate_onestep(p, x, B, per, seed);
   } else {
-    diffusion_initial_noise(x, B * per, seed);
-    err = s->kind == SAMPLER_DDPM ? ddpm_sample_ws(x, B, per, &p->schedule, s->steps, denoise, p, seed, &w->dw)
-                                  : ddim_sample_ws(x, B, per, &p->schedule, s->steps, s->spacing, denoise, p, &w->dw);
+    err = diffusion_sample(&p->diffusion, s, x, B, per, denoise, p, seed, &w->dw);
   }
   if (err) return ODP_ERR;
   normalizer_unapply(&p->action_norm, x, x, (long)B * sh->horizon);

@@ -12,8 +12,7 @@
 
 #include "core/params.h"
 #include "data/normalizer.h"
-#include "diffusion/ddim.h"
-#include "diffusion/schedule.h"
+#include "diffusion/diffusion.h"
 #include "diffusion/work.h"
 #include "model/obs_encoder.h"
 #include "model/unet1d.h"
@@ -26,21 +25,8 @@ typedef struct {
   int obs_dim;          // 20 for PushT keypoints
   int action_dim;       // 2
   int num_train_timesteps;  // 100
+  char diffusion[16];       // the noise process, "policy.diffusion" (default "ddpm")
 } PolicyShape;
-
-typedef enum { SAMPLER_DDPM, SAMPLER_DDIM, SAMPLER_ONESTEP } SamplerKind;
-
-typedef struct {
-  SamplerKind kind;
-  int steps;            // network calls: DDPM/DDIM steps, 1 for one-step
-  DdimSpacing spacing;  // DDIM only
-} SamplerSpec;
-
-// "ddpm:100", "ddim:10", "ddim:1:trailing" (spacing leading by default), "onestep".
-// Messages name the text as the command line's option: "--sampler ddim:0: ...".
-int sampler_parse(SamplerSpec *s, const char *text);
-// Writes the canonical name ("ddim:10:leading") into buf.
-const char *sampler_name(const SamplerSpec *s, char *buf, int size);
 
 // Inference scratch for one batch size B: sized by the first policy_predict at B and
 // reused, so later calls at that B allocate nothing (the runtime API's act relies on it).
@@ -49,7 +35,7 @@ typedef struct {
   float *obs;              // (B, n_obs_steps, obs_dim) normalised observations
   float *cond;             // (B, encoder.out_dim) the U-Net's global conditioning
   float *x;                // (B, horizon, action_dim) the chunk being sampled
-  float *tf;               // (B) timesteps as the network takes them
+  float *tf;               // (B) the one-step generator's network time
   DiffusionWork dw;        // eps, z (B, horizon, action_dim), tb (B)
   UnetActs *acts;          // training network's activations (policy_load)
   UnetInferActs *infer_acts;  // packed network's activations (policy_load_inference)
@@ -61,7 +47,7 @@ typedef struct {
   ParamTable table;  // "model.*" (the U-Net, offset 0) then the normalizer tensors
   float *params;     // table.numel floats; the U-Net's parameters are the first unet.table.numel
   Normalizer obs_norm, action_norm;
-  NoiseSchedule schedule;
+  Diffusion diffusion;     // the noise process (config "policy.diffusion", default ddpm)
   int generator_timestep;  // one-step students: the fixed timestep k* (-1 for diffusion policies)
   int stochastic;          // one-step students: z ~ N(0, I) input (OneDP-S) or zeros (OneDP-D)
   long train_step;         // teachers: the training step the checkpoint holds (-1: not recorded)
@@ -76,8 +62,6 @@ int policy_init(Policy *p, const char *config_json, const char *where);
 void policy_free(Policy *p);
 
 int policy_load(Policy *p, const char *path);
-// Whether p can sample with s: onestep needs a one-step student, DDPM/DDIM at most
-// num_train_timesteps steps.
 int policy_check_sampler(const Policy *p, const SamplerSpec *s);
 
 // Loads a checkpoint for inference only: the U-Net packed (nn/conv1d_packed.h) in f32 or

@@ -1,45 +1,13 @@
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "core/error.h"
 #include "model/policy.h"
 
-int sampler_parse(SamplerSpec *s, const char *text) {
-  SamplerSpec out = {SAMPLER_DDPM, 100, DDIM_SPACING_LEADING};
-  char kind[16] = "", spacing[16] = "";
-  int steps = 0, end = 0, tail = 0, ok = 0;
-  if (!strcmp(text, "onestep")) {
-    out.kind = SAMPLER_ONESTEP, out.steps = 1, ok = 1;
-  } else if (sscanf(text, "%15[a-z]:%d%n", kind, &steps, &end) == 2 && steps >= 1 && steps <= 1000) {
-    const char *rest = text + end;  // nothing, or ":leading" / ":trailing" for DDIM
-    if (*rest == ':' && sscanf(rest + 1, "%15[a-z]%n", spacing, &tail) == 1) rest += 1 + tail;
-    out.steps = steps;
-    if (!*rest && !strcmp(kind, "ddpm") && !spacing[0]) ok = 1;
-    else if (!*rest && !strcmp(kind, "ddim")) {
-      out.kind = SAMPLER_DDIM, ok = 1;
-      if (spacing[0] && ddim_spacing_parse(&out.spacing, spacing)) return odp_fail_context("--sampler %s", text);
-    }
-  }
-  if (!ok) return odp_fail("--sampler %s: expected ddpm:N, ddim:N, ddim:N:leading|trailing (N in 1..1000) or onestep", text);
-  *s = out;
-  return ODP_OK;
-}
-
+// onestep is the policy's own (a student's generator); every other sampler is its
+// diffusion process's (diffusion/diffusion.h).
 int policy_check_sampler(const Policy *p, const SamplerSpec *s) {
-  char name[64];
-  sampler_name(s, name, sizeof name);
   if (s->kind == SAMPLER_ONESTEP && p->generator_timestep < 0)
     return odp_fail("--sampler onestep needs a one-step student; this is a diffusion policy (ddpm:N or ddim:N)");
-  if (s->kind != SAMPLER_ONESTEP && s->steps > p->shape.num_train_timesteps)
-    return odp_fail("--sampler %s: %d steps, but policy.num_train_timesteps is %d", name, s->steps,
-                    p->shape.num_train_timesteps);
-  return ODP_OK;
-}
-
-const char *sampler_name(const SamplerSpec *s, char *buf, int size) {
-  if (s->kind == SAMPLER_ONESTEP) snprintf(buf, size, "onestep");
-  else if (s->kind == SAMPLER_DDPM) snprintf(buf, size, "ddpm:%d", s->steps);
-  else snprintf(buf, size, "ddim:%d:%s", s->steps, ddim_spacing_name(s->spacing));
-  return buf;
+  if (s->kind == SAMPLER_ONESTEP) return ODP_OK;
+  return diffusion_check_sampler(&p->diffusion, s);
 }

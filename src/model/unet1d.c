@@ -52,16 +52,78 @@ int unet_config_validate(const UnetConfig *c) {
   return ODP_OK;
 }
 
-// ---------------------------------------------------------------- parameters
+// ---------------------------------------------------------------- the stage list
 
-static int add_res_block(Unet *u, ResBlock *rb, const char *prefix, int cin, int cout) {
-  const UnetConfig *c = &u->cfg;
-  return res_block_init(rb, &u->table, prefix, cin, cout, u->cond_dim, c->kernel_size, c->n_groups,
-                        c->cond_predict_scale);
+static UnetStage *add_stage(Unet *u, UnetStageKind kind, UnetGroup group, int level, int cin, int cout,
+                            const char *fmt, int i, int j) {
+  UnetStage *s = &u->stage[u->n_stages++];
+  memset(s, 0, sizeof *s);
+  s->kind = kind, s->group = group, s->level = level, s->cin = cin, s->cout = cout;
+  s->skip_in = s->skip_out = -1;
+  s->w = s->b = -1;
+  snprintf(s->name, sizeof s->name, fmt, i, j);
+  return s;
 }
 
-static long add_named(Unet *u, const char *name, int ndim, const int *shape, ParamLayout layout) {
+// The topology, in forward order (unet1d.h): the one place it is written down.
+static void plan_stages(Unet *u) {
+  const UnetConfig *c = &u->cfg;
+  const int L = c->n_levels, *d = c->down_dims;
+  u->n_stages = 0;
+  for (int i = 0; i < L; i++) {
+    add_stage(u, UNET_RES, UNET_GROUP_DOWN, i, i ? d[i - 1] : c->input_dim, d[i], "down_modules.%d.%d", i, 0);
+    add_stage(u, UNET_RES, UNET_GROUP_DOWN, i, d[i], d[i], "down_modules.%d.%d", i, 1)->skip_out = i;
+    if (i < L - 1) add_stage(u, UNET_DOWNSAMPLE, UNET_GROUP_DOWN, i, d[i], d[i], "down_modules.%d.%d.conv", i, 2);
+  }
+  for (int i = 0; i < 2; i++) add_stage(u, UNET_RES, UNET_GROUP_MID, L - 1, d[L - 1], d[L - 1], "mid_modules.%d", i, 0);
+  for (int j = 0; j < L - 1; j++) {
+    int lv = L - 1 - j;
+    add_stage(u, UNET_RES, UNET_GROUP_UP, lv, 2 * d[lv], d[lv - 1], "up_modules.%d.%d", j, 0)->skip_in = lv;
+    add_stage(u, UNET_RES, UNET_GROUP_UP, lv, d[lv - 1], d[lv - 1], "up_modules.%d.%d", j, 1);
+    add_stage(u, UNET_UPSAMPLE, UNET_GROUP_UP, lv, d[lv - 1], d[lv - 1], "up_modules.%d.%d.conv", j, 2);
+  }
+  add_stage(u, UNET_BLOCK, UNET_GROUP_FINAL, 0, d[0], d[0], "final_conv.%d", 0, 0);
+  add_stage(u, UNET_CONV, UNET_GROUP_FINAL, 0, d[0], c->input_dim, "final_conv.%d", 1, 0);
+}
+
+static Conv1dShape stage_conv_shape(const UnetStage *s, int kernel) {
+  Conv1dShape down = {s->cin, s->cout, 3, 2, 1}, up = {s->cin, s->cout, 4, 2, 1}, pw = {s->cin, s->cout, kernel, 1, 0};
+  return s->kind == UNET_DOWNSAMPLE ? down : s->kind == UNET_UPSAMPLE ? up : pw;
+}
+
+static long add_param(Unet *u, const char *module, const char *suffix, int ndim, const int *shape,
+                      ParamLayout layout) {
+  char name[128];
+  snprintf(name, sizeof name, "%s.%s", module, suffix);
   return param_table_add(&u->table, name, ndim, shape, layout);
+}
+
+static int register_stage(Unet *u, UnetStage *s) {
+  const UnetConfig *c = &u->cfg;
+  switch (s->kind) {
+  case UNET_RES:
+    return res_block_init(&s->res, &u->table, s->name, s->cin, s->cout, u->cond_dim, c->kernel_size, c->n_groups,
+                          c->cond_predict_scale);
+  case UNET_BLOCK:
+    return conv1d_block_init(&s->block, &u->table, s->name, s->cin, s->cout, c->kernel_size, c->n_groups);
+  default: {
+    s->conv = stage_conv_shape(s, 1);
+    int w[3] = {s->cout, s->cin, s->conv.kernel}, b[1] = {s->cout};  // ConvTranspose1d: (cin, cout, K), cin == cout
+    s->w = add_param(u, s->name, "weight", 3, w, LAYOUT_TAPS);
+    s->b = add_param(u, s->name, "bias", 1, b, LAYOUT_PLAIN);
+    return s->b < 0 ? ODP_ERR : ODP_OK;
+  }
+  }
+}
+
+static int register_step_encoder(Unet *u) {
+  const int dsed = u->cfg.step_embed_dim;
+  int w1[2] = {4 * dsed, dsed}, b1[1] = {4 * dsed}, w2[2] = {dsed, 4 * dsed}, b2[1] = {dsed};
+  u->step_w1 = add_param(u, "diffusion_step_encoder", "1.weight", 2, w1, LAYOUT_PLAIN);
+  u->step_b1 = add_param(u, "diffusion_step_encoder", "1.bias", 1, b1, LAYOUT_PLAIN);
+  u->step_w2 = add_param(u, "diffusion_step_encoder", "3.weight", 2, w2, LAYOUT_PLAIN);
+  u->step_b2 = add_param(u, "diffusion_step_encoder", "3.bias", 1, b2, LAYOUT_PLAIN);
+  return u->step_b2 < 0 ? ODP_ERR : ODP_OK;
 }
 
 // Registers parameters in PyTorch's state_dict order: mid_modules, diffusion_step_encoder,
@@ -70,51 +132,15 @@ int unet_init(Unet *u, const UnetConfig *cfg) {
   memset(u, 0, sizeof *u);
   if (unet_config_validate(cfg)) return ODP_ERR;
   u->cfg = *cfg;
-  const int L = cfg->n_levels, dsed = cfg->step_embed_dim, *d = cfg->down_dims;
-  u->cond_dim = dsed + cfg->global_cond_dim;
-  char name[128];
+  u->cond_dim = cfg->step_embed_dim + cfg->global_cond_dim;
+  plan_stages(u);
   int err = 0;
-  for (int i = 0; i < 2; i++) {
-    snprintf(name, sizeof name, "mid_modules.%d", i);
-    err |= add_res_block(u, &u->mid[i], name, d[L - 1], d[L - 1]);
+  for (int g = 0; g < UNET_N_GROUPS; g++) {
+    if (g == UNET_GROUP_UP) err |= register_step_encoder(u);
+    for (int i = 0; i < u->n_stages; i++)
+      if (u->stage[i].group == (UnetGroup)g) err |= register_stage(u, &u->stage[i]);
   }
-  int w1[2] = {4 * dsed, dsed}, b1[1] = {4 * dsed}, w2[2] = {dsed, 4 * dsed}, b2[1] = {dsed};
-  u->step_w1 = add_named(u, "diffusion_step_encoder.1.weight", 2, w1, LAYOUT_PLAIN);
-  u->step_b1 = add_named(u, "diffusion_step_encoder.1.bias", 1, b1, LAYOUT_PLAIN);
-  u->step_w2 = add_named(u, "diffusion_step_encoder.3.weight", 2, w2, LAYOUT_PLAIN);
-  u->step_b2 = add_named(u, "diffusion_step_encoder.3.bias", 1, b2, LAYOUT_PLAIN);
-  for (int j = 0; j < L - 1; j++) {
-    int lv = L - 1 - j, cin = 2 * d[lv], cout = d[lv - 1];
-    snprintf(name, sizeof name, "up_modules.%d.0", j);
-    err |= add_res_block(u, &u->up[j][0], name, cin, cout);
-    snprintf(name, sizeof name, "up_modules.%d.1", j);
-    err |= add_res_block(u, &u->up[j][1], name, cout, cout);
-    int w[3] = {cout, cout, 4}, b[1] = {cout};
-    snprintf(name, sizeof name, "up_modules.%d.2.conv.weight", j);
-    u->up_w[j] = add_named(u, name, 3, w, LAYOUT_TAPS);
-    snprintf(name, sizeof name, "up_modules.%d.2.conv.bias", j);
-    u->up_b[j] = add_named(u, name, 1, b, LAYOUT_PLAIN);
-  }
-  for (int i = 0; i < L; i++) {
-    int cin = i ? d[i - 1] : cfg->input_dim, cout = d[i];
-    snprintf(name, sizeof name, "down_modules.%d.0", i);
-    err |= add_res_block(u, &u->down[i][0], name, cin, cout);
-    snprintf(name, sizeof name, "down_modules.%d.1", i);
-    err |= add_res_block(u, &u->down[i][1], name, cout, cout);
-    u->down_w[i] = u->down_b[i] = -1;
-    if (i < L - 1) {
-      int w[3] = {cout, cout, 3}, b[1] = {cout};
-      snprintf(name, sizeof name, "down_modules.%d.2.conv.weight", i);
-      u->down_w[i] = add_named(u, name, 3, w, LAYOUT_TAPS);
-      snprintf(name, sizeof name, "down_modules.%d.2.conv.bias", i);
-      u->down_b[i] = add_named(u, name, 1, b, LAYOUT_PLAIN);
-    }
-  }
-  err |= conv1d_block_init(&u->final_block, &u->table, "final_conv.0", d[0], d[0], cfg->kernel_size, cfg->n_groups);
-  int fw[3] = {cfg->input_dim, d[0], 1}, fb[1] = {cfg->input_dim};
-  u->final_w = add_named(u, "final_conv.1.weight", 3, fw, LAYOUT_TAPS);
-  u->final_b = add_named(u, "final_conv.1.bias", 1, fb, LAYOUT_PLAIN);
-  if (err || u->final_b < 0) {
+  if (err) {
     param_table_free(&u->table);
     return ODP_ERR;
   }
@@ -147,35 +173,35 @@ void unet_init_params(const Unet *u, float *params, unsigned long long seed) {
 
 // ---------------------------------------------------------------- activations
 
-static Conv1dShape downsample_shape(int c) {
-  Conv1dShape s = {c, c, 3, 2, 1};
-  return s;
-}
-
-static Conv1dShape upsample_shape(int c) {
-  Conv1dShape s = {c, c, 4, 2, 1};
-  return s;
-}
-
-static Conv1dShape final_shape(const UnetConfig *c) {
-  Conv1dShape s = {c->down_dims[0], c->input_dim, 1, 1, 0};
-  return s;
-}
-
-// Largest (C, T, B) buffer any stage needs, the concatenations included.
+// Largest (C, T, B) buffer any stage reads or writes, the concatenations included.
 static long largest_stage(const Unet *u, int T, int B) {
-  const UnetConfig *c = &u->cfg;
-  long m = (long)c->input_dim * T;
-  for (int i = 0; i < c->n_levels; i++) {
-    long s = 2L * c->down_dims[i] * (T >> i);
-    if (s > m) m = s;
+  long m = 0;
+  for (int i = 0; i < u->n_stages; i++) {
+    const UnetStage *s = &u->stage[i];
+    int tin = T >> s->level;
+    long in = (long)s->cin * tin, out = (long)s->cout * unet_stage_out_len(s, tin);
+    m = in > m ? in : m;
+    m = out > m ? out : m;
   }
   return m * B;
 }
 
+static void plan_stage_acts(const UnetStage *s, UnetStageActs *sa, Arena *ar, int tin, int B) {
+  if (s->skip_in >= 0) sa->concat = arena_take(ar, (long)s->cin * tin * B);
+  if (s->kind == UNET_RES) {
+    res_block_acts(&sa->res, ar, &s->res, tin, B);
+    sa->out = sa->res.out;
+  } else if (s->kind == UNET_BLOCK) {
+    conv1d_block_acts(&sa->block, ar, &s->block, tin, B);
+    sa->out = sa->block.out;
+  } else {
+    sa->out = arena_take(ar, (long)s->cout * unet_stage_out_len(s, tin) * B);
+  }
+}
+
 static void plan_acts(const Unet *u, UnetActs *a) {
   const UnetConfig *c = &u->cfg;
-  const int L = c->n_levels, B = a->B, T = a->T, *d = c->down_dims, dsed = c->step_embed_dim;
+  const int B = a->B, T = a->T, dsed = c->step_embed_dim;
   Arena *ar = &a->arena;
   ar->used = 0;
   a->sample = arena_take(ar, (long)c->input_dim * T * B);
@@ -184,21 +210,7 @@ static void plan_acts(const Unet *u, UnetActs *a) {
   a->step_hm = arena_take(ar, (long)B * 4 * dsed);
   a->cond = arena_take(ar, (long)B * u->cond_dim);
   a->cond_mish = arena_take(ar, (long)B * u->cond_dim);
-  for (int i = 0; i < L; i++) {
-    res_block_acts(&a->down[i][0], ar, &u->down[i][0], T >> i, B);
-    res_block_acts(&a->down[i][1], ar, &u->down[i][1], T >> i, B);
-    a->down_out[i] = i < L - 1 ? arena_take(ar, (long)d[i] * (T >> (i + 1)) * B) : NULL;
-  }
-  for (int i = 0; i < 2; i++) res_block_acts(&a->mid[i], ar, &u->mid[i], T >> (L - 1), B);
-  for (int j = 0; j < L - 1; j++) {
-    int lv = L - 1 - j;
-    a->up_in[j] = arena_take(ar, 2L * d[lv] * (T >> lv) * B);
-    res_block_acts(&a->up[j][0], ar, &u->up[j][0], T >> lv, B);
-    res_block_acts(&a->up[j][1], ar, &u->up[j][1], T >> lv, B);
-    a->up_out[j] = arena_take(ar, (long)d[lv - 1] * (T >> (lv - 1)) * B);
-  }
-  conv1d_block_acts(&a->final_acts, ar, &u->final_block, T, B);
-  a->out = arena_take(ar, (long)c->input_dim * T * B);
+  for (int i = 0; i < u->n_stages; i++) plan_stage_acts(&u->stage[i], &a->stage[i], ar, T >> u->stage[i].level, B);
   long S = largest_stage(u, T, B);
   a->dcond_mish = arena_take(ar, (long)B * u->cond_dim);
   a->dcond = arena_take(ar, (long)B * u->cond_dim);
@@ -206,7 +218,7 @@ static void plan_acts(const Unet *u, UnetActs *a) {
   a->dstep_h = arena_take(ar, (long)B * 4 * dsed);
   a->grad_a = arena_take(ar, S);
   a->grad_b = arena_take(ar, S);
-  for (int i = 0; i < L; i++) a->dskip[i] = arena_take(ar, (long)d[i] * (T >> i) * B);
+  for (int i = 0; i < c->n_levels; i++) a->dskip[i] = arena_take(ar, (long)c->down_dims[i] * (T >> i) * B);
   for (int i = 0; i < 4; i++) a->scratch[i] = arena_take(ar, S);
   a->conv_scratch = arena_take(ar, S);
 }
@@ -268,42 +280,45 @@ static void forward_condition(const Unet *u, const float *params, UnetActs *a, c
   mish_forward(a->cond_mish, a->cond, (long)B * u->cond_dim);
 }
 
+// One stage: sa->out from its input x (cin, T, B) at T frames.
+static void stage_forward(const UnetStage *s, const float *params, UnetActs *a, UnetStageActs *sa, const float *x,
+                          int T) {
+  const int B = a->B;
+  sa->in = x;
+  switch (s->kind) {
+  case UNET_RES: res_block_forward(&s->res, params, &sa->res, x, a->cond_mish, T, B); break;
+  case UNET_BLOCK: conv1d_block_forward(&s->block, params, &sa->block, x, T, B); break;
+  case UNET_UPSAMPLE:
+    conv_transpose1d_forward(sa->out, x, params + s->w, params + s->b, s->conv, T, B, a->conv_scratch);
+    break;
+  default: conv1d_forward(sa->out, x, params + s->w, params + s->b, s->conv, T, B, a->conv_scratch);
+  }
+}
+
+// [x ; skip] into the stage's concat buffer: with (C, T, B) layout, two contiguous halves.
+static const float *concat_skip(UnetStageActs *sa, const float *x, const float *skip, long half) {
+  memcpy(sa->concat, x, (size_t)half * sizeof(float));
+  memcpy(sa->concat + half, skip, (size_t)half * sizeof(float));
+  return sa->concat;
+}
+
 void unet_forward(const Unet *u, const float *params, UnetActs *a, float *out, const float *sample,
                   const float *timestep, const float *global_cond) {
   const UnetConfig *c = &u->cfg;
-  const int L = c->n_levels, B = a->B, T = a->T, *d = c->down_dims;
+  const int B = a->B, T = a->T;
   unet_to_channel_major(a->sample, sample, B, T, c->input_dim);
   forward_condition(u, params, a, timestep, global_cond);
   const float *x = a->sample;
-  for (int i = 0; i < L; i++) {
-    int Ti = T >> i;
-    res_block_forward(&u->down[i][0], params, &a->down[i][0], x, a->cond_mish, Ti, B);
-    res_block_forward(&u->down[i][1], params, &a->down[i][1], a->down[i][0].out, a->cond_mish, Ti, B);
-    x = a->down[i][1].out;
-    if (i < L - 1) {
-      conv1d_forward(a->down_out[i], x, params + u->down_w[i], params + u->down_b[i], downsample_shape(d[i]), Ti, B,
-                     a->conv_scratch);
-      x = a->down_out[i];
-    }
+  for (int i = 0; i < u->n_stages; i++) {
+    const UnetStage *s = &u->stage[i];
+    UnetStageActs *sa = &a->stage[i];
+    int tin = T >> s->level;
+    if (s->skip_in >= 0) x = concat_skip(sa, x, a->skip[s->skip_in], (long)(s->cin / 2) * tin * B);
+    stage_forward(s, params, a, sa, x, tin);
+    x = sa->out;
+    if (s->skip_out >= 0) a->skip[s->skip_out] = x;
   }
-  const int Tm = T >> (L - 1);
-  res_block_forward(&u->mid[0], params, &a->mid[0], x, a->cond_mish, Tm, B);
-  res_block_forward(&u->mid[1], params, &a->mid[1], a->mid[0].out, a->cond_mish, Tm, B);
-  x = a->mid[1].out;
-  for (int j = 0; j < L - 1; j++) {
-    int lv = L - 1 - j, Tl = T >> lv;
-    long half = (long)d[lv] * Tl * B;  // (C, T, B): channel concat is two contiguous halves
-    memcpy(a->up_in[j], x, (size_t)half * sizeof(float));
-    memcpy(a->up_in[j] + half, a->down[lv][1].out, (size_t)half * sizeof(float));
-    res_block_forward(&u->up[j][0], params, &a->up[j][0], a->up_in[j], a->cond_mish, Tl, B);
-    res_block_forward(&u->up[j][1], params, &a->up[j][1], a->up[j][0].out, a->cond_mish, Tl, B);
-    conv_transpose1d_forward(a->up_out[j], a->up[j][1].out, params + u->up_w[j], params + u->up_b[j],
-                             upsample_shape(d[lv - 1]), Tl, B, a->conv_scratch);
-    x = a->up_out[j];
-  }
-  conv1d_block_forward(&u->final_block, params, &a->final_acts, x, T, B);
-  conv1d_forward(a->out, a->final_acts.out, params + u->final_w, params + u->final_b, final_shape(c), T, B, NULL);
-  unet_to_batch_major(out, a->out, B, T, c->input_dim);
+  unet_to_batch_major(out, x, B, T, c->input_dim);
 }
 
 // ---------------------------------------------------------------- backward
@@ -334,75 +349,50 @@ static void backward_condition(const Unet *u, const float *params, UnetActs *a, 
                   4 * dsed);
 }
 
+// Accumulates din (the stage input's gradient, may be NULL) and the stage's parameter
+// gradients from dout.
+static void stage_backward(const UnetStage *s, const float *params, float *grads, UnetActs *a,
+                           const UnetStageActs *sa, float *din, const float *dout, int T) {
+  const int B = a->B;
+  const ResBlockScratch scr = {a->scratch[0], a->scratch[1], a->scratch[2], a->scratch[3]};
+  switch (s->kind) {
+  case UNET_RES:
+    res_block_backward(&s->res, params, grads, &sa->res, din, a->dcond_mish, dout, sa->in, a->cond_mish, T, B, scr);
+    break;
+  case UNET_BLOCK:
+    conv1d_block_backward(&s->block, params, grads, &sa->block, din, dout, sa->in, T, B, scr.a, scr.b);
+    break;
+  case UNET_UPSAMPLE:
+    conv_transpose1d_backward(din, grads + s->w, grads + s->b, dout, sa->in, params + s->w, s->conv, T, B,
+                              a->conv_scratch);
+    break;
+  default:
+    conv1d_backward(din, grads + s->w, grads + s->b, dout, sa->in, params + s->w, s->conv, T, B, a->conv_scratch);
+  }
+}
+
 void unet_backward(const Unet *u, const float *params, UnetActs *a, float *grads, const float *dout, float *dsample,
                    float *dglobal_cond) {
   const UnetConfig *c = &u->cfg;
   const int L = c->n_levels, B = a->B, T = a->T, *d = c->down_dims;
-  const ResBlockScratch s = {a->scratch[0], a->scratch[1], a->scratch[2], a->scratch[3]};
   float *cur = a->grad_a, *next = a->grad_b;  // cur: gradient of the current stage's output
   zero(a->dcond_mish, (long)B * u->cond_dim);
   for (int i = 0; i < L; i++) zero(a->dskip[i], (long)d[i] * (T >> i) * B);
-
   unet_to_channel_major(cur, dout, B, T, c->input_dim);
-  zero(next, (long)d[0] * T * B);
-  conv1d_backward(next, grads + u->final_w, grads + u->final_b, cur, a->final_acts.out, params + u->final_w,
-                  final_shape(c), T, B, NULL);
-  swap(&cur, &next);
-  const float *final_in = L > 1 ? a->up_out[L - 2] : a->mid[1].out;
-  zero(next, (long)d[0] * T * B);
-  conv1d_block_backward(&u->final_block, params, grads, &a->final_acts, next, cur, final_in, T, B, s.a, s.b);
-  swap(&cur, &next);
-
-  for (int j = L - 2; j >= 0; j--) {
-    int lv = L - 1 - j, Tl = T >> lv;
-    long half = (long)d[lv] * Tl * B, n_out = (long)d[lv - 1] * Tl * B;
-    zero(next, n_out);
-    conv_transpose1d_backward(next, grads + u->up_w[j], grads + u->up_b[j], cur, a->up[j][1].out,
-                              params + u->up_w[j], upsample_shape(d[lv - 1]), Tl, B, a->conv_scratch);
-    swap(&cur, &next);
-    zero(next, n_out);
-    res_block_backward(&u->up[j][1], params, grads, &a->up[j][1], next, a->dcond_mish, cur, a->up[j][0].out,
-                       a->cond_mish, Tl, B, s);
-    swap(&cur, &next);
-    zero(next, 2 * half);
-    res_block_backward(&u->up[j][0], params, grads, &a->up[j][0], next, a->dcond_mish, cur, a->up_in[j],
-                       a->cond_mish, Tl, B, s);
-    swap(&cur, &next);
-    for (long k = 0; k < half; k++) a->dskip[lv][k] += cur[half + k];
-  }
-
-  const int Tm = T >> (L - 1);
-  const long nm = (long)d[L - 1] * Tm * B;
-  zero(next, nm);
-  res_block_backward(&u->mid[1], params, grads, &a->mid[1], next, a->dcond_mish, cur, a->mid[0].out, a->cond_mish,
-                     Tm, B, s);
-  swap(&cur, &next);
-  const float *mid_in = a->down[L - 1][1].out;
-  zero(next, nm);
-  res_block_backward(&u->mid[0], params, grads, &a->mid[0], next, a->dcond_mish, cur, mid_in, a->cond_mish, Tm, B,
-                     s);
-  swap(&cur, &next);
-
-  for (int i = L - 1; i >= 0; i--) {
-    int Ti = T >> i;
-    long n = (long)d[i] * Ti * B;
-    if (i < L - 1) {
-      zero(next, n);
-      conv1d_backward(next, grads + u->down_w[i], grads + u->down_b[i], cur, a->down[i][1].out,
-                      params + u->down_w[i], downsample_shape(d[i]), Ti, B, a->conv_scratch);
-      swap(&cur, &next);
+  for (int i = u->n_stages - 1; i >= 0; i--) {
+    const UnetStage *s = &u->stage[i];
+    int tin = T >> s->level;
+    if (s->skip_out >= 0) {  // the output also went up as a skip
+      long n = (long)s->cout * tin * B;
+      for (long k = 0; k < n; k++) cur[k] += a->dskip[s->skip_out][k];
     }
-    for (long k = 0; k < n; k++) cur[k] += a->dskip[i][k];
-    zero(next, n);
-    res_block_backward(&u->down[i][1], params, grads, &a->down[i][1], next, a->dcond_mish, cur, a->down[i][0].out,
-                       a->cond_mish, Ti, B, s);
+    zero(next, (long)s->cin * tin * B);
+    stage_backward(s, params, grads, a, &a->stage[i], next, cur, tin);
     swap(&cur, &next);
-    const float *level_in = i ? a->down_out[i - 1] : a->sample;
-    long n_in = (long)(i ? d[i - 1] : c->input_dim) * Ti * B;
-    zero(next, n_in);
-    res_block_backward(&u->down[i][0], params, grads, &a->down[i][0], next, a->dcond_mish, cur, level_in,
-                       a->cond_mish, Ti, B, s);
-    swap(&cur, &next);
+    if (s->skip_in >= 0) {  // the second half of [x ; skip] is the skip's gradient
+      long half = (long)(s->cin / 2) * tin * B;
+      for (long k = 0; k < half; k++) a->dskip[s->skip_in][k] += cur[half + k];
+    }
   }
   if (dsample) unet_to_batch_major(dsample, cur, B, T, c->input_dim);
   backward_condition(u, params, a, grads, dglobal_cond);
@@ -410,28 +400,23 @@ void unet_backward(const Unet *u, const float *params, UnetActs *a, float *grads
 
 // ---------------------------------------------------------------- cost
 
-static double res_block_macs(const ResBlock *rb, int T) {
-  int k = rb->block[0].conv.kernel;
-  double m = (double)rb->cout * rb->cin * k * T + (double)rb->cout * rb->cout * k * T;
-  m += (double)rb->cond_dim * (rb->with_scale ? 2 : 1) * rb->cout;
-  if (rb->res_w >= 0) m += (double)rb->cout * rb->cin * T;
-  return m;
+static double stage_macs(const UnetStage *s, int T) {
+  switch (s->kind) {
+  case UNET_RES: {
+    int k = s->res.block[0].conv.kernel;
+    double m = (double)s->cout * s->cin * k * T + (double)s->cout * s->cout * k * T;
+    m += (double)s->res.cond_dim * (s->res.with_scale ? 2 : 1) * s->cout;
+    if (s->res.res_w >= 0) m += (double)s->cout * s->cin * T;
+    return m;
+  }
+  case UNET_BLOCK: return (double)s->cout * s->cin * s->block.conv.kernel * T;
+  case UNET_UPSAMPLE: return (double)s->cout * s->cin * s->conv.kernel * T;  // each input frame meets each tap once
+  default: return (double)s->cout * s->cin * s->conv.kernel * conv1d_out_len(s->conv, T);
+  }
 }
 
 double unet_forward_macs(const Unet *u, int T) {
-  const UnetConfig *c = &u->cfg;
-  const int L = c->n_levels, *d = c->down_dims, dsed = c->step_embed_dim;
-  double m = 8.0 * dsed * dsed;  // step encoder
-  for (int i = 0; i < L; i++) {
-    m += res_block_macs(&u->down[i][0], T >> i) + res_block_macs(&u->down[i][1], T >> i);
-    if (i < L - 1) m += (double)d[i] * d[i] * 3 * (T >> (i + 1));
-  }
-  for (int i = 0; i < 2; i++) m += res_block_macs(&u->mid[i], T >> (L - 1));
-  for (int j = 0; j < L - 1; j++) {
-    int lv = L - 1 - j;
-    m += res_block_macs(&u->up[j][0], T >> lv) + res_block_macs(&u->up[j][1], T >> lv);
-    m += (double)d[lv - 1] * d[lv - 1] * 4 * (T >> lv);  // each input frame meets each tap once
-  }
-  m += (double)d[0] * d[0] * c->kernel_size * T + (double)c->input_dim * d[0] * T;
+  double m = 8.0 * u->cfg.step_embed_dim * u->cfg.step_embed_dim;  // step encoder
+  for (int i = 0; i < u->n_stages; i++) m += stage_macs(&u->stage[i], T >> u->stage[i].level);
   return m;
 }

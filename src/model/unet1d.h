@@ -27,19 +27,65 @@ typedef struct {
   int cond_predict_scale;  // FiLM with scale (1) or bias only (0)
 } UnetConfig;
 
+// The U-Net as one list of stages in forward order, built from the config by unet_init.
+// It is the only description of the topology: parameter registration, the training
+// forward and backward passes, activation planning, MAC counting and the packed
+// inference network (model/unet_infer.c) all walk this list. Diffusion Policy's
+// ConditionalUnet1D with L levels is
+//   down: for each level i: res(in -> d_i), res(d_i -> d_i) [kept as skip i], downsample (i < L-1)
+//   mid:  res, res at d_{L-1}
+//   up:   for levels L-1 .. 1: res([x ; skip] 2 d_l -> d_{l-1}), res, upsample
+//   final: Conv1dBlock(d_0), 1x1 conv to the action dim.
+typedef enum {
+  UNET_RES,         // ConditionalResidualBlock1D (model/res_block.h)
+  UNET_DOWNSAMPLE,  // Conv1d(C, C, 3, stride 2, pad 1): halves T
+  UNET_UPSAMPLE,    // ConvTranspose1d(C, C, 4, stride 2, pad 1): doubles T
+  UNET_BLOCK,       // Conv1dBlock (model/conv1d_block.h)
+  UNET_CONV,        // Conv1d with stride 1
+} UnetStageKind;
+
+// The PyTorch module list a stage belongs to: parameters are registered list by list in
+// the reference's state_dict order (mid, step encoder, up, down, final).
+typedef enum { UNET_GROUP_MID, UNET_GROUP_UP, UNET_GROUP_DOWN, UNET_GROUP_FINAL, UNET_N_GROUPS } UnetGroup;
+
+typedef struct {
+  UnetStageKind kind;
+  UnetGroup group;
+  char name[48];     // PyTorch module name ("down_modules.0.1")
+  int level;         // the input has T >> level frames
+  int cin, cout;     // input channels (the skip concatenation included) and output channels
+  int skip_in;       // level whose skip is concatenated after the input ([x ; skip]); -1: none
+  int skip_out;      // level whose skip this stage's output is; -1: none
+  ResBlock res;      // UNET_RES
+  Conv1dBlock block; // UNET_BLOCK
+  Conv1dShape conv;  // UNET_DOWNSAMPLE / UPSAMPLE / CONV (PyTorch's own in/out for the transposed one)
+  long w, b;         // their weight and bias offsets
+} UnetStage;
+
+#define UNET_MAX_STAGES (6 * UNET_MAX_LEVELS + 4)
+
+// Frames of a stage's output for an input of tin frames.
+static inline int unet_stage_out_len(const UnetStage *s, int tin) {
+  return s->kind == UNET_DOWNSAMPLE ? tin / 2 : s->kind == UNET_UPSAMPLE ? tin * 2 : tin;
+}
+
 typedef struct {
   UnetConfig cfg;
   int cond_dim;
   ParamTable table;
-  long step_w1, step_b1, step_w2, step_b2;  // diffusion_step_encoder.{1,3}
-  ResBlock mid[2];
-  ResBlock down[UNET_MAX_LEVELS][2];
-  long down_w[UNET_MAX_LEVELS], down_b[UNET_MAX_LEVELS];  // Downsample1d (absent at the last level)
-  ResBlock up[UNET_MAX_LEVELS][2];
-  long up_w[UNET_MAX_LEVELS], up_b[UNET_MAX_LEVELS];  // Upsample1d
-  Conv1dBlock final_block;
-  long final_w, final_b;
+  long step_w1, step_b1, step_w2, step_b2;  // diffusion_step_encoder.{1,3}: the conditioning, not a stage
+  int n_stages;
+  UnetStage stage[UNET_MAX_STAGES];
 } Unet;
+
+// One stage's activations for the backward pass.
+typedef struct {
+  const float *in;        // (cin, T, B): the previous stage's output, the sample, or concat
+  float *concat;          // skip_in stages: [x ; skip]
+  ResBlockActs res;       // UNET_RES
+  Conv1dBlockActs block;  // UNET_BLOCK
+  float *out;             // (cout, T', B)
+} UnetStageActs;
 
 // Everything one forward pass at (B, T) keeps for the backward pass.
 typedef struct {
@@ -51,12 +97,8 @@ typedef struct {
   float *step_hm;   // (B, 4 dsed)
   float *cond;      // (B, cond_dim) = [step embedding | global_cond]
   float *cond_mish; // (B, cond_dim)
-  ResBlockActs down[UNET_MAX_LEVELS][2], mid[2], up[UNET_MAX_LEVELS][2];
-  float *down_out[UNET_MAX_LEVELS];  // downsampled (C, T/2, B)
-  float *up_in[UNET_MAX_LEVELS];     // concat(x, skip) (2C, T', B)
-  float *up_out[UNET_MAX_LEVELS];    // upsampled
-  Conv1dBlockActs final_acts;
-  float *out;       // (Da, T, B)
+  UnetStageActs stage[UNET_MAX_STAGES];
+  const float *skip[UNET_MAX_LEVELS];  // each level's kept output
   // Backward workspace.
   float *dcond_mish, *dcond, *dstep_hm, *dstep_h;
   float *grad_a, *grad_b, *dskip[UNET_MAX_LEVELS];

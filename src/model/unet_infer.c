@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "core/parallel.h"
 #include "io/safetensors.h"
 #include "nn/linear.h"
 #include "nn/mish.h"
+#include "nn/norm_mish_film.h"
 #include "nn/step_embedding.h"
 
 #define GROUP_NORM_EPS 1e-5f
@@ -125,7 +125,7 @@ static PackedConv pack_cond(Builder *b, const ResBlock *rb) {
 static InferResBlock pack_res_block(Builder *b, const ResBlock *rb) {
   InferResBlock ir;
   memset(&ir, 0, sizeof ir);
-  ir.cin = rb->cin, ir.cout = rb->cout, ir.with_scale = rb->with_scale, ir.has_res = rb->res_w >= 0;
+  ir.with_scale = rb->with_scale, ir.has_res = rb->res_w >= 0;
   ir.block[0] = pack_block(b, &rb->block[0]);
   ir.cond = pack_cond(b, rb);
   ir.block[1] = pack_block(b, &rb->block[1]);
@@ -162,44 +162,35 @@ static int fixed_step_mish(Builder *b) {
   return b->err ? ODP_ERR : ODP_OK;
 }
 
-static Conv1dShape downsample_shape(int c) {
-  Conv1dShape s = {c, c, 3, 2, 1};
-  return s;
-}
-
-static Conv1dShape upsample_shape(int c) {
-  Conv1dShape s = {c, c, 4, 2, 1};
-  return s;
+static InferStage pack_stage(Builder *b, const UnetStage *s) {
+  InferStage is;
+  memset(&is, 0, sizeof is);
+  switch (s->kind) {
+  case UNET_RES: is.res = pack_res_block(b, &s->res); break;
+  case UNET_BLOCK: is.block = pack_block(b, &s->block); break;
+  default: is.conv = pack_conv(b, s->w, s->b, s->conv, s->kind == UNET_UPSAMPLE);
+  }
+  return is;
 }
 
 static void build_pass(Builder *b) {
   UnetInfer *m = b->m;
   const Unet *u = b->u;
-  const int L = u->cfg.n_levels, dsed = u->cfg.step_embed_dim, *d = u->cfg.down_dims;
+  const int dsed = u->cfg.step_embed_dim;
   b->packed_at = b->vector_at = 0;
   if (m->fixed_step < 0) {
     m->step1 = pack_conv(b, u->step_w1, u->step_b1, pointwise(dsed, 4 * dsed), 0);
     m->step2 = pack_conv(b, u->step_w2, u->step_b2, pointwise(4 * dsed, dsed), 0);
   }
-  for (int i = 0; i < L; i++) {
-    m->down[i][0] = pack_res_block(b, &u->down[i][0]);
-    m->down[i][1] = pack_res_block(b, &u->down[i][1]);
-    if (i < L - 1) m->downsample[i] = pack_conv(b, u->down_w[i], u->down_b[i], downsample_shape(d[i]), 0);
-  }
-  for (int i = 0; i < 2; i++) m->mid[i] = pack_res_block(b, &u->mid[i]);
-  for (int j = 0; j < L - 1; j++) {
-    m->up[j][0] = pack_res_block(b, &u->up[j][0]);
-    m->up[j][1] = pack_res_block(b, &u->up[j][1]);
-    m->upsample[j] = pack_conv(b, u->up_w[j], u->up_b[j], upsample_shape(d[L - 2 - j]), 1);
-  }
-  m->final_block = pack_block(b, &u->final_block);
-  m->final_conv = pack_conv(b, u->final_w, u->final_b, pointwise(d[0], u->cfg.input_dim), 0);
+  for (int i = 0; i < u->n_stages; i++) m->packed_stage[i] = pack_stage(b, &u->stage[i]);
 }
 
 int unet_infer_build(UnetInfer *m, const Unet *u, UnetTensorReader read, void *ctx, WeightFormat fmt,
                      int fixed_step) {
   memset(m, 0, sizeof *m);
   m->cfg = u->cfg, m->fmt = fmt, m->fixed_step = fixed_step;
+  m->n_stages = u->n_stages;
+  memcpy(m->stage, u->stage, sizeof m->stage);
   m->cond_inputs = fixed_step >= 0 ? u->cfg.global_cond_dim : u->cond_dim;
   Builder b = {.m = m, .u = u, .read = read, .ctx = ctx};
   build_pass(&b);  // sizes
@@ -293,35 +284,37 @@ struct UnetInferActs {
   float *mean, *rstd;              // GroupNorm statistics (G, B)
 };
 
-static int widest_level(const UnetConfig *c) {
-  int w = 0;
-  for (int i = 0; i < c->n_levels; i++) w = c->down_dims[i] > w ? c->down_dims[i] : w;
-  return w;
-}
-
-static long largest_stage(const UnetConfig *c, int T, int B) {
-  long m = (long)c->input_dim * T;
-  for (int i = 0; i < c->n_levels; i++)
-    if (2L * c->down_dims[i] * (T >> i) > m) m = 2L * c->down_dims[i] * (T >> i);
-  return m * B;
+// Largest (C, T, B) buffer, widest convolution input and widest FiLM projection of any stage.
+static void stage_extents(const UnetInfer *m, int T, int B, long *buf, long *conv_in, long *film) {
+  *buf = *conv_in = *film = 0;
+  for (int i = 0; i < m->n_stages; i++) {
+    const UnetStage *s = &m->stage[i];
+    int tin = T >> s->level;
+    long in = (long)s->cin * tin, out = (long)s->cout * unet_stage_out_len(s, tin);
+    *buf = in > *buf ? in : *buf;
+    *buf = out > *buf ? out : *buf;
+    *conv_in = s->cin > *conv_in ? s->cin : *conv_in;  // a stage's cout is the next one's cin or Da
+    *conv_in = s->cout > *conv_in ? s->cout : *conv_in;
+    *film = 2L * s->cout > *film ? 2L * s->cout : *film;
+  }
+  *buf *= B;
 }
 
 // Hands out the buffers from ar (a counting pass when ar->base is NULL).
 static void plan_infer_acts(const UnetInfer *m, UnetInferActs *a, Arena *ar) {
   const UnetConfig *c = &m->cfg;
   const int B = a->B, T = a->T, dsed = c->step_embed_dim;
-  const long S = largest_stage(c, T, B), dmax = widest_level(c);
-  long widest = 2 * dmax;  // input channels of any convolution
+  long S, widest, film;  // widest: input channels of any convolution
+  stage_extents(m, T, B, &S, &widest, &film);
   if (4L * dsed > widest) widest = 4L * dsed;
   if (m->cond_inputs > widest) widest = m->cond_inputs;
-  if (c->input_dim > widest) widest = c->input_dim;
   ar->used = 0;
   for (int i = 0; i < 4; i++) a->buf[i] = arena_take(ar, S);
   for (int i = 0; i < c->n_levels; i++) a->skip[i] = arena_take(ar, (long)c->down_dims[i] * (T >> i) * B);
   // Padded inputs: T + K - 1 frames at most, T + 3 for the up/downsampling convs.
   a->pad = arena_take(ar, widest * (T + c->kernel_size + 3L) * B);
   a->cond = arena_take(ar, (long)(dsed + c->global_cond_dim) * B);
-  a->emb_rows = arena_take(ar, 2 * dmax * B);
+  a->emb_rows = arena_take(ar, film * B);
   a->step_sin = arena_take(ar, (long)dsed * B);
   a->step_cols = arena_take(ar, (long)dsed * B);
   a->step_h = arena_take(ar, 4L * dsed * B);
@@ -367,93 +360,18 @@ static void transpose(float *dst, const float *src, int rows, int cols) {
     for (int c = 0; c < cols; c++) dst[(long)c * rows + r] = src[(long)r * cols + c];
 }
 
-#define LANES 8  // partial sums: the adds vectorise and no single chain waits on the last
-
-// Sum of x[i * stride] and of (x[i * stride] - m)^2 over i < n.
-static float strided_sum(const float *x, long n, int stride) {
-  float acc[LANES] = {0}, s = 0;
-  long i = 0;
-  for (; i + LANES <= n; i += LANES)
-    for (int j = 0; j < LANES; j++) acc[j] += x[(i + j) * stride];
-  for (; i < n; i++) s += x[i * stride];
-  for (int j = 0; j < LANES; j++) s += acc[j];
-  return s;
-}
-
-static float strided_sq_dev(const float *x, long n, int stride, float m) {
-  float acc[LANES] = {0}, s = 0;
-  long i = 0;
-  for (; i + LANES <= n; i += LANES)
-    for (int j = 0; j < LANES; j++) acc[j] += (x[(i + j) * stride] - m) * (x[(i + j) * stride] - m);
-  for (; i < n; i++) s += (x[i * stride] - m) * (x[i * stride] - m);
-  for (int j = 0; j < LANES; j++) s += acc[j];
-  return s;
-}
-
-// Mean and 1/std of each batch item's `rows` values in a (rows, B) slab (two passes, as PyTorch).
-static void slab_stats(float *mean, float *rstd, const float *x, long rows, int B) {
-  for (int b = 0; b < B; b++) {
-    float m = strided_sum(x + b, rows, B) / (float)rows;
-    mean[b] = m, rstd[b] = 1.0f / sqrtf(strided_sq_dev(x + b, rows, B, m) / (float)rows + GROUP_NORM_EPS);
-  }
-}
-
-// x (T, B) of one channel = (x - mean) rstd gamma + beta, per batch item.
-static void normalize_row(float *restrict x, const float *restrict mean, const float *restrict rstd, float gamma,
-                          float beta, int T, int B) {
-  if (B == 1) {
-    float a = rstd[0] * gamma, c = beta - mean[0] * a;
-    for (int t = 0; t < T; t++) x[t] = x[t] * a + c;
-    return;
-  }
-  for (int t = 0; t < T; t++)
-    for (int b = 0; b < B; b++) x[t * B + b] = (x[t * B + b] - mean[b]) * rstd[b] * gamma + beta;
-}
-
-// FiLM on one channel's (T, B) row: scale * x + bias per batch item (scale NULL: bias only).
-static void film_row(float *restrict x, const float *restrict scale, const float *restrict bias, int T, int B) {
-  for (int t = 0; t < T; t++)
-    for (int b = 0; b < B; b++) x[t * B + b] = (scale ? scale[b] * x[t * B + b] : x[t * B + b]) + bias[b];
-}
-
-// GroupNorm of group g of y (C, T, B) in place; its stats to mean, rstd (G x B).
-static void norm_group(float *y, const InferConvBlock *blk, int g, int cg, int T, int B, float *mean, float *rstd) {
-  const long rows = (long)cg * T;  // rows of B values per group
-  float *yg = y + g * rows * B, *m = mean + (long)g * B, *s = rstd + (long)g * B;
-  slab_stats(m, s, yg, rows, B);
-  for (int c = 0; c < cg; c++)
-    normalize_row(yg + (long)c * T * B, m, s, blk->gamma[g * cg + c], blk->beta[g * cg + c], T, B);
-}
-
-// GroupNorm then Mish in place on y (C, T, B); mean, rstd hold G x B floats. With film
-// (the projection's output as rows: (2C, B) = [scale; bias], or (C, B) bias only), FiLM after.
-static void norm_mish(float *y, const InferConvBlock *blk, int T, int B, float *mean, float *rstd, const float *film,
-                      int with_scale) {
-  const int C = blk->conv.s.cout, G = blk->groups, cg = C / G;
-  if (odp_go_parallel((long)C * T * B > 65536)) {
-#pragma omp parallel for schedule(static)
-    for (int g = 0; g < G; g++) norm_group(y, blk, g, cg, T, B, mean, rstd);
-  } else {
-    for (int g = 0; g < G; g++) norm_group(y, blk, g, cg, T, B, mean, rstd);
-  }
-  mish_forward_vec(y, y, (long)C * T * B);
-  if (!film) return;
-  const float *bias = with_scale ? film + (long)C * B : film;
-  for (int c = 0; c < C; c++)
-    film_row(y + (long)c * T * B, with_scale ? film + (long)c * B : NULL, bias + (long)c * B, T, B);
-}
-
 // Conv1d -> GroupNorm -> Mish (-> FiLM); y (Cout, T, B).
 static void block_forward(const InferConvBlock *blk, UnetInferActs *a, float *y, const float *x, int T,
                           const float *film, int with_scale) {
   packed_conv_forward(&blk->conv, y, x, T, a->B, a->pad);
-  norm_mish(y, blk, T, a->B, a->mean, a->rstd, film, with_scale);
+  norm_mish_film_forward(y, blk->gamma, blk->beta, blk->conv.s.cout, T, a->B, blk->groups, GROUP_NORM_EPS, a->mean,
+                         a->rstd, film, with_scale);
 }
 
 // out (cout, T, B) from x (cin, T, B); out must not alias x. Uses buf[2], buf[3].
 static void res_forward(const InferResBlock *rb, UnetInferActs *a, float *out, const float *x, int T) {
   const int B = a->B;
-  const long n = (long)rb->cout * T * B;
+  const long n = (long)rb->block[1].conv.s.cout * T * B;
   float *h = a->buf[2], *h2 = a->buf[3];
   packed_conv_forward(&rb->cond, a->emb_rows, a->cond, 1, B, a->pad);  // FiLM rows (width, B)
   block_forward(&rb->block[0], a, h, x, T, a->emb_rows, rb->with_scale);
@@ -487,33 +405,39 @@ static int forward_condition(const UnetInfer *m, UnetInferActs *a, const float *
   return ODP_OK;
 }
 
+// One stage: out from x (cin, T, B) at T frames; out must not alias x.
+static void stage_forward(const UnetStage *s, const InferStage *is, UnetInferActs *a, float *out, const float *x,
+                          int T) {
+  switch (s->kind) {
+  case UNET_RES: res_forward(&is->res, a, out, x, T); break;
+  case UNET_BLOCK: block_forward(&is->block, a, out, x, T, NULL, 0); break;
+  default: packed_conv_forward(&is->conv, out, x, T, a->B, a->pad);
+  }
+}
+
+// Walks the stage list with two ping-pong buffers (a stage never writes its input); a
+// stage whose output is a skip writes it straight into that level's skip buffer.
 int unet_infer_forward(const UnetInfer *m, UnetInferActs *a, float *out, const float *sample, const float *timestep,
                        const float *global_cond) {
   const UnetConfig *c = &m->cfg;
-  const int L = c->n_levels, B = a->B, T = a->T, *d = c->down_dims;
+  const int B = a->B, T = a->T;
   if (forward_condition(m, a, timestep, global_cond)) return ODP_ERR;
-  float *x = a->buf[0], *y = a->buf[1];
+  float *x = a->buf[0];
   unet_to_channel_major(x, sample, B, T, c->input_dim);
-  for (int i = 0; i < L; i++) {
-    int Ti = T >> i;
-    res_forward(&m->down[i][0], a, y, x, Ti);
-    res_forward(&m->down[i][1], a, a->skip[i], y, Ti);
-    if (i < L - 1) packed_conv_forward(&m->downsample[i], x, a->skip[i], Ti, B, a->pad);
+  for (int i = 0; i < m->n_stages; i++) {
+    const UnetStage *s = &m->stage[i];
+    int tin = T >> s->level;
+    float *other = x == a->buf[0] ? a->buf[1] : a->buf[0];
+    if (s->skip_in >= 0) {  // [x ; skip]: with (C, T, B) layout, two contiguous halves
+      long half = (long)(s->cin / 2) * tin * B;
+      memcpy(other, x, (size_t)half * sizeof(float));
+      memcpy(other + half, a->skip[s->skip_in], (size_t)half * sizeof(float));
+      x = other, other = x == a->buf[0] ? a->buf[1] : a->buf[0];
+    }
+    float *y = s->skip_out >= 0 ? a->skip[s->skip_out] : other;
+    stage_forward(s, &m->packed_stage[i], a, y, x, tin);
+    x = y;
   }
-  const int Tm = T >> (L - 1);
-  res_forward(&m->mid[0], a, y, a->skip[L - 1], Tm);
-  res_forward(&m->mid[1], a, x, y, Tm);
-  for (int j = 0; j < L - 1; j++) {
-    int lv = L - 1 - j, Tl = T >> lv;
-    long half = (long)d[lv] * Tl * B;  // (C, T, B): the channel concat is two contiguous halves
-    memcpy(y, x, (size_t)half * sizeof(float));
-    memcpy(y + half, a->skip[lv], (size_t)half * sizeof(float));
-    res_forward(&m->up[j][0], a, x, y, Tl);
-    res_forward(&m->up[j][1], a, y, x, Tl);
-    packed_conv_forward(&m->upsample[j], x, y, Tl, B, a->pad);
-  }
-  block_forward(&m->final_block, a, y, x, T, NULL, 0);
-  packed_conv_forward(&m->final_conv, x, y, T, B, a->pad);
   unet_to_batch_major(out, x, B, T, c->input_dim);
   return ODP_OK;
 }

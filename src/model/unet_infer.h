@@ -21,11 +21,18 @@ typedef struct {
 } InferConvBlock;  // Conv1d -> GroupNorm -> Mish
 
 typedef struct {
-  int cin, cout, with_scale, has_res;
+  int with_scale, has_res;
   InferConvBlock block[2];
   PackedConv cond;  // the FiLM projection as a 1x1 conv over batch columns: (emb_width, cond inputs)
   PackedConv res;   // residual 1x1 conv when cin != cout
 } InferResBlock;
+
+// The packed form of one stage of unet1d.h's list (which of the three by its kind).
+typedef struct {
+  InferResBlock res;     // UNET_RES
+  InferConvBlock block;  // UNET_BLOCK
+  PackedConv conv;       // UNET_DOWNSAMPLE, UNET_UPSAMPLE, UNET_CONV
+} InferStage;
 
 typedef struct {
   UnetConfig cfg;
@@ -36,10 +43,9 @@ typedef struct {
   float *vectors;   // biases and GroupNorm affines (f32)
   long packed_bytes, vector_floats;
   PackedConv step1, step2;  // diffusion_step_encoder.{1,3} (fixed_step < 0 only)
-  InferResBlock down[UNET_MAX_LEVELS][2], mid[2], up[UNET_MAX_LEVELS][2];
-  PackedConv downsample[UNET_MAX_LEVELS], upsample[UNET_MAX_LEVELS];
-  InferConvBlock final_block;
-  PackedConv final_conv;
+  int n_stages;
+  UnetStage stage[UNET_MAX_STAGES];  // the training network's stage list (topology, shapes)
+  InferStage packed_stage[UNET_MAX_STAGES];
 } UnetInfer;
 
 // Fills out (numel floats, PyTorch layout) with the U-Net tensor `name` (state_dict

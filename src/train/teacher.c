@@ -115,7 +115,7 @@ static double validation_loss(Run *r, Batches *bt, long step) {
   normalize_batch(r, bt->obs, bt->action, B);
   UnetActs *a = acts_for(r, bt, B);
   const float *weights = r->opt.ema ? r->ema : r->params;
-  return denoise_loss_step(&r->policy.unet, weights, NULL, a, &r->policy.schedule, bt->action, bt->obs,
+  return denoise_loss_step(&r->policy.unet, weights, NULL, a, &r->policy.diffusion, bt->action, bt->obs,
                            r->opt.seed ^ 0x5a5a, step, bt->work);
 }
 
@@ -143,7 +143,7 @@ static int train_loop(Run *r, long start, long stop) {
       break;
     }
     memset(r->grads, 0, (size_t)r->unet_n * sizeof(float));
-    double loss = denoise_loss_step(&r->policy.unet, r->params, r->grads, a, &r->policy.schedule, bt.action, bt.obs,
+    double loss = denoise_loss_step(&r->policy.unet, r->params, r->grads, a, &r->policy.diffusion, bt.action, bt.obs,
                                     r->opt.seed, step, bt.work);
     if (!isfinite(loss)) {  // steps count from 1, as in the log
       char kept[1200];

@@ -1,0 +1,46 @@
+#include "diffusion/diffusion.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+
+// The processes a config can name; a new one is a DiffusionOps file and a line here.
+static const struct {
+  const char *name;
+  int (*init)(Diffusion *d, int num_train_steps);
+} processes[] = {{"ddpm", diffusion_init_ddpm}};
+
+int diffusion_init(Diffusion *d, const char *name, int num_train_steps) {
+  for (unsigned i = 0; i < sizeof processes / sizeof processes[0]; i++)
+    if (!strcmp(name, processes[i].name)) return processes[i].init(d, num_train_steps);
+  return odp_fail("diffusion process '%s' is not one of: ddpm", name);
+}
+
+int sampler_parse(SamplerSpec *s, const char *text) {
+  SamplerSpec out = {SAMPLER_DDPM, 100, DDIM_SPACING_LEADING};
+  char kind[16] = "", spacing[16] = "";
+  int steps = 0, end = 0, tail = 0, ok = 0;
+  if (!strcmp(text, "onestep")) {
+    out.kind = SAMPLER_ONESTEP, out.steps = 1, ok = 1;
+  } else if (sscanf(text, "%15[a-z]:%d%n", kind, &steps, &end) == 2 && steps >= 1 && steps <= 1000) {
+    const char *rest = text + end;  // nothing, or ":leading" / ":trailing" for DDIM
+    if (*rest == ':' && sscanf(rest + 1, "%15[a-z]%n", spacing, &tail) == 1) rest += 1 + tail;
+    out.steps = steps;
+    if (!*rest && !strcmp(kind, "ddpm") && !spacing[0]) ok = 1;
+    else if (!*rest && !strcmp(kind, "ddim")) {
+      out.kind = SAMPLER_DDIM, ok = 1;
+      if (spacing[0] && ddim_spacing_parse(&out.spacing, spacing)) return odp_fail_context("--sampler %s", text);
+    }
+  }
+  if (!ok) return odp_fail("--sampler %s: expected ddpm:N, ddim:N, ddim:N:leading|trailing (N in 1..1000) or onestep", text);
+  *s = out;
+  return ODP_OK;
+}
+
+const char *sampler_name(const SamplerSpec *s, char *buf, int size) {
+  if (s->kind == SAMPLER_ONESTEP) snprintf(buf, size, "onestep");
+  else if (s->kind == SAMPLER_DDPM) snprintf(buf, size, "ddpm:%d", s->steps);
+  else snprintf(buf, size, "ddim:%d:%s", s->steps, ddim_spacing_name(s->spacing));
+  return buf;
+}
