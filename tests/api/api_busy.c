@@ -1,9 +1,12 @@
 // The default thread count survives a busy neighbour: the median latency of 200 act
 // calls (shipped OneDP-S student, libonedp.so, default threads) with a CPU-bound child
-// process spinning must stay within 1.5x of the quiet median. A shared machine is noisy,
-// so quiet and busy runs alternate and the test passes when any of 5 tries meets the
-// bound (each try's figures are printed). For contrast it also prints 2 threads under the
-// same neighbour (few calls: that is the case the default avoids).
+// process spinning must stay within 1.5x of the quiet median. The premise is a machine
+// with a core free for the neighbour: a try starts only when the other runnable processes
+// (/proc/stat procs_running, less this one) leave one, waiting up to 2 minutes for such a
+// window, and the test reports itself skipped (exit 77) when none comes (a CI machine
+// with every core taken measures the other jobs, not onedp). Quiet and busy runs
+// alternate and the test passes when any of 5 tries meets the bound (each try's figures
+// are printed). For contrast it also prints 2 threads under the same neighbour.
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +43,34 @@ static double median_act(onedp_policy *p, int n) {
   return t[n / 2];
 }
 
+// Mean runnable processes over 20 samples in 0.2 s (this one included).
+static double runnable(void) {
+  double sum = 0;
+  for (int i = 0; i < 20; i++) {
+    FILE *f = fopen("/proc/stat", "r");
+    char line[256];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f))
+      if (sscanf(line, "procs_running %d", &n) == 1) break;
+    if (f) fclose(f);
+    sum += n;
+    usleep(10000);
+  }
+  return sum / 20;
+}
+
+// Waits (up to `seconds`) until a core is free for the neighbour besides this process.
+static int wait_for_free_core(int seconds) {
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  for (int i = 0; i < 4 * seconds; i++) {
+    double r = runnable();
+    if (r <= cores - 1 + 0.25) return 1;
+    if (i % 20 == 0) printf("waiting: %.1f runnable on %ld cores\n", r, cores);
+    usleep(50000);
+  }
+  return 0;
+}
+
 static pid_t spin(void) {
   pid_t pid = fork();
   if (pid == 0) {
@@ -58,8 +89,10 @@ static void stop(pid_t pid) {
 int main(void) {
   onedp_policy *p;
   if (onedp_policy_open(&p, "models/pusht_onedp_s.safetensors", NULL, 0)) return fprintf(stderr, "%s\n", onedp_last_error()), 1;
-  int ok = 0;
+  int ok = 0, tries = 0;
   for (int attempt = 0; attempt < 5 && !ok; attempt++) {
+    if (!wait_for_free_core(attempt ? 30 : 60)) break;
+    tries++;
     double quiet = median_act(p, 200);
     pid_t pid = spin();
     double busy = median_act(p, 200);
@@ -68,6 +101,11 @@ int main(void) {
     ok = busy <= 1.5 * q;
     printf("try %d, %d thread: quiet %.3f ms, busy neighbour %.3f ms, ratio %.2f%s\n", attempt,
            onedp_policy_threads(p), 1e3 * q, 1e3 * busy, busy / q, ok ? " (<= 1.5: ok)" : "");
+  }
+  if (!tries) {
+    puts("skipped: no core free for the neighbour (the machine is busy with other work)");
+    onedp_policy_close(p);
+    return 77;
   }
   onedp_policy_set_threads(p, 2);
   double quiet2t = median_act(p, 20);
