@@ -2,9 +2,9 @@
 // calls (shipped OneDP-S student, libonedp.so, default threads) with a CPU-bound child
 // process spinning must stay within 1.5x of the quiet median. The premise is a machine
 // with a core free for the neighbour: a try starts only when the other runnable processes
-// (/proc/stat procs_running, less this one) leave one, waiting up to 2 minutes for such a
-// window, and the test reports itself skipped (exit 77) when none comes (a CI machine
-// with every core taken measures the other jobs, not onedp). Quiet and busy runs
+// (/proc/stat procs_running, less this one) leave one, waiting a minute for such a window
+// before the first try, and the test reports itself skipped (exit 77) when none comes (on
+// a machine with every core taken the ratio measures the other jobs). Quiet and busy runs
 // alternate and the test passes when any of 5 tries meets the bound (each try's figures
 // are printed). For contrast it also prints 2 threads under the same neighbour.
 #include <signal.h>
