@@ -1,7 +1,8 @@
 // onedp bench api CKPT: batch-1 latency of one action chunk through the runtime API
 // (onedp_policy_act, include/onedp.h) beside the CLI's packed path (what `onedp eval
 // --weights f32` times: policy_predict on the packed f32 network), in one process, on the
-// same observation, interleaved in blocks so machine noise hits both alike.
+// same observation, alternating in short blocks so machine noise hits both alike (a block
+// keeps one copy of the weights warm in cache, as a control loop does).
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #include "model/policy.h"
 #include "onedp.h"
 
-#define BLOCK 50  // calls per block; the two paths alternate blocks
+#define WARMUP 50  // untimed calls of each path first
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -40,11 +41,12 @@ static int first_obs(float *obs, int dim) {
 }
 
 static void print_help(void) {
-  printf("usage: onedp bench api CHECKPOINT [--reps N] [--threads N] [--sampler S]\n\n"
+  printf("usage: onedp bench api CHECKPOINT [--reps N] [--block K] [--threads N] [--sampler S]\n\n"
          "Batch-1 latency of one action chunk: onedp_policy_act (the runtime API, libonedp)\n"
          "against the CLI's packed f32 path (policy_predict, as `onedp eval --weights f32`),\n"
-         "N calls each (default 1000) in alternating blocks of %d, at N threads (default 1).\n"
-         "Prints both medians and their ratio; the last line is JSON.\n", BLOCK);
+         "N calls each (default 1000) in alternating blocks of K (default 20), at N threads\n"
+         "(default 1).\n"
+         "Prints both medians and their ratio; the last line is JSON.\n");
 }
 
 typedef struct {
@@ -68,36 +70,35 @@ static int bench_open(Bench *b, const char *ckpt, const char *sampler, int threa
   return onedp_policy_observe(b->api, b->obs) ? odp_fail("%s", onedp_last_error()) : ODP_OK;
 }
 
-// One block of timed calls of either path; call i of the run uses round seed i for both.
-static int time_block(Bench *b, int api, double *t, int start, int n) {
-  for (int i = 0; i < n; i++) {
-    double t0 = now_seconds();
-    int rc = api ? onedp_policy_act(b->api, b->act)
-                 : policy_predict(&b->cli, &b->spec, b->hist, 1, eval_round_seed(0, start + i), b->act);
-    t[i] = now_seconds() - t0;
-    if (rc) return api ? odp_fail("%s", onedp_last_error()) : ODP_ERR;
-  }
-  return ODP_OK;
+// Seconds of one call of either path; call i of the run uses round seed i on both.
+static int time_call(Bench *b, int api, long i, double *t) {
+  double t0 = now_seconds();
+  int rc = api ? onedp_policy_act(b->api, b->act)
+               : policy_predict(&b->cli, &b->spec, b->hist, 1, eval_round_seed(0, (int)i), b->act);
+  *t = now_seconds() - t0;
+  return rc ? (api ? odp_fail("%s", onedp_last_error()) : ODP_ERR) : ODP_OK;
 }
 
 int bench_api(int argc, char **argv) {
-  static const char *const valued[] = {"--reps", "--threads", "--sampler", NULL};
+  static const char *const valued[] = {"--reps", "--block", "--threads", "--sampler", NULL};
   if (wants_help(argc, argv)) return print_help(), 0;
   const char *ckpt = arg_positional(argc, argv, valued);
-  int reps = arg_int(argc, argv, "--reps", 1000, BLOCK, 1000000) / BLOCK * BLOCK;
-  int threads = arg_int(argc, argv, "--threads", 1, 1, 1024);
+  int reps = arg_int(argc, argv, "--reps", 1000, 1, 1000000);
+  int threads = arg_int(argc, argv, "--threads", 1, 1, 1024), block = arg_int(argc, argv, "--block", 20, 1, 1000000);
   if (!ckpt) return fprintf(stderr, "onedp bench api: missing CHECKPOINT\n"), 2;
   Bench *b = calloc(1, sizeof *b);
   double *t_api = malloc(reps * sizeof(double)), *t_cli = malloc(reps * sizeof(double));
   omp_set_num_threads(threads);  // the CLI path's threads, as `onedp eval --threads`
   int rc = !b || !t_api || !t_cli ? odp_fail("out of memory") : bench_open(b, ckpt, arg_string(argc, argv, "--sampler", NULL), threads);
-  if (!rc) rc = time_block(b, 0, t_cli, 0, BLOCK) || time_block(b, 1, t_api, 0, BLOCK);  // warm-up
-  for (int k = 0; !rc && k < reps; k += BLOCK)
-    rc = time_block(b, 0, t_cli + k, k, BLOCK) || time_block(b, 1, t_api + k, k, BLOCK);
+  double dummy;
+  for (int k = 0; !rc && k < WARMUP; k++) rc = time_call(b, 0, k, &dummy) || time_call(b, 1, k, &dummy);
+  for (int k0 = 0; !rc && k0 < reps; k0 += block)
+    for (int path = 0; !rc && path < 2; path++)
+      for (int k = k0; !rc && k < k0 + block && k < reps; k++) rc = time_call(b, path, k, path ? t_api + k : t_cli + k);
   if (!rc) {
     double api = median(t_api, reps) * 1e3, cli = median(t_cli, reps) * 1e3;
-    printf("checkpoint     %s (sampler %s, %d thread%s, %d calls each)\n", ckpt, onedp_policy_sampler(b->api), threads,
-           threads > 1 ? "s" : "", reps);
+    printf("checkpoint     %s (sampler %s, %d thread%s, %d calls each in blocks of %d)\n", ckpt,
+           onedp_policy_sampler(b->api), threads, threads > 1 ? "s" : "", reps, block);
     printf("CLI packed f32 %.4f ms per chunk (policy_predict, as onedp eval --weights f32)\n", cli);
     printf("API act        %.4f ms per chunk (onedp_policy_act)\n", api);
     printf("ratio          %.3f (API / CLI)\n", api / cli);
