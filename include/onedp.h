@@ -16,7 +16,10 @@
  *
  * Memory: open allocates everything (the packed f32 network, the observation history and the
  * inference workspace for batch 1) and runs one warm-up network call; observe and act then
- * allocate nothing and take no lock (tests/test_api_alloc.c counts malloc over 1,000 calls).
+ * allocate nothing and call no BLAS (tests/api/api_alloc.c counts malloc and cblas over
+ * 1,000 calls), and at 1 thread take no lock; with more threads act's only synchronisation
+ * is OpenMP's team barriers (the first act on a new thread may let libgomp set up its
+ * per-thread state once).
  *
  * Threading: a handle is used by one thread at a time (calls on different handles may run
  * concurrently). Each act runs the network on `threads` OpenMP threads (default 1), set for
@@ -24,7 +27,7 @@
  * embedder's own OpenMP settings are untouched. The default is 1 because a batch-1 forward is
  * bandwidth-bound and a second thread loses badly when any other process wants a core (one
  * CPU-bound neighbour took a lowdim forward from 10.8 ms at 1 thread to 250 ms at 2):
- * tests/test_api_busy.c checks the 1-thread latency with a spinning neighbour stays within
+ * tests/api/api_busy.c checks the 1-thread latency with a spinning neighbour stays within
  * 1.5x of the quiet one. Ask for more threads only on cores reserved for the policy.
  *
  * Kernels: act runs the packed inference network (src/nn/conv1d_packed.c: its own AVX-512 /
