@@ -5,7 +5,7 @@ FUZZ  ?= build-fuzz
 JOBS  ?= $(shell nproc)
 FUZZ_RUNS ?= 10000000
 
-.PHONY: all deps test test-asan fuzz-build test-fuzz fuzz demo clean
+.PHONY: all deps install test test-asan fuzz-build test-fuzz fuzz demo clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -13,6 +13,11 @@ all: deps
 
 deps:
 	@bash scripts/install-deps.sh
+
+# The runtime (include/onedp.h, libonedp.so / .a, lib/pkgconfig/onedp.pc) and bin/onedp.
+PREFIX ?= /usr/local
+install: all
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # CI runs exactly this: the suite, the suite again under ASan + UBSan, short fuzz runs.
 test: all

@@ -44,14 +44,13 @@ void ddim_step(float *x, const float *eps_hat, long n, const NoiseSchedule *s, i
   }
 }
 
-int ddim_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps,
-                DdimSpacing spacing, DenoiseFn fn, void *ctx) {
+int ddim_sample_ws(float *x, int B, long per, const NoiseSchedule *s, int num_steps, DdimSpacing spacing,
+                   DenoiseFn fn, void *ctx, const DiffusionWork *w) {
   int ts[DIFFUSION_MAX_TRAIN_STEPS];
   if (ddim_timesteps(ts, num_steps, s, spacing) < 0) return ODP_ERR;
   long n = (long)B * per;
-  float *eps = odp_malloc((unsigned long)n * sizeof *eps, "ddim predicted noise");
-  float *tb = odp_malloc((unsigned long)B * sizeof *tb, "ddim timesteps");
-  int rc = eps && tb ? ODP_OK : ODP_ERR;
+  float *eps = w->eps, *tb = w->tb;
+  int rc = ODP_OK;
   for (int k = 0; k < num_steps && rc == ODP_OK; k++) {
     int t = ts[k];
     for (int b = 0; b < B; b++) tb[b] = (float)t;
@@ -62,6 +61,14 @@ int ddim_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps
     }
     ddim_step(x, eps, n, s, t, schedule_prev_timestep(s, t, num_steps));
   }
-  free(eps), free(tb);
+  return rc;
+}
+
+int ddim_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps,
+                DdimSpacing spacing, DenoiseFn fn, void *ctx) {
+  DiffusionWork w = {odp_malloc((unsigned long)B * per * sizeof(float), "ddim predicted noise"), NULL,
+                     odp_malloc((unsigned long)B * sizeof(float), "ddim timesteps")};
+  int rc = w.eps && w.tb ? ddim_sample_ws(x, B, per, s, num_steps, spacing, fn, ctx, &w) : ODP_ERR;
+  free(w.eps), free(w.tb);
   return rc;
 }

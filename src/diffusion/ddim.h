@@ -11,6 +11,7 @@
 //     posterior-mean guess from pure noise: the fair one-step baseline.
 #pragma once
 #include "diffusion/schedule.h"
+#include "diffusion/work.h"
 
 typedef enum {
   DDIM_SPACING_LEADING = 0,
@@ -31,3 +32,6 @@ void ddim_step(float *x, const float *eps_hat, long n, const NoiseSchedule *s, i
 // step is t − num_train // N (diffusers' rule, for both spacings).
 int ddim_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps,
                 DdimSpacing spacing, DenoiseFn fn, void *ctx);
+// The same with the caller's scratch (w->eps: B·per floats, w->tb: B floats; w->z unused).
+int ddim_sample_ws(float *x, int B, long per, const NoiseSchedule *s, int num_steps, DdimSpacing spacing,
+                   DenoiseFn fn, void *ctx, const DiffusionWork *w);

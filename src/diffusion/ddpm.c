@@ -36,15 +36,13 @@ int ddpm_timesteps(int *ts, int num_steps, const NoiseSchedule *s) {
   return num_steps;
 }
 
-int ddpm_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps, DenoiseFn fn,
-                void *ctx, uint64_t seed) {
+int ddpm_sample_ws(float *x, int B, long per, const NoiseSchedule *s, int num_steps, DenoiseFn fn,
+                   void *ctx, uint64_t seed, const DiffusionWork *w) {
   int ts[DIFFUSION_MAX_TRAIN_STEPS];
   if (ddpm_timesteps(ts, num_steps, s) < 0) return ODP_ERR;
   long n = (long)B * per;
-  float *eps = odp_malloc((unsigned long)n * sizeof *eps, "ddpm predicted noise");
-  float *z = odp_malloc((unsigned long)n * sizeof *z, "ddpm variance noise");
-  float *tb = odp_malloc((unsigned long)B * sizeof *tb, "ddpm timesteps");
-  int rc = eps && z && tb ? ODP_OK : ODP_ERR;
+  float *eps = w->eps, *z = w->z, *tb = w->tb;
+  int rc = ODP_OK;
   for (int k = 0; k < num_steps && rc == ODP_OK; k++) {
     int t = ts[k];
     for (int b = 0; b < B; b++) tb[b] = (float)t;
@@ -56,6 +54,16 @@ int ddpm_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps
     if (t > 0) rng_fill_normal(rng_make(seed, ODP_STREAM(t, DIFFUSION_PURPOSE_DDPM)), 0, z, n);
     ddpm_step(x, eps, z, n, s, t, schedule_prev_timestep(s, t, num_steps));
   }
-  free(eps), free(z), free(tb);
+  return rc;
+}
+
+int ddpm_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps, DenoiseFn fn,
+                void *ctx, uint64_t seed) {
+  long n = (long)B * per;
+  DiffusionWork w = {odp_malloc((unsigned long)n * sizeof(float), "ddpm predicted noise"),
+                     odp_malloc((unsigned long)n * sizeof(float), "ddpm variance noise"),
+                     odp_malloc((unsigned long)B * sizeof(float), "ddpm timesteps")};
+  int rc = w.eps && w.z && w.tb ? ddpm_sample_ws(x, B, per, s, num_steps, fn, ctx, seed, &w) : ODP_ERR;
+  free(w.eps), free(w.z), free(w.tb);
   return rc;
 }

@@ -3,6 +3,7 @@
 // variance. With 100 steps on a 100-step schedule this is exactly REFERENCE §4.
 #pragma once
 #include "diffusion/schedule.h"
+#include "diffusion/work.h"
 
 // One reverse step from t to t_prev (t_prev < 0: to the clean sample), in place on x
 // (n values), given the predicted noise eps_hat and, for t > 0, the standard normal
@@ -22,3 +23,6 @@ int ddpm_timesteps(int *ts, int num_steps, const NoiseSchedule *s);
 // stream (seed, ODP_STREAM(t, DIFFUSION_PURPOSE_DDPM)). One denoiser call per step.
 int ddpm_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps, DenoiseFn fn,
                 void *ctx, uint64_t seed);
+// The same with the caller's scratch (w->eps, w->z: B·per floats, w->tb: B floats): no allocation.
+int ddpm_sample_ws(float *x, int B, long per, const NoiseSchedule *s, int num_steps, DenoiseFn fn,
+                   void *ctx, uint64_t seed, const DiffusionWork *w);

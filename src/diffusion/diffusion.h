@@ -13,6 +13,7 @@
 
 #include "diffusion/ddim.h"
 #include "diffusion/schedule.h"
+#include "diffusion/work.h"
 
 typedef struct Diffusion Diffusion;
 
@@ -51,9 +52,10 @@ typedef struct {
                                const float *eps, long n, float level);
   // Whether a multi-step sampler is this process's, and its largest step count.
   int (*check_sampler)(const Diffusion *d, const SamplerSpec *s);
-  // Runs a multi-step sampler in place on x (B, per): x_T drawn here from seed.
+  // Runs a multi-step sampler in place on x (B, per): x_T drawn here from seed. With
+  // w (eps, z: B·per floats, tb: B floats) it allocates nothing; NULL: scratch per call.
   int (*sample)(const Diffusion *d, const SamplerSpec *s, float *x, int B, long per, DenoiseFn fn, void *ctx,
-                uint64_t seed);
+                uint64_t seed, const DiffusionWork *w);
 } DiffusionOps;
 
 struct Diffusion {
@@ -102,6 +104,6 @@ static inline int diffusion_check_sampler(const Diffusion *d, const SamplerSpec 
   return d->ops->check_sampler(d, s);
 }
 static inline int diffusion_sample(const Diffusion *d, const SamplerSpec *s, float *x, int B, long per, DenoiseFn fn,
-                                   void *ctx, uint64_t seed) {
-  return d->ops->sample(d, s, x, B, per, fn, ctx, seed);
+                                   void *ctx, uint64_t seed, const DiffusionWork *w) {
+  return d->ops->sample(d, s, x, B, per, fn, ctx, seed, w);
 }

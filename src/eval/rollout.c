@@ -21,12 +21,7 @@ ActionSource action_source_policy(PolicyActor *a) {
   return src;
 }
 
-uint64_t eval_round_seed(uint64_t seed, int round) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (uint64_t)(round + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+uint64_t eval_round_seed(uint64_t seed, int round) { return policy_call_seed(seed, round); }
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;

@@ -66,9 +66,10 @@ static int policy_setup(Policy *p, const char *config_json, const char *where, i
   if (uc.input_dim != p->shape.action_dim)
     return odp_fail("%s: field 'model.input_dim': %d, but policy.action_dim is %d", where, uc.input_dim,
                     p->shape.action_dim);
-  if (uc.global_cond_dim != p->shape.n_obs_steps * p->shape.obs_dim)
+  obs_encoder_init_identity(&p->encoder, p->shape.n_obs_steps, p->shape.obs_dim);
+  if (uc.global_cond_dim != p->encoder.out_dim)
     return odp_fail("%s: field 'model.global_cond_dim': %d, but policy.n_obs_steps x policy.obs_dim is %d", where,
-                    uc.global_cond_dim, p->shape.n_obs_steps * p->shape.obs_dim);
+                    uc.global_cond_dim, p->encoder.out_dim);
   if (unet_init(&p->unet, &uc)) return odp_fail_context("%s", where);
   if (build_table(p) || diffusion_init(&p->diffusion, p->shape.diffusion, p->shape.num_train_timesteps)) {
     policy_free(p);
@@ -87,9 +88,16 @@ static int policy_setup(Policy *p, const char *config_json, const char *where, i
 
 int policy_init(Policy *p, const char *config_json, const char *where) { return policy_setup(p, config_json, where, 1); }
 
+static void work_free(PolicyWork *w) {
+  unet_acts_free(w->acts);
+  unet_infer_acts_free(w->infer_acts);
+  free(w->obs), free(w->cond), free(w->x), free(w->tf);
+  free(w->dw.eps), free(w->dw.z), free(w->dw.tb);
+  memset(w, 0, sizeof *w);
+}
+
 void policy_free(Policy *p) {
-  unet_acts_free(p->acts);
-  unet_infer_acts_free(p->infer_acts);
+  work_free(&p->work);
   if (p->infer) unet_infer_free(p->infer);
   free(p->infer);
   unet_free(&p->unet);
@@ -99,26 +107,38 @@ void policy_free(Policy *p) {
   memset(p, 0, sizeof *p);
 }
 
-// The normalizer tensors follow the U-Net: obs.scale, obs.offset, action.scale, action.offset.
-static float *normalizer_slot(const Policy *p, float *params, int which) {
-  return params + p->table.entries[p->unet.table.count + which].offset;
+static const char *const normalizer_names[4] = {
+    "normalizer.params_dict.obs.scale", "normalizer.params_dict.obs.offset",
+    "normalizer.params_dict.action.scale", "normalizer.params_dict.action.offset"};
+
+// The normalizer tensor `which` (normalizer_names) in the table, found by name.
+static const ParamEntry *normalizer_entry(const Policy *p, int which) {
+  return param_table_find(&p->table, normalizer_names[which]);
+}
+
+// The four normalizer arrays in normalizer_names' order.
+static void normalizer_arrays(Policy *p, float *dst[4]) {
+  dst[0] = p->obs_norm.scale, dst[1] = p->obs_norm.offset;
+  dst[2] = p->action_norm.scale, dst[3] = p->action_norm.offset;
 }
 
 void policy_store_normalizers(Policy *p, float *params) {
-  int od = p->shape.obs_dim, ad = p->shape.action_dim;
-  memcpy(normalizer_slot(p, params, 0), p->obs_norm.scale, od * sizeof(float));
-  memcpy(normalizer_slot(p, params, 1), p->obs_norm.offset, od * sizeof(float));
-  memcpy(normalizer_slot(p, params, 2), p->action_norm.scale, ad * sizeof(float));
-  memcpy(normalizer_slot(p, params, 3), p->action_norm.offset, ad * sizeof(float));
+  float *src[4];
+  normalizer_arrays(p, src);
+  for (int k = 0; k < 4; k++) {
+    const ParamEntry *e = normalizer_entry(p, k);
+    memcpy(params + e->offset, src[k], (size_t)e->numel * sizeof(float));
+  }
 }
 
 void policy_fetch_normalizers(Policy *p, const float *params) {
-  int od = p->shape.obs_dim, ad = p->shape.action_dim;
-  p->obs_norm.dim = od, p->action_norm.dim = ad;
-  memcpy(p->obs_norm.scale, normalizer_slot(p, (float *)params, 0), od * sizeof(float));
-  memcpy(p->obs_norm.offset, normalizer_slot(p, (float *)params, 1), od * sizeof(float));
-  memcpy(p->action_norm.scale, normalizer_slot(p, (float *)params, 2), ad * sizeof(float));
-  memcpy(p->action_norm.offset, normalizer_slot(p, (float *)params, 3), ad * sizeof(float));
+  float *dst[4];
+  normalizer_arrays(p, dst);
+  p->obs_norm.dim = p->shape.obs_dim, p->action_norm.dim = p->shape.action_dim;
+  for (int k = 0; k < 4; k++) {
+    const ParamEntry *e = normalizer_entry(p, k);
+    memcpy(dst[k], params + e->offset, (size_t)e->numel * sizeof(float));
+  }
 }
 
 // "train_step" metadata: a whole non-negative number, or absent.
@@ -171,15 +191,15 @@ int policy_load(Policy *p, const char *path) {
 
 // The normalizer tensors straight from the file into the normalizer structs.
 static int read_normalizers(Policy *p, Safetensors *st) {
-  int od = p->shape.obs_dim, ad = p->shape.action_dim;
-  float *dst[4] = {p->obs_norm.scale, p->obs_norm.offset, p->action_norm.scale, p->action_norm.offset};
+  float *dst[4];
+  normalizer_arrays(p, dst);
   for (int k = 0; k < 4; k++) {
-    const ParamEntry *e = &p->table.entries[p->unet.table.count + k];
-    if (safetensors_read_f32(st, e->name, dst[k], k < 2 ? od : ad)) return ODP_ERR;
+    const ParamEntry *e = normalizer_entry(p, k);
+    if (safetensors_read_f32(st, e->name, dst[k], e->numel)) return ODP_ERR;
     for (int i = 0; i < e->numel; i++)
       if (!isfinite(dst[k][i])) return odp_fail("%s: tensor %s: element %d is not finite", safetensors_path(st), e->name, i);
   }
-  p->obs_norm.dim = od, p->action_norm.dim = ad;
+  p->obs_norm.dim = p->shape.obs_dim, p->action_norm.dim = p->shape.action_dim;
   return ODP_OK;
 }
 
@@ -221,76 +241,92 @@ int policy_save(const Policy *p, const float *params, const char *path, const ch
 
 // ---------------------------------------------------------------- inference
 
-typedef struct {
-  Policy *p;
-  const float *cond;
-} DenoiseCtx;
-
 // One network call: the packed inference network when loaded, else the training one.
 static int run_unet(Policy *p, float *eps, const float *x, const float *t, const float *cond) {
-  if (p->infer) return unet_infer_forward(p->infer, p->infer_acts, eps, x, t, cond);
-  unet_forward(&p->unet, p->params, p->acts, eps, x, t, cond);
+  if (p->infer) return unet_infer_forward(p->infer, p->work.infer_acts, eps, x, t, cond);
+  unet_forward(&p->unet, p->params, p->work.acts, eps, x, t, cond);
   return ODP_OK;
 }
 
 static int denoise(void *ctx, const float *x, const float *t, int B, float *out) {
   (void)B;
-  DenoiseCtx *d = ctx;
-  return run_unet(d->p, out, x, t, d->cond);
+  Policy *p = ctx;
+  return run_unet(p, out, x, t, p->work.cond);
 }
 
-static int ensure_acts(Policy *p, int B) {
-  if (p->infer) {
-    if (p->infer_acts && unet_infer_acts_batch(p->infer_acts) == B) return ODP_OK;
-    unet_infer_acts_free(p->infer_acts);
-    p->infer_acts = unet_infer_acts_create(p->infer, B, p->shape.horizon);
-    return p->infer_acts ? ODP_OK : ODP_ERR;
-  }
-  if (p->acts && p->acts->B == B) return ODP_OK;
-  unet_acts_free(p->acts);
-  p->acts = unet_acts_create(&p->unet, B, p->shape.horizon);
-  return p->acts ? ODP_OK : ODP_ERR;
+// One workspace buffer; after a failure (*err set) allocates nothing more.
+static void *work_alloc(long count, long size, const char *what, int *err) {
+  void *q = *err ? NULL : odp_malloc((unsigned long)(count * size), what);
+  if (!q) *err = 1;
+  return q;
+}
+
+// Sizes p->work for batch B (nothing to do when it already holds B).
+static int ensure_work(Policy *p, int B) {
+  PolicyWork *w = &p->work;
+  if (w->B == B) return ODP_OK;
+  work_free(w);
+  const PolicyShape *sh = &p->shape;
+  const long per = (long)sh->horizon * sh->action_dim;
+  int err = 0;
+  w->obs = work_alloc((long)B * sh->n_obs_steps * sh->obs_dim, sizeof(float), "observations", &err);
+  w->cond = work_alloc((long)B * p->encoder.out_dim, sizeof(float), "conditioning", &err);
+  w->x = work_alloc(B * per, sizeof(float), "action chunk", &err);
+  w->tf = work_alloc(B, sizeof(float), "generator time", &err);
+  w->dw.eps = work_alloc(B * per, sizeof(float), "predicted noise", &err);
+  w->dw.z = work_alloc(B * per, sizeof(float), "variance noise", &err);
+  w->dw.tb = work_alloc(B, sizeof(float), "noise levels", &err);
+  if (!err && p->infer) err = !(w->infer_acts = unet_infer_acts_create(p->infer, B, sh->horizon));
+  if (!err && !p->infer) err = !(w->acts = unet_acts_create(&p->unet, B, sh->horizon));
+  if (err) return work_free(w), ODP_ERR;
+  w->B = B;
+  return ODP_OK;
 }
 
 // The one-step generator: x = z (OneDP-S) or 0 (OneDP-D) plays x_{k*}; its noise
 // prediction becomes an action through the x0 formula at k*.
-static int generate_onestep(Policy *p, float *x, int B, long per, const float *cond, uint64_t seed) {
+static int generate_onestep(Policy *p, float *x, int B, long per, uint64_t seed) {
   long n = B * per;
   if (p->generator_timestep < 0) return odp_fail("sampler onestep needs a one-step student checkpoint");
   if (p->stochastic) rng_fill_normal(rng_make(seed, ODP_STREAM(0, POLICY_GENERATOR_NOISE)), 0, x, n);
   else memset(x, 0, (size_t)n * sizeof *x);
-  float *eps = odp_malloc((unsigned long)n * sizeof *eps, "generator output"), *tf = odp_malloc((unsigned long)B * 4, "t");
-  if (!eps || !tf) return free(eps), free(tf), ODP_ERR;
+  float *eps = p->work.dw.eps, *tf = p->work.tf;
   const float level = (float)p->generator_timestep;
   for (int b = 0; b < B; b++) tf[b] = diffusion_net_time(&p->diffusion, level);
-  int err = run_unet(p, eps, x, tf, cond);
+  int err = run_unet(p, eps, x, tf, p->work.cond);
   if (!err) diffusion_x0(&p->diffusion, x, x, eps, n, level, 0);
-  free(eps), free(tf);
   return err;
+}
+
+int policy_reserve(Policy *p, int B) { return ensure_work(p, B); }
+
+// splitmix64's finaliser over seed + golden-ratio multiples: distinct, well-mixed seeds per call.
+uint64_t policy_call_seed(uint64_t seed, long call) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (uint64_t)(call + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
 }
 
 int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, float *actions) {
   const PolicyShape *sh = &p->shape;
-  const long per = (long)sh->horizon * sh->action_dim, nc = (long)B * sh->n_obs_steps * sh->obs_dim;
-  if (ensure_acts(p, B)) return ODP_ERR;
-  float *cond = odp_malloc((unsigned long)nc * sizeof *cond, "conditioning");
-  float *x = odp_malloc((unsigned long)B * per * sizeof *x, "action chunk");
-  if (!cond || !x) return free(cond), free(x), ODP_ERR;
-  normalizer_apply(&p->obs_norm, cond, obs, (long)B * sh->n_obs_steps);
-  DenoiseCtx ctx = {p, cond};
+  const long per = (long)sh->horizon * sh->action_dim;
+  if (ensure_work(p, B)) return ODP_ERR;
+  PolicyWork *w = &p->work;
+  float *x = w->x;
+  normalizer_apply(&p->obs_norm, w->obs, obs, (long)B * sh->n_obs_steps);  // normaliser -> encoder -> U-Net
+  if (obs_encoder_forward(&p->encoder, w->cond, w->obs, B)) return ODP_ERR;
   int err;
   if (s->kind == SAMPLER_ONESTEP) {
-    err = generate_onestep(p, x, B, per, cond, seed);
+    err = generate_onestep(p, x, B, per, seed);
   } else {
-    err = diffusion_sample(&p->diffusion, s, x, B, per, denoise, &ctx, seed);
+    err = diffusion_sample(&p->diffusion, s, x, B, per, denoise, p, seed, &w->dw);
   }
-  if (!err) {
-    normalizer_unapply(&p->action_norm, x, x, (long)B * sh->horizon);
-    for (int b = 0; b < B; b++)
-      memcpy(actions + (long)b * sh->n_action_steps * sh->action_dim,
-             x + b * per + (long)(sh->n_obs_steps - 1) * sh->action_dim,
-             (size_t)sh->n_action_steps * sh->action_dim * sizeof(float));
-  }
-  free(cond), free(x);
-  return err;
+  if (err) return ODP_ERR;
+  normalizer_unapply(&p->action_norm, x, x, (long)B * sh->horizon);
+  for (int b = 0; b < B; b++)  // the executed steps: indices n_obs_steps-1 ...
+    memcpy(actions + (long)b * sh->n_action_steps * sh->action_dim,
+           x + b * per + (long)(sh->n_obs_steps - 1) * sh->action_dim,
+           (size_t)sh->n_action_steps * sh->action_dim * sizeof(float));
+  return ODP_OK;
 }

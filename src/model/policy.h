@@ -13,6 +13,8 @@
 #include "core/params.h"
 #include "data/normalizer.h"
 #include "diffusion/diffusion.h"
+#include "diffusion/work.h"
+#include "model/obs_encoder.h"
 #include "model/unet1d.h"
 #include "model/unet_infer.h"
 
@@ -26,6 +28,19 @@ typedef struct {
   char diffusion[16];       // the noise process, "policy.diffusion" (default "ddpm")
 } PolicyShape;
 
+// Inference scratch for one batch size B: sized by the first policy_predict at B and
+// reused, so later calls at that B allocate nothing (the runtime API's act relies on it).
+typedef struct {
+  int B;                   // batch the buffers hold (0: none yet)
+  float *obs;              // (B, n_obs_steps, obs_dim) normalised observations
+  float *cond;             // (B, encoder.out_dim) the U-Net's global conditioning
+  float *x;                // (B, horizon, action_dim) the chunk being sampled
+  float *tf;               // (B) the one-step generator's network time
+  DiffusionWork dw;        // eps, z (B, horizon, action_dim), tb (B)
+  UnetActs *acts;          // training network's activations (policy_load)
+  UnetInferActs *infer_acts;  // packed network's activations (policy_load_inference)
+} PolicyWork;
+
 typedef struct {
   PolicyShape shape;
   Unet unet;
@@ -37,9 +52,9 @@ typedef struct {
   int stochastic;          // one-step students: z ~ N(0, I) input (OneDP-S) or zeros (OneDP-D)
   long train_step;         // teachers: the training step the checkpoint holds (-1: not recorded)
   char *config_json;       // the run config this policy was trained with
-  UnetActs *acts;          // inference activations, sized on demand
+  ObsEncoder encoder;      // normalised observations -> global conditioning
   UnetInfer *infer;        // policy_load_inference: the packed network (params is then NULL)
-  UnetInferActs *infer_acts;
+  PolicyWork work;         // inference scratch, sized on demand
 } Policy;
 
 // The run-config keys the policy section holds (read by policy_init), NULL-terminated.
@@ -66,5 +81,13 @@ void policy_store_normalizers(Policy *p, float *params);
 void policy_fetch_normalizers(Policy *p, const float *params);
 
 // actions (B, n_action_steps, action_dim) raw, from obs (B, n_obs_steps, obs_dim) raw.
-// `seed` keys every random draw of this call.
+// `seed` keys every random draw of this call. After the first call at a batch size B, calls
+// at the same B allocate nothing.
 int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, float *actions);
+
+// Sizes the inference workspace for batch B now (policy_predict does it on demand).
+int policy_reserve(Policy *p, int B);
+
+// The seed of a policy's call number `call` (0, 1, ...) in a run keyed by `seed`: the
+// evaluator's round seeds (eval/rollout.h) and the runtime API's act seeds (include/onedp.h).
+uint64_t policy_call_seed(uint64_t seed, long call);

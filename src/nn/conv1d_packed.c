@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "core/parallel.h"
 #include "nn/conv_transpose1d.h"
 
 // Fused multiply-adds here (C11 mode would issue a multiply and an add): results differ
@@ -217,30 +218,50 @@ static ColumnTiles split_columns(int n) {
   return c;
 }
 
+typedef struct {
+  const PackedConv *c;
+  float *out;
+  const float *scratch;
+  ColumnTiles ct;
+  int groups, B, step;
+  long block_bytes, rs, ldo;
+  const TileFn *fns;
+} ConvTasks;
+
+// Task `task`: one weight block of 16 output channels against up to TILES_PER_TASK column tiles.
+static void conv_task(const ConvTasks *k, int task) {
+  const Conv1dShape s = k->c->s;
+  const ColumnTiles ct = k->ct;
+  int blk = task / k->groups, g = task % k->groups, co = blk * PACK_BLOCK;
+  int rows = s.cout - co < PACK_BLOCK ? s.cout - co : PACK_BLOCK;
+  const void *w = (const char *)k->c->w + blk * k->block_bytes;
+  const float *bias = k->c->bias ? k->c->bias + co : NULL;
+  int t1 = (g + 1) * TILES_PER_TASK < ct.tiles ? (g + 1) * TILES_PER_TASK : ct.tiles;
+  for (int tile = g * TILES_PER_TASK; tile < t1; tile++) {
+    int col = tile * ct.base + (tile < ct.extra ? tile : ct.extra), width = ct.base + (tile < ct.extra);
+    long off[MAX_TILE];
+    for (int j = 0; j < width; j++) {
+      int t = (col + j) / k->B, b = (col + j) % k->B;
+      off[j] = (long)t * k->step * k->B + b;
+    }
+    k->fns[width](k->out + (long)co * k->ldo + col, k->ldo, rows, bias, w, k->scratch, k->rs, s.cin, s.kernel, k->B,
+                  off);
+  }
+}
+
 void packed_conv_forward(const PackedConv *c, float *out, const float *in, int tin, int B, float *scratch) {
   const Conv1dShape s = c->s;
   const int tout = packed_conv_out_len(c, tin), tp = padded_len(c, tin), step = c->transposed ? 1 : s.stride;
   fill_padded(scratch, in, c, tin, B, tp);
   const ColumnTiles ct = split_columns(tout * B);
   const int blocks = blocks_of(s.cout), groups = (ct.tiles + TILES_PER_TASK - 1) / TILES_PER_TASK;
-  const long block_bytes = packed_conv_bytes(s, c->fmt) / blocks, rs = (long)tp * B, ldo = (long)tout * B;
-  const TileFn *fns = c->fmt == WEIGHTS_BF16 ? tiles_bf16 : tiles_f32;
+  const ConvTasks k = {c, out, scratch, ct, groups, B, step, packed_conv_bytes(s, c->fmt) / blocks, (long)tp * B,
+                       (long)tout * B, c->fmt == WEIGHTS_BF16 ? tiles_bf16 : tiles_f32};
   const double macs = (double)s.cout * s.cin * s.kernel * ct.n;
-#pragma omp parallel for schedule(static) if (macs > PARALLEL_MACS)
-  for (int task = 0; task < blocks * groups; task++) {
-    int blk = task / groups, g = task % groups, co = blk * PACK_BLOCK;
-    int rows = s.cout - co < PACK_BLOCK ? s.cout - co : PACK_BLOCK;
-    const void *w = (const char *)c->w + blk * block_bytes;
-    const float *bias = c->bias ? c->bias + co : NULL;
-    int t1 = (g + 1) * TILES_PER_TASK < ct.tiles ? (g + 1) * TILES_PER_TASK : ct.tiles;
-    for (int tile = g * TILES_PER_TASK; tile < t1; tile++) {
-      int col = tile * ct.base + (tile < ct.extra ? tile : ct.extra), width = ct.base + (tile < ct.extra);
-      long off[MAX_TILE];
-      for (int j = 0; j < width; j++) {
-        int t = (col + j) / B, b = (col + j) % B;
-        off[j] = (long)t * step * B + b;
-      }
-      fns[width](out + (long)co * ldo + col, ldo, rows, bias, w, scratch, rs, s.cin, s.kernel, B, off);
-    }
+  if (odp_go_parallel(macs > PARALLEL_MACS)) {
+#pragma omp parallel for schedule(static)
+    for (int task = 0; task < blocks * groups; task++) conv_task(&k, task);
+  } else {
+    for (int task = 0; task < blocks * groups; task++) conv_task(&k, task);
   }
 }

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "core/parallel.h"
 #include "nn/mish.h"
 
 #define LANES 8  // partial sums: the adds vectorise and no single chain waits on the last
@@ -55,16 +56,23 @@ static void film_row(float *restrict x, const float *restrict scale, const float
     for (int b = 0; b < B; b++) x[t * B + b] = (scale ? scale[b] * x[t * B + b] : x[t * B + b]) + bias[b];
 }
 
+// GroupNorm of group g of y (C, T, B) in place; its stats to mean, rstd (G x B).
+static void norm_group(float *y, const float *gamma, const float *beta, int g, int cg, int T, int B, float eps,
+                       float *mean, float *rstd) {
+  const long rows = (long)cg * T;  // rows of B values per group
+  float *yg = y + g * rows * B, *m = mean + (long)g * B, *s = rstd + (long)g * B;
+  slab_stats(m, s, yg, rows, B, eps);
+  for (int c = 0; c < cg; c++) normalize_row(yg + (long)c * T * B, m, s, gamma[g * cg + c], beta[g * cg + c], T, B);
+}
+
 void norm_mish_film_forward(float *y, const float *gamma, const float *beta, int C, int T, int B, int G, float eps,
                             float *mean, float *rstd, const float *film, int with_scale) {
   const int cg = C / G;
-  const long rows = (long)cg * T;  // rows of B values per group
-#pragma omp parallel for schedule(static) if ((long)C * T * B > 65536)
-  for (int g = 0; g < G; g++) {
-    float *yg = y + g * rows * B, *m = mean + (long)g * B, *s = rstd + (long)g * B;
-    slab_stats(m, s, yg, rows, B, eps);
-    for (int c = 0; c < cg; c++)
-      normalize_row(yg + (long)c * T * B, m, s, gamma[g * cg + c], beta[g * cg + c], T, B);
+  if (odp_go_parallel((long)C * T * B > 65536)) {
+#pragma omp parallel for schedule(static)
+    for (int g = 0; g < G; g++) norm_group(y, gamma, beta, g, cg, T, B, eps, mean, rstd);
+  } else {
+    for (int g = 0; g < G; g++) norm_group(y, gamma, beta, g, cg, T, B, eps, mean, rstd);
   }
   mish_forward_vec(y, y, (long)C * T * B);
   if (!film) return;
