@@ -44,7 +44,7 @@ static double api_episode(onedp_policy *h, Policy *ref, const SamplerSpec *s, ui
   if (env_create(&env, "pusht") || env_reset(&env, env_seed)) return -1;
   double kp[64], score = 0;
   float hist[256], chunk[256], want[256];
-  env_keypoints(&env, kp);
+  env_observe(&env, kp);
   fill(hist, kp, To, D);
   onedp_policy_reset(h, seed);
   float obs[64];
@@ -65,7 +65,7 @@ static double api_episode(onedp_policy *h, Policy *ref, const SamplerSpec *s, ui
     EnvStep st;
     if (env_step(&env, a, &st)) return -1;
     score = fmax(score, st.reward), done = st.done;
-    env_keypoints(&env, kp);
+    env_observe(&env, kp);
     shift_in(hist, kp, To, D);
     for (int j = 0; j < D; j++) obs[j] = (float)kp[j];
     onedp_policy_observe(h, obs);

@@ -29,12 +29,14 @@ static double median(double *x, int n) {
   return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
-// PushT seed 100000's reset observation: the history `onedp eval` times its chunks on.
-static int first_obs(float *obs, int dim) {
+// The checkpoint's task at env seed 100000, its reset observation: the history `onedp
+// eval` times its chunks on.
+static int first_obs(float *obs, int dim, const Policy *p) {
   Env env;
   double kp[64];
-  if (dim > 64 || env_create(&env, "pusht") || env_reset(&env, 100000)) return ODP_ERR;
-  env_keypoints(&env, kp);
+  const EnvOps *task = env_for_config(p->config_json, "checkpoint");
+  if (dim > 64 || !task || env_create(&env, task->name) || env_reset(&env, 100000)) return ODP_ERR;
+  env_observe(&env, kp);
   env_destroy(&env);
   for (int j = 0; j < dim; j++) obs[j] = (float)kp[j];
   return ODP_OK;
@@ -64,7 +66,7 @@ static int bench_open(Bench *b, const char *ckpt, const char *sampler, int threa
   b->To = b->cli.shape.n_obs_steps, b->D = b->cli.shape.obs_dim;
   if (b->To * b->D > 128 || b->cli.shape.n_action_steps * b->cli.shape.action_dim > 1024)
     return odp_fail("bench api: policy too large for this benchmark's buffers");
-  if (first_obs(b->obs, b->D)) return ODP_ERR;
+  if (first_obs(b->obs, b->D, &b->cli)) return ODP_ERR;
   for (int t = 0; t < b->To; t++) memcpy(b->hist + t * b->D, b->obs, (size_t)b->D * sizeof(float));
   onedp_policy_reset(b->api, 0);
   return onedp_policy_observe(b->api, b->obs) ? odp_fail("%s", onedp_last_error()) : ODP_OK;
