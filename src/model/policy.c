@@ -15,7 +15,8 @@
 enum { POLICY_GENERATOR_NOISE = 0x30 };
 
 const char *const policy_config_keys[] = {"policy.horizon", "policy.n_obs_steps", "policy.n_action_steps",
-                                          "policy.obs_dim", "policy.action_dim", "policy.num_train_timesteps", NULL};
+                                          "policy.obs_dim", "policy.action_dim", "policy.num_train_timesteps",
+                                          "policy.diffusion", NULL};
 
 static int read_shape(PolicyShape *s, const char *json, const char *where) {
   Config *c = config_parse(json, where);
@@ -71,9 +72,10 @@ static int policy_setup(Policy *p, const char *config_json, const char *where, i
     return odp_fail("%s: field 'model.global_cond_dim': %d, but policy.n_obs_steps x policy.obs_dim is %d", where,
                     uc.global_cond_dim, p->encoder.out_dim);
   if (unet_init(&p->unet, &uc)) return odp_fail_context("%s", where);
-  if (build_table(p) || diffusion_init(&p->diffusion, p->shape.diffusion, p->shape.num_train_timesteps)) {
+  if (build_table(p)) return policy_free(p), ODP_ERR;
+  if (diffusion_init(&p->diffusion, p->shape.diffusion, p->shape.num_train_timesteps)) {
     policy_free(p);
-    return ODP_ERR;
+    return odp_fail_context("%s: field 'policy.diffusion'", where);
   }
   p->obs_norm.dim = p->shape.obs_dim, p->action_norm.dim = p->shape.action_dim;
   p->config_json = strdup(config_json);
