@@ -40,7 +40,8 @@ static int check_threads(int threads) {
   return ONEDP_OK;
 }
 
-// The sampler text, or the checkpoint's default: onestep for students, full DDPM for teachers.
+// The sampler text, or the checkpoint's default: onestep for students, the diffusion
+// process's default for teachers (DDPM: ddpm:N over every timestep).
 static int choose_sampler(onedp_policy *h, const char *text, const char *path) {
   const Policy *p = &h->policy;
   if (text) {
@@ -48,7 +49,7 @@ static int choose_sampler(onedp_policy *h, const char *text, const char *path) {
   } else if (p->generator_timestep >= 0) {
     h->sampler = (SamplerSpec){SAMPLER_ONESTEP, 1, DDIM_SPACING_LEADING};
   } else {
-    h->sampler = (SamplerSpec){SAMPLER_DDPM, p->shape.num_train_timesteps, DDIM_SPACING_LEADING};
+    h->sampler = diffusion_default_sampler(&p->diffusion);
   }
   if (policy_check_sampler(p, &h->sampler)) return odp_fail_context("%s", path), ONEDP_EINVAL;
   sampler_name(&h->sampler, h->sampler_name, sizeof h->sampler_name);

@@ -65,6 +65,10 @@ static int check_sampler(const Diffusion *d, const SamplerSpec *s) {
   return ODP_OK;
 }
 
+static SamplerSpec default_sampler(const Diffusion *d) {
+  return (SamplerSpec){SAMPLER_DDPM, d->ddpm.num_train_steps, DDIM_SPACING_LEADING};
+}
+
 static int sample(const Diffusion *d, const SamplerSpec *s, float *x, int B, long per, DenoiseFn fn, void *ctx,
                   uint64_t seed, const DiffusionWork *w) {
   diffusion_initial_noise(x, B * per, seed);
@@ -79,6 +83,7 @@ static const DiffusionOps ddpm_ops = {
     .name = "ddpm", .level_in = level_in, .max_level = max_level, .signal = signal, .diffuse = diffuse,
     .net_time = net_time, .pred_x0 = pred_x0, .out_from_x0 = out_from_x0, .x0_out_grad = x0_out_grad,
     .score_diff_weight = score_diff_weight, .train_target = train_target, .check_sampler = check_sampler,
+    .default_sampler = default_sampler,
     .sample = sample,
 };
 

@@ -52,6 +52,8 @@ typedef struct {
                                const float *eps, long n, float level);
   // Whether a multi-step sampler is this process's, and its largest step count.
   int (*check_sampler)(const Diffusion *d, const SamplerSpec *s);
+  // The sampler a teacher of this process runs when none is asked for (DDPM: ddpm:N, every level).
+  SamplerSpec (*default_sampler)(const Diffusion *d);
   // Runs a multi-step sampler in place on x (B, per): x_T drawn here from seed. With
   // w (eps, z: B·per floats, tb: B floats) it allocates nothing; NULL: scratch per call.
   int (*sample)(const Diffusion *d, const SamplerSpec *s, float *x, int B, long per, DenoiseFn fn, void *ctx,
@@ -100,6 +102,7 @@ static inline const float *diffusion_train_target(const Diffusion *d, float *tar
                                                   const float *eps, long n, float level) {
   return d->ops->train_target(d, target, x0, xk, eps, n, level);
 }
+static inline SamplerSpec diffusion_default_sampler(const Diffusion *d) { return d->ops->default_sampler(d); }
 static inline int diffusion_check_sampler(const Diffusion *d, const SamplerSpec *s) {
   return d->ops->check_sampler(d, s);
 }
