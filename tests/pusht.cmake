@@ -2,7 +2,7 @@
 set(PUSHT_DATA ${CMAKE_SOURCE_DIR}/../shared/data/pusht/pusht_cchi_v7_replay.zarr)
 
 # stdout carries only onedp's output (Debian's debug libchipmunk banner swallowed);
-# seed 100000 draws REFERENCE §7's state.
+# seed 100000 draws docs/facts.md §7's state.
 add_test(NAME pusht_cli_env COMMAND onedp env pusht --seed 100000 WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(pusht_cli_env PROPERTIES
   PASS_REGULAR_EXPRESSION "^seed 100000\nbefore settling: 235 124 335 128 -0.90492742842492468\n.*\"state_before\""

@@ -1,4 +1,4 @@
-// src/diffusion: the schedule against REFERENCE §4 and against the PyTorch oracle
+// src/diffusion: the schedule against docs/facts.md §4 and against the PyTorch oracle
 // tests/ref/diffusion_ref.py (diffusers' formulas, float32; run first as a ctest
 // fixture writing $ONEDP_BUILD/ref/diffusion_ref.bin), single DDPM/DDIM steps, the
 // timestep spacings, and sampler round trips with exact analytic denoisers.
@@ -21,11 +21,11 @@ static double max_abs(const float *a, const double *b, long n) {
 }
 
 static void test_reference_values(const NoiseSchedule *s) {
-  // REFERENCE §4, to the digits it states (half a unit of the last digit).
+  // docs/facts.md §4, to the digits it states (half a unit of the last digit).
   const float *b = s->betas, *a = s->alphas_cumprod;
   CHECK_NEAR(b[0], 6.313e-4, 5e-8, "beta_0");
   CHECK_NEAR(a[0], 0.999369, 5e-7, "abar_0");
-  // Exactly ᾱ(0.51)/ᾱ(0) = 0.4782646 (the product telescopes); REFERENCE's 0.47827 is
+  // Exactly ᾱ(0.51)/ᾱ(0) = 0.4782646 (the product telescopes); docs/facts.md's 0.47827 is
   // that value rounded twice (0.478265 -> 0.47827), hence one unit of slack.
   CHECK_NEAR(a[50], 0.47827, 1e-5, "abar_50");
   CHECK_NEAR(a[65], 0.25546, 5e-6, "abar_65");

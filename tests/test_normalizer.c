@@ -1,5 +1,5 @@
 // LinearNormalizer "limits": the reference's formula in float32 (incl. the tiny-range
-// feature), round trip, the PushT statistics of REFERENCE §3, NaN/Inf rejected.
+// feature), round trip, the PushT statistics of docs/facts.md §3, NaN/Inf rejected.
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -51,7 +51,7 @@ static void test_errors(void) {
   CHECK(normalizer_fit_limits(&nz, x, 0, 2, "x") == ODP_ERR, "no rows refused");
 }
 
-// agent_pos (state[:, :2]) and action over the whole store give REFERENCE §3's limits.
+// agent_pos (state[:, :2]) and action over the whole store give docs/facts.md §3's limits.
 static void test_pusht(void) {
   ZarrArray *st = zarr_open(PUSHT, "data/state"), *ac = zarr_open(PUSHT, "data/action");
   CHECK(st && ac, "open PushT: %s", odp_error());

@@ -1,4 +1,4 @@
-// PushT against the recorded demonstrations (../shared/data/pusht, REFERENCE §8):
+// PushT against the recorded demonstrations (../shared/data/pusht, docs/facts.md §8):
 // all 206 episodes replay bit-exactly, keypoints re-derive and match, renders match
 // the recorded images. A missing dataset is a failure, not a skip.
 #include <math.h>

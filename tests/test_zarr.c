@@ -325,7 +325,7 @@ static void test_pusht_rows(void) {
   zarr_close(s), zarr_close(act), zarr_close(e);
 }
 
-// Block keypoints computed from `state` (REFERENCE §8 body-frame points) must match
+// Block keypoints computed from `state` (docs/facts.md §8 body-frame points) must match
 // the separately stored `keypoint` array: a decoding error in either breaks this.
 static void test_pusht_keypoints(void) {
   static const double local[9][2] = {{9.26979, 90.04097},   {-60.98347, -1.18673}, {60.91276, -1.39336},
@@ -359,7 +359,7 @@ static void test_pusht_keypoints(void) {
   zarr_close(s), zarr_close(k), zarr_close(c);
 }
 
-// The agent's inner disc (65,105,225 ring, 78,126,255 core, REFERENCE §7) must sit
+// The agent's inner disc (65,105,225 ring, 78,126,255 core, docs/facts.md §7) must sit
 // in the image at the recorded agent position: ties `img` decoding to `state`.
 static void test_pusht_images(void) {
   ZarrArray *im = open_pusht("data/img"), *s = open_pusht("data/state");

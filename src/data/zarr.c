@@ -156,13 +156,16 @@ static int parse_geometry(ZarrArray *a, const cJSON *root) {
   if (parse_dims(cJSON_GetObjectItemCaseSensitive(root, "shape"), "shape", 0, a->shape, &a->ndim)) return ODP_ERR;
   if (parse_dims(cJSON_GetObjectItemCaseSensitive(root, "chunks"), "chunks", 1, a->chunks, &nchunk_dims)) return ODP_ERR;
   if (nchunk_dims != a->ndim) return odp_fail("'chunks' has %d dims but 'shape' has %d", nchunk_dims, a->ndim);
-  double elems = 1, chunk_elems = 1;
+  double elems = 1, chunk_elems = 1, row_elems = 1;
   for (int d = 0; d < a->ndim; d++) {
     a->grid[d] = (a->shape[d] + a->chunks[d] - 1) / a->chunks[d];
     elems *= (double)a->shape[d];
     chunk_elems *= (double)a->chunks[d];
+    if (d) row_elems *= (double)a->shape[d];
   }
   if (elems * (double)a->itemsize > 1e15) return odp_fail("array of %.0f elements is too large", elems);
+  // A zero-length first dimension leaves no elements but rows of any size: bound them too.
+  if (row_elems * (double)a->itemsize > 1e15) return odp_fail("rows of %.0f elements are too large", row_elems);
   if (chunk_elems * (double)a->itemsize > (double)BLOSC_MAX_BUFFERSIZE)
     return odp_fail("chunk of %.0f elements exceeds the 2 GiB blosc limit", chunk_elems);
   a->chunk_elems = (int64_t)chunk_elems;
@@ -229,8 +232,12 @@ const char *zarr_compressor_str(const ZarrArray *a) { return a->compressor; }
 int64_t zarr_rows(const ZarrArray *a) { return a->shape[0]; }
 void zarr_allow_missing_chunks(ZarrArray *a, int allow) { a->allow_missing = allow; }
 
+// Bounded at open (parse_geometry) unless a dimension is 0; then huge partners must not
+// be multiplied first.
 int64_t zarr_row_elems(const ZarrArray *a) {
   int64_t n = 1;
+  for (int d = 1; d < a->ndim; d++)
+    if (a->shape[d] == 0) return 0;
   for (int d = 1; d < a->ndim; d++) n *= a->shape[d];
   return n;
 }

@@ -1,6 +1,6 @@
 // DDPM ancestral sampling (Ho et al. 2020) as Diffusion Policy runs it through
 // diffusers' DDPMScheduler: ε-prediction, x̂_0 clipped to [-1, 1], "fixed_small"
-// variance. With 100 steps on a 100-step schedule this is exactly REFERENCE §4.
+// variance. With 100 steps on a 100-step schedule this is exactly docs/facts.md §4.
 #pragma once
 #include "diffusion/schedule.h"
 #include "diffusion/work.h"

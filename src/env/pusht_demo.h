@@ -1,4 +1,4 @@
-// The PushT human demonstrations (zarr, REFERENCE §8) and their replay through our
+// The PushT human demonstrations (zarr, docs/facts.md §8) and their replay through our
 // environment: the check that this environment is the one that recorded them.
 #pragma once
 #include <stdint.h>

@@ -105,7 +105,7 @@ typedef struct {
   float *scratch[4], *conv_scratch;
 } UnetActs;
 
-// Presets of the issue tracker and REFERENCE §1: "lowdim", "image", "small".
+// Presets of the issue tracker and docs/facts.md §1: "lowdim", "image", "small".
 int unet_config_preset(UnetConfig *cfg, const char *name);
 int unet_config_validate(const UnetConfig *cfg);
 

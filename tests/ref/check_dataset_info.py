@@ -1,5 +1,5 @@
 """Runs `onedp dataset info` on the PushT store and checks its final JSON line
-against REFERENCE §8 (206 episodes, 25,650 steps, the six arrays)."""
+against docs/facts.md §8 (206 episodes, 25,650 steps, the six arrays)."""
 import json
 import subprocess
 import sys

@@ -39,7 +39,7 @@ def abar(t):
 
 def ddpm_step(model_output, t, sample, noise, prev_t, v011=False):
     """DDPMScheduler.step, epsilon, clip_sample, fixed_small. The default follows the
-    later diffusers form (α_t = ᾱ_t/ᾱ_prev), which REFERENCE §4 writes down; v011 uses
+    later diffusers form (α_t = ᾱ_t/ᾱ_prev), which docs/facts.md §4 writes down; v011 uses
     0.11's alphas[t]/betas[t] (identical for prev_t = t−1 up to float rounding)."""
     alpha_prod_t = abar(t)
     alpha_prod_t_prev = abar(prev_t)
