@@ -16,6 +16,7 @@
 #include "core/blas_core.h"
 #include "core/hw.h"
 #include "core/rng.h"
+#include "core/stats.h"
 #include "io/safetensors.h"
 #include "model/unet_config.h"
 #include "model/unet_infer.h"
@@ -46,15 +47,6 @@ static void print_help(void) {
       "  --save-weights FILE  keep the benchmarked weights (for the PyTorch side-by-side)\n");
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *x, int n) {
-  qsort(x, (size_t)n, sizeof *x, cmp_double);
-  return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
 
 static void set_threads(int n) {
   omp_set_num_threads(n);
@@ -118,7 +110,7 @@ static void time_forward_ms(const Net *net, Inputs *in, int reps, double *wall_m
     run_net(net, in);
     t[r] = (now_seconds() - t0) * 1e3, c[r] = (cpu_seconds() - c0) * 1e3;
   }
-  *wall_ms = median(t, reps), *cpu_ms = median(c, reps);
+  *wall_ms = median_inplace(t, reps), *cpu_ms = median_inplace(c, reps);
   free(t), free(c);
 }
 
@@ -139,8 +131,8 @@ static double time_train_step_ms(const Unet *u, float *params, Inputs *in, int r
     adamw_step(&opt, params, m, v, grads, np, opt.cfg.lr);
     t[r] = (now_seconds() - t0) * 1e3, c[r] = (cpu_seconds() - c0) * 1e3;
   }
-  double med = acts ? median(t + 1, reps) : NAN;
-  *cpu_ms = acts ? median(c + 1, reps) : NAN;
+  double med = acts ? median_inplace(t + 1, reps) : NAN;
+  *cpu_ms = acts ? median_inplace(c + 1, reps) : NAN;
   unet_acts_free(acts);
   free(grads), free(m), free(v), free(dout), free(t), free(c);
   return med;

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/hw.h"
+#include "core/stats.h"
 #include "env/env.h"
 #include "eval/rollout.h"
 #include "model/policy.h"
@@ -19,15 +20,6 @@
 
 #define WARMUP 50  // untimed calls of each path first
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *x, int n) {
-  qsort(x, (size_t)n, sizeof *x, cmp_double);
-  return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
 
 // The checkpoint's task at env seed 100000, its reset observation: the history `onedp
 // eval` times its chunks on.
@@ -98,7 +90,7 @@ int bench_api(int argc, char **argv) {
     for (int path = 0; !rc && path < 2; path++)
       for (int k = k0; !rc && k < k0 + block && k < reps; k++) rc = time_call(b, path, k, path ? t_api + k : t_cli + k);
   if (!rc) {
-    double api = median(t_api, reps) * 1e3, cli = median(t_cli, reps) * 1e3;
+    double api = median_inplace(t_api, reps) * 1e3, cli = median_inplace(t_cli, reps) * 1e3;
     printf("checkpoint     %s (sampler %s, %d thread%s, %d calls each in blocks of %d)\n", ckpt,
            onedp_policy_sampler(b->api), threads, threads > 1 ? "s" : "", reps, block);
     printf("CLI packed f32 %.4f ms per chunk (policy_predict, as onedp eval --weights f32)\n", cli);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/stats.h"
 #include "data/zarr.h"
 #include "env/pusht.h"
 
@@ -67,11 +68,6 @@ void pusht_demo_free(PushTDemo *d) {
   free(d->n_contacts);
   free(d->ends);
   memset(d, 0, sizeof *d);
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
 }
 
 // Largest keypoint distance (px) between R(angle)·kp_local + pos of the recorded
@@ -143,9 +139,7 @@ int pusht_demo_replay(const PushTDemo *d, int64_t ep0, int64_t ep1, PushTReplayS
     st->episodes_exact += first == d->ends[ep] - pusht_demo_start(d, ep);
   }
   st->episodes = ep1 - ep0;
-  qsort(div, (size_t)st->episodes, sizeof *div, cmp_double);
-  int64_t m = st->episodes;
-  st->median_divergence_step = m % 2 ? div[m / 2] : 0.5 * (div[m / 2 - 1] + div[m / 2]);
+  st->median_divergence_step = median_inplace(div, st->episodes);
   free(div);
   pusht_destroy(env);
   return ODP_OK;

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/hw.h"
+#include "core/stats.h"
 #include "env/env.h"
 #include "io/gif.h"
 
@@ -23,11 +24,6 @@ ActionSource action_source_policy(PolicyActor *a) {
 
 uint64_t eval_round_seed(uint64_t seed, int round) { return policy_call_seed(seed, round); }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 int eval_time_chunk(double *median_s, const ActionSource *src, const float *obs, int repeats) {
   float *act = odp_malloc((unsigned long)src->n_action_steps * src->action_dim * sizeof(float), "timing actions");
   double *t = odp_malloc((unsigned long)(repeats + 1) * sizeof(double), "timings");
@@ -38,8 +34,7 @@ int eval_time_chunk(double *median_s, const ActionSource *src, const float *obs,
     t[i] = now_seconds() - t0;
   }
   if (!rc) {
-    qsort(t + 1, repeats, sizeof *t, cmp_double);
-    *median_s = repeats % 2 ? t[1 + repeats / 2] : 0.5 * (t[repeats / 2] + t[1 + repeats / 2]);
+    *median_s = median_inplace(t + 1, repeats);
   }
   free(act), free(t);
   return rc;
