@@ -53,12 +53,8 @@ int ddim_sample_ws(float *x, int B, long per, const NoiseSchedule *s, int num_st
   int rc = ODP_OK;
   for (int k = 0; k < num_steps && rc == ODP_OK; k++) {
     int t = ts[k];
-    for (int b = 0; b < B; b++) tb[b] = (float)t;
-    rc = fn(ctx, x, tb, B, eps);
-    if (rc != ODP_OK) {
-      odp_fail_context("ddim step at t=%d", t);
-      break;
-    }
+    rc = diffusion_denoise_at(fn, ctx, x, B, t, tb, eps, "ddim");
+    if (rc != ODP_OK) break;
     ddim_step(x, eps, n, s, t, schedule_prev_timestep(s, t, num_steps));
   }
   return rc;

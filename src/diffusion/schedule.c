@@ -44,6 +44,13 @@ void diffusion_pred_x0(float *x0, const float *x, const float *eps_hat, long n, 
   }
 }
 
+int diffusion_denoise_at(DenoiseFn fn, void *ctx, const float *x, int B, int t, float *tb, float *out,
+                         const char *sampler) {
+  for (int b = 0; b < B; b++) tb[b] = (float)t;
+  if (fn(ctx, x, tb, B, out) == ODP_OK) return ODP_OK;
+  return odp_fail_context("%s step at t=%d", sampler, t);
+}
+
 void diffusion_initial_noise(float *x, long n, uint64_t seed) {
   rng_fill_normal(rng_make(seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT)), 0, x, n);
 }

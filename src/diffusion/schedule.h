@@ -37,6 +37,11 @@ void diffusion_pred_x0(float *x0, const float *x, const float *eps_hat, long n, 
 // Returns ODP_OK or ODP_ERR (with odp_error set).
 typedef int (*DenoiseFn)(void *ctx, const float *x, const float *t, int B, float *out);
 
+// One denoiser call with every batch item at timestep t (tb: B floats of scratch);
+// on failure the message names the sampler's step ("ddpm step at t=42: ...").
+int diffusion_denoise_at(DenoiseFn fn, void *ctx, const float *x, int B, int t, float *tb, float *out,
+                         const char *sampler);
+
 // RNG purposes (the low byte of ODP_STREAM) used by the samplers.
 #define DIFFUSION_PURPOSE_INIT 0x10  // x_T ~ N(0, I), stream ODP_STREAM(0, purpose)
 #define DIFFUSION_PURPOSE_DDPM 0x11  // the variance noise of the step at t: ODP_STREAM(t, purpose)
