@@ -2,7 +2,7 @@
  * or a Diffusion Policy teacher) inside a robot's control loop. C and C++.
  *
  *   onedp_policy *p;
- *   if (onedp_policy_open(&p, "pusht_onedp_s.safetensors", NULL, 0)) die(onedp_last_error());
+ *   if (onedp_policy_open(&p, "student.safetensors", NULL, 0)) die(onedp_last_error());
  *   onedp_policy_reset(p, seed);
  *   for each control tick:
  *     onedp_policy_observe(p, obs);                  // obs_dim floats, raw units

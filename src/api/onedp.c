@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "model/obs_history.h"
 #include "model/policy.h"
 
 struct onedp_policy {
@@ -18,8 +19,7 @@ struct onedp_policy {
   int threads;          // OpenMP threads per act
   uint64_t seed;        // the run's seed (reset)
   long calls;           // acts since reset: call i draws with policy_call_seed(seed, i)
-  int observed;         // observations since reset (saturates at n_obs_steps)
-  float *hist;          // (n_obs_steps, obs_dim) the latest observations, oldest first
+  ObsHistory hist;      // the latest n_obs_steps observations
 };
 
 // Sets the message and returns the code (the internal message, odp_error, is the API's).
@@ -63,7 +63,7 @@ static int warm_up(onedp_policy *h) {
   Policy *p = &h->policy;
   SamplerSpec one = {p->generator_timestep >= 0 ? SAMPLER_ONESTEP : SAMPLER_DDIM, 1, DDIM_SPACING_TRAILING};
   float *act = odp_malloc((unsigned long)p->shape.n_action_steps * p->shape.action_dim * sizeof(float), "actions");
-  int rc = act ? policy_predict(p, &one, h->hist, 1, 0, act) : ODP_ERR;  // hist is all zeros here
+  int rc = act ? policy_predict(p, &one, h->hist.obs, 1, 0, act) : ODP_ERR;  // all zeros here
   free(act);
   return rc;
 }
@@ -73,8 +73,7 @@ static int open_policy(onedp_policy *h, const char *path, const char *sampler) {
   int rc = choose_sampler(h, sampler, path);
   if (rc) return rc;
   const PolicyShape *s = &h->policy.shape;
-  h->hist = odp_calloc((unsigned long)s->n_obs_steps * s->obs_dim, sizeof(float), "observation history");
-  if (!h->hist) return ONEDP_ERUN;
+  if (obs_history_init(&h->hist, s->n_obs_steps, s->obs_dim)) return ONEDP_ERUN;
   int prev = omp_get_max_threads();
   omp_set_num_threads(h->threads);
   rc = policy_reserve(&h->policy, 1) || warm_up(h) ? ONEDP_ERUN : ONEDP_OK;
@@ -103,7 +102,7 @@ int onedp_policy_open(onedp_policy **out, const char *checkpoint_path, const cha
 void onedp_policy_close(onedp_policy *p) {
   if (!p) return;
   if (p->policy.infer) policy_free(&p->policy);
-  free(p->hist);
+  obs_history_free(&p->hist);
   free(p);
 }
 
@@ -123,27 +122,22 @@ int onedp_policy_set_threads(onedp_policy *p, int threads) {
 
 int onedp_policy_reset(onedp_policy *p, uint64_t seed) {
   if (!p) return fail(ONEDP_EINVAL, "onedp_policy_reset: %s is NULL", "the policy");
-  p->seed = seed, p->calls = 0, p->observed = 0;
+  p->seed = seed, p->calls = 0;
+  obs_history_reset(&p->hist);
   return ONEDP_OK;
 }
 
-// Shifts the history by one and appends obs; the first observation after a reset fills
-// every slot (src/eval/rollout.c's slot_reset).
+// The first observation after a reset fills the history (model/obs_history.h).
 int onedp_policy_observe(onedp_policy *p, const float *obs) {
   if (!p) return fail(ONEDP_EINVAL, "onedp_policy_observe: %s is NULL", "the policy");
   if (!obs) return fail(ONEDP_EINVAL, "onedp_policy_observe: %s is NULL", "obs");
-  const int D = p->policy.shape.obs_dim, To = p->policy.shape.n_obs_steps;
+  const int D = p->policy.shape.obs_dim;
   for (int j = 0; j < D; j++)
     if (!isfinite(obs[j])) {
       odp_fail("onedp_policy_observe: obs[%d] is %s", j, isnan(obs[j]) ? "NaN" : "infinite");
       return ONEDP_EINPUT;
     }
-  if (p->observed == 0)
-    for (int t = 0; t < To - 1; t++) memcpy(p->hist + (long)t * D, obs, (size_t)D * sizeof *obs);
-  else
-    memmove(p->hist, p->hist + D, (size_t)(To - 1) * D * sizeof *obs);
-  memcpy(p->hist + (long)(To - 1) * D, obs, (size_t)D * sizeof *obs);
-  if (p->observed < To) p->observed++;
+  obs_history_push(&p->hist, obs);
   return ONEDP_OK;
 }
 
@@ -152,12 +146,12 @@ int onedp_policy_observe(onedp_policy *p, const float *obs) {
 int onedp_policy_act(onedp_policy *p, float *actions) {
   if (!p) return fail(ONEDP_EINVAL, "onedp_policy_act: %s is NULL", "the policy");
   if (!actions) return fail(ONEDP_EINVAL, "onedp_policy_act: %s is NULL", "actions");
-  if (!p->observed)
+  if (!p->hist.filled)
     return fail(ONEDP_ESTATE, "onedp_policy_act: no observation since %s (call onedp_policy_observe first)",
                 "open or reset");
   int prev = omp_get_max_threads();
   if (prev != p->threads) omp_set_num_threads(p->threads);
-  int rc = policy_predict(&p->policy, &p->sampler, p->hist, 1, policy_call_seed(p->seed, p->calls), actions);
+  int rc = policy_predict(&p->policy, &p->sampler, p->hist.obs, 1, policy_call_seed(p->seed, p->calls), actions);
   if (prev != p->threads) omp_set_num_threads(prev);
   if (rc) return odp_fail_context("onedp_policy_act"), ONEDP_ERUN;
   p->calls++;

@@ -10,6 +10,7 @@
 #include "core/stats.h"
 #include "env/env.h"
 #include "io/gif.h"
+#include "model/obs_history.h"
 
 static int policy_source_predict(void *ctx, const float *obs, int B, uint64_t seed, float *actions) {
   PolicyActor *a = ctx;
@@ -44,8 +45,9 @@ int eval_time_chunk(double *median_s, const ActionSource *src, const float *obs,
 
 typedef struct {
   Env env;
-  float *hist;      // (n_obs_steps, obs_dim): the latest observations, oldest first
-  double *ob;       // [obs_dim] scratch
+  ObsHistory hist;  // the latest n_obs_steps observations
+  double *ob;       // [obs_dim] scratch: the env's observation
+  float *obf;       // [obs_dim] scratch: as the policy takes it
   double *ad;       // [action_dim] scratch
   GifWriter *gif;   // NULL unless this episode is drawn
   uint8_t *rgb;     // GIF frame
@@ -53,12 +55,11 @@ typedef struct {
   int done, rc;
 } Slot;
 
-// Shifts the history by one and appends the env's current observation.
-static void push_obs(Slot *s, const ActionSource *src) {
-  int D = src->obs_dim, To = src->n_obs_steps;
-  memmove(s->hist, s->hist + D, (size_t)(To - 1) * D * sizeof(float));
+// Appends the env's current observation to the history (the first after a reset fills it).
+static void push_obs(Slot *s) {
   env_observe(&s->env, s->ob);
-  for (int j = 0; j < D; j++) s->hist[(To - 1) * D + j] = (float)s->ob[j];
+  for (int j = 0; j < s->hist.dim; j++) s->obf[j] = (float)s->ob[j];
+  obs_history_push(&s->hist, s->obf);
 }
 
 static int draw_frame(Slot *s, int size, const float *target) {
@@ -67,11 +68,10 @@ static int draw_frame(Slot *s, int size, const float *target) {
   return gif_add_frame(s->gif, s->rgb);
 }
 
-static int slot_reset(Slot *s, const ActionSource *src, int gif_size) {
+static int slot_reset(Slot *s, int gif_size) {
   if (env_reset(&s->env, s->res.seed)) return ODP_ERR;
-  env_observe(&s->env, s->ob);
-  for (int t = 0; t < src->n_obs_steps; t++)  // the reset observation fills the whole history
-    for (int j = 0; j < src->obs_dim; j++) s->hist[t * src->obs_dim + j] = (float)s->ob[j];
+  obs_history_reset(&s->hist);
+  push_obs(s);
   return draw_frame(s, gif_size, NULL);
 }
 
@@ -86,7 +86,7 @@ static int slot_run_chunk(Slot *s, const ActionSource *src, const float *act, in
     s->res.score = fmax(s->res.score, st.reward);
     s->res.coverage = fmax(s->res.coverage, st.coverage);
     s->done = st.done || s->res.steps >= max_steps;
-    push_obs(s, src);
+    push_obs(s);
     if (draw_frame(s, gif_size, a)) return ODP_ERR;
   }
   return ODP_OK;
@@ -119,10 +119,12 @@ static int check_options(const ActionSource *src, const EvalOptions *o, const En
 
 static int slot_open(Slot *s, const ActionSource *src, const EvalOptions *o, uint32_t seed, int index) {
   s->res.seed = seed;
-  s->hist = odp_malloc((unsigned long)src->n_obs_steps * src->obs_dim * sizeof(float), "observation history");
   s->ob = odp_malloc((unsigned long)src->obs_dim * sizeof(double), "observation");
+  s->obf = odp_malloc((unsigned long)src->obs_dim * sizeof(float), "observation");
   s->ad = odp_malloc((unsigned long)src->action_dim * sizeof(double), "action");
-  if (!s->hist || !s->ob || !s->ad || env_create(&s->env, o->task)) return ODP_ERR;
+  if (obs_history_init(&s->hist, src->n_obs_steps, src->obs_dim) || !s->ob || !s->obf || !s->ad ||
+      env_create(&s->env, o->task))
+    return ODP_ERR;
   if (!wants_gif(o, seed, index)) return ODP_OK;
   char path[4096];
   snprintf(path, sizeof path, "%s/seed_%u.gif", o->gif_dir, seed);
@@ -136,17 +138,19 @@ static int slot_close(Slot *s, int ok) {
   if (s->gif && ok) rc = gif_close(s->gif);
   else if (s->gif) gif_abort(s->gif);
   if (s->env.impl) env_destroy(&s->env);
-  free(s->hist), free(s->ob), free(s->ad), free(s->rgb);
+  obs_history_free(&s->hist);
+  free(s->ob), free(s->obf), free(s->ad), free(s->rgb);
   return rc;
 }
 
 // The first episode's history at reset: what batch-1 timing feeds the action source.
 static int reset_history(float *hist, const ActionSource *src, const EvalOptions *o) {
-  Slot s = {.hist = hist, .res.seed = o->seed_begin};
-  s.ob = odp_malloc((unsigned long)src->obs_dim * sizeof(double), "observation");
-  int rc = s.ob && !env_create(&s.env, o->task) ? slot_reset(&s, src, 0) : ODP_ERR;
-  if (s.env.impl) env_destroy(&s.env);
-  free(s.ob);
+  Slot s = {0};
+  EvalOptions quiet = *o;
+  quiet.gif_dir = NULL;
+  int rc = slot_open(&s, src, &quiet, o->seed_begin, 0) || slot_reset(&s, 0) ? ODP_ERR : ODP_OK;
+  if (!rc) memcpy(hist, s.hist.obs, (size_t)src->n_obs_steps * src->obs_dim * sizeof(float));
+  slot_close(&s, 0);
   return rc;
 }
 
@@ -167,7 +171,7 @@ static int run_rounds(EvalResult *r, Slot *slots, const ActionSource *src, const
   float *act = odp_malloc((unsigned long)n * per_act * sizeof(float), "batched actions");
   int rc = obs && act ? ODP_OK : ODP_ERR, live = n;
   while (!rc && live > 0) {
-    for (int i = 0; i < n; i++) memcpy(obs + (long)i * per_obs, slots[i].hist, per_obs * sizeof(float));
+    for (int i = 0; i < n; i++) memcpy(obs + (long)i * per_obs, slots[i].hist.obs, per_obs * sizeof(float));
     double t0 = now_seconds();
     rc = src->predict(src->ctx, obs, n, eval_round_seed(o->seed, r->rounds), act);
     r->infer_s += now_seconds() - t0, r->rounds++;
@@ -205,7 +209,7 @@ int eval_run(EvalResult *r, const ActionSource *src, const EvalOptions *o) {
   for (int i = 0; !rc && i < n; i++) rc = slot_open(&slots[i], src, o, o->seed_begin + (uint32_t)i, i);
 #pragma omp parallel for schedule(dynamic, 1)
   for (int i = 0; i < n; i++)
-    if (!rc) slots[i].rc = slot_reset(&slots[i], src, o->gif_size);
+    if (!rc) slots[i].rc = slot_reset(&slots[i], o->gif_size);
   for (int i = 0; !rc && i < n; i++)
     if (slots[i].rc) rc = odp_fail_context("seed %u", slots[i].res.seed);
   if (!rc) rc = run_rounds(r, slots, src, o, max_steps);
