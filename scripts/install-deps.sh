@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  cmake make gcc pkg-config
+  cmake make gcc pkg-config binutils   # binutils: readelf (the runtime library's NEEDED check)
   libopenblas-openmp-dev   # GEMM; the OpenMP build defers to our own parallel regions
   libchipmunk-dev          # PushT physics (the engine under the reference's pymunk)
   libblosc-dev             # zarr chunk decompression
