@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 a=$1 b=$2 out=${3:-$(mktemp -d)}
+mkdir -p "$out"
 export OMP_WAIT_POLICY=passive  # results do not depend on it; a busy machine's timing does
 runs=(
   "teacher_ddpm100 models/pusht_teacher.safetensors --sampler ddpm:100"
