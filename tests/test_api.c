@@ -3,8 +3,9 @@
 // policy_predict on the evaluator's history and seed (policy_call_seed(seed, round)), and
 // the same scores as eval_run's batch-1 run; a teacher's DDIM chunks likewise; bad input
 // (NULL handles, wrong-kind files, NaN observations, act before observe) is an error code
-// with a message.
+// with a message; separate handles on separate threads run as they do alone.
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,7 +179,52 @@ static void test_errors(void) {
   CHECK(!strcmp(onedp_version(), ONEDP_VERSION), "version %s", onedp_version());
 }
 
+// Separate handles on separate threads: each thread's actions equal the same handle's run
+// alone, and each thread's failure message is its own (onedp_last_error is thread-local).
+#define PAR_THREADS 2
+#define PAR_ACTS 60
+
+typedef struct {
+  uint64_t seed;
+  float act[PAR_ACTS][16];
+  char error[160];
+  int rc;
+} ParRun;
+
+static void *par_run(void *arg) {
+  ParRun *r = arg;
+  onedp_policy *h;
+  float obs[20];
+  r->rc = onedp_policy_open(&h, STUDENT, NULL, 0) || onedp_policy_reset(h, r->seed);
+  for (int t = 0; !r->rc && t < PAR_ACTS; t++) {
+    for (int j = 0; j < 20; j++) obs[j] = 100.0f + 10.0f * j + (float)t + (float)r->seed;
+    r->rc = onedp_policy_observe(h, obs) || onedp_policy_act(h, r->act[t]);
+  }
+  onedp_policy_close(h);
+  // A failure on this thread only: the message must be this thread's.
+  onedp_policy_open(&h, r->seed ? "/nonexistent-b.safetensors" : "/nonexistent-a.safetensors", NULL, 0);
+  snprintf(r->error, sizeof r->error, "%s", onedp_last_error());
+  return NULL;
+}
+
+static void test_parallel_handles(void) {
+  static ParRun alone[PAR_THREADS], together[PAR_THREADS];
+  pthread_t th[PAR_THREADS];
+  for (int i = 0; i < PAR_THREADS; i++) alone[i].seed = together[i].seed = (uint64_t)i;
+  for (int i = 0; i < PAR_THREADS; i++) par_run(&alone[i]);
+  for (int i = 0; i < PAR_THREADS; i++) pthread_create(&th[i], NULL, par_run, &together[i]);
+  for (int i = 0; i < PAR_THREADS; i++) pthread_join(th[i], NULL);
+  for (int i = 0; i < PAR_THREADS; i++) {
+    CHECK(!alone[i].rc && !together[i].rc, "thread %d ran", i);
+    CHECK(!memcmp(alone[i].act, together[i].act, sizeof alone[i].act), "thread %d: same actions as alone", i);
+    CHECK(strstr(together[i].error, i ? "nonexistent-b" : "nonexistent-a") != NULL, "thread %d's own error: %s", i,
+          together[i].error);
+  }
+  CHECK(memcmp(together[0].act, together[1].act, sizeof together[0].act), "different seeds, different actions");
+}
+
 int main(void) {
+  test_parallel_handles();
   test_student_episodes();
   test_teacher_ddim();
   test_errors();
