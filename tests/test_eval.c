@@ -76,6 +76,33 @@ static void test_determinism(const ActionSource *src) {
   eval_result_free(&r1), eval_result_free(&r2), eval_result_free(&r3);
 }
 
+// --draws: draw 0 is the plain run, draw d the run keyed by eval_draw_seed(seed, d); the
+// summary covers every episode, and the per-seed means and their standard error follow.
+static void test_draws(const ActionSource *src) {
+  EvalOptions o = options(100000, 100004), o1 = o;
+  o1.seed = eval_draw_seed(o.seed, 1);
+  EvalResult plain, other, both;
+  CHECK(!eval_run(&plain, src, &o) && !eval_run(&other, src, &o1) && !eval_run_draws(&both, src, &o, 2), "runs: %s",
+        odp_error());
+  EvalResult second = both;
+  second.ep = both.ep + 4;
+  CHECK(both.episodes == 8 && both.draws == 2 && same_episodes(&both, &plain, 4), "draw 0 is the plain run");
+  CHECK(same_episodes(&second, &other, 4) && !same_episodes(&plain, &other, 4), "draw 1: its own seed, other noise");
+  double means[4], mean = 0, ss = 0, all = 0;
+  double se = eval_seed_means(&both, 2, means);
+  for (int i = 0; i < 4; i++) {
+    double m = (plain.ep[i].score + other.ep[i].score) / 2;
+    CHECK_NEAR(means[i], m, 1e-12, "per-seed mean over the draws");
+    mean += m / 4, all += (plain.ep[i].score + other.ep[i].score) / 8;
+  }
+  for (int i = 0; i < 4; i++) ss += (means[i] - mean) * (means[i] - mean);
+  CHECK_NEAR(se, sqrt(ss / 3) / 2, 1e-12, "standard error over env seeds");
+  CHECK_NEAR(both.score, all, 1e-12, "score over every episode");
+  EvalResult none;
+  CHECK(eval_run_draws(&none, src, &o, 0) && strstr(odp_error(), "0 draws"), "0 draws rejected: %s", odp_error());
+  eval_result_free(&plain), eval_result_free(&other), eval_result_free(&both);
+}
+
 // Wraps a source and makes rows >= 1 hold still: row 0 must not notice (its draws and
 // its computation do not depend on the other rows at a fixed batch size).
 typedef struct {
@@ -192,6 +219,7 @@ int main(int argc, char **argv) {
   CHECK(!sampler_parse(&actor.sampler, "ddim:2"), "sampler");
   ActionSource src = action_source_policy(&actor);
   test_determinism(&src);
+  test_draws(&src);
   test_others_do_not_matter(&src);
   test_hold_still();
   test_gif(&src);

@@ -21,14 +21,14 @@
 #define MAX_GIF_SEEDS 64
 
 static const char *const valued[] = {"--sampler", "--seeds", "--seed", "--threads", "--gif", "--gif-seeds",
-                                     "--gif-size", "--gif-count", "--hz-repeats", "--weights", "--max-steps", NULL};
+                                     "--gif-size", "--gif-count", "--hz-repeats", "--weights", "--max-steps", "--draws", NULL};
 static const char *const flags[] = {"--per-episode", NULL};
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: onedp eval CHECKPOINT [--sampler ddpm:100] [--seeds 100000:100050] [--seed S]\n"
           "                  [--threads N] [--gif DIR [--gif-seeds a,b | --gif-count K] [--gif-size N]]\n"
-          "                  [--hz-repeats N] [--weights f32|bf16] [--max-steps N] [--per-episode]\n\n"
+          "                  [--hz-repeats N] [--weights f32|bf16] [--max-steps N] [--draws N] [--per-episode]\n\n"
           "Runs the policy in closed loop on its task (the checkpoint config's task.name; the\n"
           "first task below when it names none) with the reference protocol: one episode per\n"
           "env seed in [A, B) (--seeds A:B, or A for one), the last n_obs_steps observations\n"
@@ -49,7 +49,10 @@ static void usage(FILE *f) {
           "                     in (default: the training network and its parameter buffer)\n"
           "  --max-steps N      stop each episode after N actions (default the task's; fewer\n"
           "                     only to measure throughput: scores are then not the benchmark's)\n"
-          "  --per-episode      one line per episode: seed, score, coverage, steps, success\n\n"
+          "  --draws N          run every env seed N times with independent policy noise (draw 0 is\n"
+          "                     the --seed run itself); scores are then per-seed means over the draws\n"
+          "                     and score_se the standard error across env seeds (default 1)\n"
+          "  --per-episode      one line per episode (and draw): seed, score, coverage, steps, success\n\n"
           "Hz is action chunks per second at batch 1 (one robot); NFE = network calls per chunk.\n"
           "Progress goes to stderr on a terminal. The last line is one JSON object.\n\ntasks:\n");
   for (const EnvOps *const *e = env_registry(); *e; e++) {
@@ -84,10 +87,13 @@ static void on_progress(void *ctx, long steps, long steps_max, int done) {
   progress_update(&p->bar, steps, status);
 }
 
-static void print_summary(const EvalResult *r, const char *sampler, int nfe, const char *seeds, double wall) {
+static void print_summary(const EvalResult *r, double se, const char *sampler, int nfe, const char *seeds,
+                          double wall) {
   printf("%-14s %s (NFE %d)\n", "sampler", sampler, nfe);
-  printf("%-14s %s (%d episodes)\n", "seeds", seeds, r->episodes);
-  printf("%-14s %.4f +- %.4f (mean +- population std)\n", "score", r->score, r->score_std);
+  printf("%-14s %s (%d episodes = %d env seeds x %d draws)\n", "seeds", seeds, r->episodes, r->episodes / r->draws,
+         r->draws);
+  printf("%-14s %.4f +- %.4f (mean +- population std; standard error over env seeds %.4f)\n", "score", r->score,
+         r->score_std, se);
   printf("%-14s %.4f (%d of %d)\n", "success", r->success, (int)(r->success * r->episodes + 0.5), r->episodes);
   printf("%-14s %ld in %d batched rounds\n", "env steps", r->env_steps, r->rounds);
   if (r->chunk_s > 0) printf("%-14s %.3f ms per chunk at batch 1 = %.1f Hz\n", "latency", r->chunk_s * 1e3, r->hz);
@@ -108,14 +114,19 @@ static void print_spaced(const char *json) {
   putchar('\n');
 }
 
-static void print_json(const EvalResult *r, const char *ckpt, const char *task, const char *weights,
-                       const char *sampler, int nfe, const char *seeds, uint64_t seed, int threads, double wall) {
+// "scores": one per env seed (the mean over the draws); "scores_by_draw" too with draws > 1.
+static void print_json(const EvalResult *r, const double *seed_means, double se, const char *ckpt, const char *task,
+                       const char *weights, const char *sampler, int nfe, const char *seeds, uint64_t seed,
+                       int threads, double wall) {
+  const int n = r->episodes / r->draws;
   cJSON *j = cJSON_CreateObject();
   cJSON_AddStringToObject(j, "checkpoint", ckpt);
   cJSON_AddStringToObject(j, "task", task);
   cJSON_AddStringToObject(j, "weights", weights);
   cJSON_AddNumberToObject(j, "score", r->score);
   cJSON_AddNumberToObject(j, "score_std", r->score_std);
+  cJSON_AddNumberToObject(j, "score_se", se);
+  cJSON_AddNumberToObject(j, "draws", r->draws);
   cJSON_AddNumberToObject(j, "success", r->success);
   cJSON_AddNumberToObject(j, "hz", r->hz);
   cJSON_AddNumberToObject(j, "chunk_ms", r->chunk_s * 1e3);
@@ -133,7 +144,15 @@ static void print_json(const EvalResult *r, const char *ckpt, const char *task, 
   cJSON_AddNumberToObject(j, "threads", threads);
   cJSON_AddNumberToObject(j, "peak_rss_mb", peak_rss_mb());
   cJSON *scores = cJSON_AddArrayToObject(j, "scores");
-  for (int i = 0; i < r->episodes; i++) cJSON_AddItemToArray(scores, cJSON_CreateNumber(r->ep[i].score));
+  for (int i = 0; i < n; i++) cJSON_AddItemToArray(scores, cJSON_CreateNumber(seed_means[i]));
+  if (r->draws > 1) {
+    cJSON *by_draw = cJSON_AddArrayToObject(j, "scores_by_draw");
+    for (int d = 0; d < r->draws; d++) {
+      cJSON *row = cJSON_CreateArray();
+      for (int i = 0; i < n; i++) cJSON_AddItemToArray(row, cJSON_CreateNumber(r->ep[d * n + i].score));
+      cJSON_AddItemToArray(by_draw, row);
+    }
+  }
   char *line = cJSON_PrintUnformatted(j);
   print_spaced(line);
   free(line);
@@ -184,6 +203,7 @@ int cmd_eval(int argc, char **argv) {
   o.gif_count = arg_int(argc, argv, "--gif-count", 4, 1, 1 << 20);
   o.hz_repeats = arg_int(argc, argv, "--hz-repeats", 5, 0, 10000);
   o.max_steps = arg_int(argc, argv, "--max-steps", 0, 1, 100000);
+  int draws = arg_int(argc, argv, "--draws", 1, 1, 1000);
   if (!ckpt) {
     fprintf(stderr, "onedp eval: missing CHECKPOINT (see onedp eval --help)\n");
     return 2;
@@ -220,11 +240,11 @@ int cmd_eval(int argc, char **argv) {
   int max_steps = o.max_steps > 0 ? o.max_steps : task->max_steps;
   PolicyActor actor = {&policy, spec};
   ActionSource src = action_source_policy(&actor);
-  EvalProgress prog = {.episodes = (int)(o.seed_end - o.seed_begin)};
+  EvalProgress prog = {.episodes = (int)(o.seed_end - o.seed_begin)};  // of the draw running
   progress_start(&prog.bar, "eval", "steps", (long)prog.episodes * max_steps);
   o.progress = on_progress, o.progress_ctx = &prog;
   EvalResult r;
-  int rc = eval_run(&r, &src, &o);
+  int rc = eval_run_draws(&r, &src, &o, draws);
   if (!rc) progress_finish(&prog.bar, prog.bar.total, "done");
   policy_free(&policy);
   if (rc) return fail(odp_error());
@@ -236,8 +256,13 @@ int cmd_eval(int argc, char **argv) {
     for (int i = 0; i < r.episodes; i++)
       printf("seed %u  score %.4f  coverage %.4f  steps %3d  %s\n", r.ep[i].seed, r.ep[i].score, r.ep[i].coverage,
              r.ep[i].steps, r.ep[i].success ? "success" : "-");
-  print_summary(&r, name, spec.steps, seeds, wall);
-  print_json(&r, ckpt, o.task, weights ? weights : "training", name, spec.steps, seeds, o.seed, threads, wall);
+  double *means = odp_malloc((unsigned long)(r.episodes / r.draws) * sizeof *means, "per-seed scores");
+  if (!means) return eval_result_free(&r), fail(odp_error());
+  double se = eval_seed_means(&r, r.draws, means);
+  print_summary(&r, se, name, spec.steps, seeds, wall);
+  print_json(&r, means, se, ckpt, o.task, weights ? weights : "training", name, spec.steps, seeds, o.seed, threads,
+             wall);
+  free(means);
   eval_result_free(&r);
   return 0;
 }

@@ -232,7 +232,57 @@ int eval_run(EvalResult *r, const ActionSource *src, const EvalOptions *o) {
     return ODP_ERR;
   }
   summarise(r);
+  r->draws = 1;
   return ODP_OK;
+}
+
+uint64_t eval_draw_seed(uint64_t seed, int draw) {
+  return draw ? policy_call_seed(seed ^ 0x6472617773ull, draw) : seed;  // "draws"
+}
+
+// Appends draw d's episodes and time to the combined result.
+static int add_draw(EvalResult *all, const EvalResult *d, int draw) {
+  EpisodeResult *ep = realloc(all->ep, (size_t)(all->episodes + d->episodes) * sizeof *ep);
+  if (!ep) return odp_fail("out of memory: results of draw %d", draw);
+  memcpy(ep + all->episodes, d->ep, (size_t)d->episodes * sizeof *ep);
+  all->ep = ep, all->episodes += d->episodes, all->rounds += d->rounds;
+  all->rollout_s += d->rollout_s, all->infer_s += d->infer_s;
+  if (draw == 0) all->chunk_s = d->chunk_s, all->hz = d->hz;
+  return ODP_OK;
+}
+
+int eval_run_draws(EvalResult *r, const ActionSource *src, const EvalOptions *o, int draws) {
+  memset(r, 0, sizeof *r);
+  if (draws < 1) return odp_fail("eval: %d draws (expected >= 1)", draws);
+  int rc = ODP_OK;
+  for (int d = 0; !rc && d < draws; d++) {
+    EvalOptions od = *o;
+    od.seed = eval_draw_seed(o->seed, d);
+    if (d) od.gif_dir = NULL, od.hz_repeats = 0;
+    EvalResult one;
+    rc = eval_run(&one, src, &od);
+    if (!rc) rc = add_draw(r, &one, d) ? odp_fail_context("eval") : ODP_OK;
+    eval_result_free(&one);  // freed already when eval_run failed: a no-op then
+  }
+  if (rc) {
+    eval_result_free(r);
+    return ODP_ERR;
+  }
+  summarise(r);
+  r->draws = draws;
+  return ODP_OK;
+}
+
+double eval_seed_means(const EvalResult *r, int draws, double *means) {
+  const int n = r->episodes / draws;
+  double mean = 0, ss = 0;
+  for (int i = 0; i < n; i++) {
+    means[i] = 0;
+    for (int d = 0; d < draws; d++) means[i] += r->ep[d * n + i].score / draws;
+    mean += means[i] / n;
+  }
+  for (int i = 0; i < n; i++) ss += (means[i] - mean) * (means[i] - mean);
+  return n > 1 ? sqrt(ss / (n - 1)) / sqrt(n) : 0;
 }
 
 void eval_result_free(EvalResult *r) {

@@ -70,10 +70,21 @@ typedef struct {
   double infer_s;           // of which inside the action source
   double chunk_s;           // median time of one batch-1 action call (0 when not timed)
   double hz;                // 1 / chunk_s: action chunks per second on the robot's path
+  int draws;                // runs of the seed range with independent policy noise (eval_run_draws)
 } EvalResult;
 
 // Runs the episodes. On failure returns ODP_ERR (odp_error says why) with r freed.
 int eval_run(EvalResult *r, const ActionSource *src, const EvalOptions *o);
+
+// The seed range run `draws` times with independent policy noise, the same env seeds each
+// time: draw 0 keyed by o->seed itself (so one draw is eval_run), draw d by
+// eval_draw_seed(o->seed, d). r->ep holds draws x episodes results, draw-major; the
+// summary (score, std, success) covers them all; GIFs and timing come from draw 0.
+int eval_run_draws(EvalResult *r, const ActionSource *src, const EvalOptions *o, int draws);
+uint64_t eval_draw_seed(uint64_t seed, int draw);
+// Per env seed, the mean score over the draws (means, n_seeds), and the standard error of
+// the overall score across env seeds: std of those means / sqrt(n_seeds).
+double eval_seed_means(const EvalResult *r, int draws, double *means);
 void eval_result_free(EvalResult *r);
 
 // The seed of round `round`'s action call in a run keyed by `seed` (splitmix64 mix).
