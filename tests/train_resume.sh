@@ -21,6 +21,13 @@ for v in s d; do
   "$onedp" distill "$work/full/policy.safetensors" --resume -o "$work/distill_${v}_split"
   cmp "$work/distill_$v/train_state.safetensors" "$work/distill_${v}_split/train_state.safetensors"
   cmp "$work/distill_$v/policy.safetensors" "$work/distill_${v}_split/policy.safetensors"
+  # Kept checkpoints (budget curves): each checkpoint's student as policy_step<N>, the last
+  # one the run's policy, also across a resume; off by default.
+  "$onedp" distill "$work/full/policy.safetensors" "${small[@]}" distill.keep_checkpoints=1 --until 3 \
+    -o "$work/distill_${v}_kept"
+  "$onedp" distill "$work/full/policy.safetensors" --resume -o "$work/distill_${v}_kept"
+  cmp "$work/distill_${v}_kept/policy_step6.safetensors" "$work/distill_${v}_kept/policy.safetensors"
+  [ -f "$work/distill_${v}_kept/policy_step3.safetensors" ] && [ ! -e "$work/distill_$v/policy_step3.safetensors" ]
   # 6 steps x batch 16 against the teacher's 12 x 16 x 3 sample-passes (S: 8 per sample, D: 4).
   "$onedp" distill "$work/full/policy.safetensors" "${small[@]}" distill.steps=3 -o "$work/distill_${v}_cost" 2>&1 |
     grep -q "cost $([ $v = s ] && echo 66.7 || echo 33.3)% of the teacher's training"

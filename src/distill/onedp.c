@@ -17,13 +17,14 @@ const char *const distill_config_keys[] = {
     "distill.variant", "distill.steps", "distill.batch", "distill.lr_generator", "distill.lr_score",
     "distill.lr_schedule", "distill.beta1", "distill.beta2", "distill.eps", "distill.generator_timestep",
     "distill.k_min", "distill.k_max", "distill.score_warmup", "distill.score_updates", "distill.teacher_clip",
-    "distill.seed", "distill.threads", "distill.log_every", "distill.checkpoint_every", NULL};
+    "distill.seed", "distill.threads", "distill.log_every", "distill.checkpoint_every", "distill.keep_checkpoints", NULL};
 
 typedef struct {
   OnedpOptions core;
   LrSchedule schedule;  // factor on both learning rates (base 1)
   long steps;
   int batch, threads, log_every, checkpoint_every;
+  int keep_checkpoints;  // every checkpoint's student also as policy_step<N>.safetensors
 } DistillOptions;
 
 typedef struct {
@@ -87,7 +88,9 @@ static int read_options(DistillOptions *d, const Config *c) {
              config_get_int(c, "distill.score_updates", &o->score_updates, 1, 1000)) ||
             config_get_long(c, "distill.seed", &seed, 0, 1L << 62) || config_get_int(c, "distill.threads", &d->threads, 0, 1024) ||
             config_get_int(c, "distill.log_every", &d->log_every, 1, 1 << 30) ||
-            config_get_int(c, "distill.checkpoint_every", &d->checkpoint_every, 1, 1 << 30);
+            config_get_int(c, "distill.checkpoint_every", &d->checkpoint_every, 1, 1 << 30) ||
+            (config_has(c, "distill.keep_checkpoints") &&  // optional, off by default
+             config_get_int(c, "distill.keep_checkpoints", &d->keep_checkpoints, 0, 1));
   if (err) return ODP_ERR;
   const char *sched = "constant";  // optional: runs started before it existed lack it
   if (config_has(c, "distill.lr_schedule") && config_get_string(c, "distill.lr_schedule", &sched)) return ODP_ERR;
@@ -134,7 +137,7 @@ static int options(void *self, const Config *cfg, RunBudget *b) {
   if (read_options(&d->opt, cfg)) return ODP_ERR;
   d->opt.core.gen_adam.weight_decay = d->opt.core.score_adam.weight_decay = 0;
   *b = (RunBudget){d->opt.steps, d->opt.threads, d->opt.log_every, d->opt.checkpoint_every, 1,
-                   d->opt.core.stochastic ? "OneDP-S" : "OneDP-D"};
+                   d->opt.core.stochastic ? "OneDP-S" : "OneDP-D", d->opt.keep_checkpoints};
   return ODP_OK;
 }
 

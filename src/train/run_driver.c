@@ -47,7 +47,10 @@ static int save_checkpoint(Run *r, long step) {
     return odp_fail("step %ld: %s: %s (%s)", step, why, r->t->unsaved,
                     run_kept_note(kept, sizeof kept, r->saved_step, r->paths.dir));
   }
+  char kept_policy[1200];
+  snprintf(kept_policy, sizeof kept_policy, "%s/policy_step%ld.safetensors", r->paths.dir, step);
   if (r->t->save_policy(r->self, r->paths.policy, step) ||
+      (r->budget.keep_checkpoints && r->t->save_policy(r->self, kept_policy, step)) ||
       run_state_save(r->paths.state, step, r->config_json, b, n))
     return ODP_ERR;
   r->saved_step = step;

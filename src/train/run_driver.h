@@ -18,6 +18,7 @@ typedef struct {
   int log_every, checkpoint_every;
   int log_at_until;      // also log the step --until stops at (distillation's habit)
   const char *progress;  // the progress bar's label
+  int keep_checkpoints;  // also keep each checkpoint's policy as policy_step<N>.safetensors (budget curves)
 } RunBudget;
 
 // One step's outcome.

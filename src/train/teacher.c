@@ -47,7 +47,7 @@ static int read_options(void *self, const Config *cfg, RunBudget *b) {
   Teacher *r = self;
   r->cfg = cfg;
   if (train_options_read(&r->opt, cfg)) return ODP_ERR;
-  *b = (RunBudget){r->opt.steps, r->opt.threads, r->opt.log_every, r->opt.checkpoint_every, 0, "train"};
+  *b = (RunBudget){r->opt.steps, r->opt.threads, r->opt.log_every, r->opt.checkpoint_every, 0, "train", 0};
   return ODP_OK;
 }
 
