@@ -19,7 +19,12 @@ for f in $(ls "$run"/policy_step*.safetensors 2>/dev/null | sort -V); do
   if ! grep -q "\"step\": $step," "$curve"; then
     json=$(OMP_WAIT_POLICY=passive "$onedp" eval "$f" --sampler onestep --seeds "$seeds" --draws "$draws" \
            --threads 1 --hz-repeats 0 2>/dev/null | tail -1)
-    wall=$(grep "\"step\": $step," "$run/log.jsonl" | tail -1 | sed 's/.*"elapsed_s": \([0-9.]*\).*/\1/')
+    # Wall time at the step: interpolated between the logged steps around it (0 at step 0).
+    wall=$(/usr/bin/python3 -c 'import json, sys
+pts = [(0, 0.0)] + [(d["step"], d["elapsed_s"]) for d in map(json.loads, open(sys.argv[1])) if "elapsed_s" in d]
+s = int(sys.argv[2]); lo = max(p for p in pts if p[0] <= s); hi = [p for p in pts if p[0] >= s]
+hi = min(hi) if hi else lo
+print(lo[1] if hi[0] == lo[0] else lo[1] + (hi[1] - lo[1]) * (s - lo[0]) / (hi[0] - lo[0]))' "$run/log.jsonl" "$step")
     /usr/bin/python3 -c 'import json, sys; d = json.loads(sys.argv[1]); print(json.dumps({"step": int(sys.argv[2]), "wall_s": float(sys.argv[3] or "nan"), "score": d["score"], "se": d["score_se"], "draws": d["draws"], "seeds": d["seeds"]}))' \
       "$json" "$step" "${wall:-}" >> "$curve"
   fi
