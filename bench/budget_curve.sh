@@ -3,7 +3,8 @@
 # policy_step<N>.safetensors of RUNDIR evaluated one-step on the selection seeds with
 # several noise draws, beside the run's wall time at that step (log.jsonl's elapsed_s).
 # Prints one row per checkpoint (step, epoch, wall s, score, standard error over env seeds)
-# and writes RUNDIR/curve.jsonl. Evaluations already in curve.jsonl are not rerun, so the
+# and writes RUNDIR/curve.jsonl, and each evaluation's JSON line as RUNDIR/eval_step<N>.json
+# (for paired differences: bench/paired_diff.py). Evaluations already in curve.jsonl are not rerun, so the
 # script can follow a run that is still going.
 # Usage: bench/budget_curve.sh RUNDIR [SEEDS] [DRAWS] [STEPS_PER_EPOCH]
 #        (defaults 200000:200200, 4 draws, 187 steps = one PushT epoch at batch 128)
@@ -19,6 +20,7 @@ for f in $(ls "$run"/policy_step*.safetensors 2>/dev/null | sort -V); do
   if ! grep -q "\"step\": $step," "$curve"; then
     json=$(OMP_WAIT_POLICY=passive "$onedp" eval "$f" --sampler onestep --seeds "$seeds" --draws "$draws" \
            --threads 1 --hz-repeats 0 2>/dev/null | tail -1)
+    echo "$json" > "$run/eval_step$step.json"  # per-seed scores: bench/paired_diff.py
     # Wall time at the step: interpolated between the logged steps around it (0 at step 0).
     wall=$(/usr/bin/python3 -c 'import json, sys
 pts = [(0, 0.0)] + [(d["step"], d["elapsed_s"]) for d in map(json.loads, open(sys.argv[1])) if "elapsed_s" in d]
