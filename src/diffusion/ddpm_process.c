@@ -72,11 +72,8 @@ static SamplerSpec default_sampler(const Diffusion *d) {
 static int sample(const Diffusion *d, const SamplerSpec *s, float *x, int B, long per, DenoiseFn fn, void *ctx,
                   uint64_t seed, const DiffusionWork *w) {
   diffusion_initial_noise(x, B * per, seed);
-  if (s->kind == SAMPLER_DDPM)
-    return w ? ddpm_sample_ws(x, B, per, &d->ddpm, s->steps, fn, ctx, seed, w)
-             : ddpm_sample(x, B, per, &d->ddpm, s->steps, fn, ctx, seed);
-  return w ? ddim_sample_ws(x, B, per, &d->ddpm, s->steps, s->spacing, fn, ctx, w)
-           : ddim_sample(x, B, per, &d->ddpm, s->steps, s->spacing, fn, ctx);
+  if (s->kind == SAMPLER_DDPM) return ddpm_sample_ws(x, B, per, &d->ddpm, s->steps, fn, ctx, seed, w);
+  return ddim_sample_ws(x, B, per, &d->ddpm, s->steps, s->spacing, fn, ctx, w);
 }
 
 static const DiffusionOps ddpm_ops = {

@@ -54,8 +54,8 @@ typedef struct {
   int (*check_sampler)(const Diffusion *d, const SamplerSpec *s);
   // The sampler a teacher of this process runs when none is asked for (DDPM: ddpm:N, every level).
   SamplerSpec (*default_sampler)(const Diffusion *d);
-  // Runs a multi-step sampler in place on x (B, per): x_T drawn here from seed. With
-  // w (eps, z: B·per floats, tb: B floats) it allocates nothing; NULL: scratch per call.
+  // Runs a multi-step sampler in place on x (B, per): x_T drawn here from seed, scratch
+  // from w (eps, z: B·per floats, tb: B floats), so it allocates nothing.
   int (*sample)(const Diffusion *d, const SamplerSpec *s, float *x, int B, long per, DenoiseFn fn, void *ctx,
                 uint64_t seed, const DiffusionWork *w);
 } DiffusionOps;

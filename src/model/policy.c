@@ -93,7 +93,7 @@ int policy_init(Policy *p, const char *config_json, const char *where) { return 
 static void work_free(PolicyWork *w) {
   unet_acts_free(w->acts);
   unet_infer_acts_free(w->infer_acts);
-  free(w->obs), free(w->cond), free(w->x), free(w->tf);
+  free(w->obs), free(w->cond), free(w->x);
   free(w->dw.eps), free(w->dw.z), free(w->dw.tb);
   memset(w, 0, sizeof *w);
 }
@@ -274,7 +274,6 @@ static int ensure_work(Policy *p, int B) {
   w->obs = work_alloc((long)B * sh->n_obs_steps * sh->obs_dim, sizeof(float), "observations", &err);
   w->cond = work_alloc((long)B * p->encoder.out_dim, sizeof(float), "conditioning", &err);
   w->x = work_alloc(B * per, sizeof(float), "action chunk", &err);
-  w->tf = work_alloc(B, sizeof(float), "generator time", &err);
   w->dw.eps = work_alloc(B * per, sizeof(float), "predicted noise", &err);
   w->dw.z = work_alloc(B * per, sizeof(float), "variance noise", &err);
   w->dw.tb = work_alloc(B, sizeof(float), "noise levels", &err);
@@ -292,7 +291,7 @@ static int generate_onestep(Policy *p, float *x, int B, long per, uint64_t seed)
   if (p->generator_timestep < 0) return odp_fail("sampler onestep needs a one-step student checkpoint");
   if (p->stochastic) rng_fill_normal(rng_make(seed, ODP_STREAM(0, POLICY_GENERATOR_NOISE)), 0, x, n);
   else memset(x, 0, (size_t)n * sizeof *x);
-  float *eps = p->work.dw.eps, *tf = p->work.tf;
+  float *eps = p->work.dw.eps, *tf = p->work.dw.tb;  // the network time at k*
   const float level = (float)p->generator_timestep;
   for (int b = 0; b < B; b++) tf[b] = diffusion_net_time(&p->diffusion, level);
   int err = run_unet(p, eps, x, tf, p->work.cond);

@@ -35,8 +35,7 @@ typedef struct {
   float *obs;              // (B, n_obs_steps, obs_dim) normalised observations
   float *cond;             // (B, encoder.out_dim) the U-Net's global conditioning
   float *x;                // (B, horizon, action_dim) the chunk being sampled
-  float *tf;               // (B) the one-step generator's network time
-  DiffusionWork dw;        // eps, z (B, horizon, action_dim), tb (B)
+  DiffusionWork dw;        // eps, z (B, horizon, action_dim), tb (B); the generator's too
   UnetActs *acts;          // training network's activations (policy_load)
   UnetInferActs *infer_acts;  // packed network's activations (policy_load_inference)
 } PolicyWork;

@@ -173,11 +173,10 @@ void unet_init_params(const Unet *u, float *params, unsigned long long seed) {
 
 // ---------------------------------------------------------------- activations
 
-// Largest (C, T, B) buffer any stage reads or writes, the concatenations included.
-static long largest_stage(const Unet *u, int T, int B) {
+long unet_largest_stage(const UnetStage *stage, int n_stages, int T, int B) {
   long m = 0;
-  for (int i = 0; i < u->n_stages; i++) {
-    const UnetStage *s = &u->stage[i];
+  for (int i = 0; i < n_stages; i++) {
+    const UnetStage *s = &stage[i];
     int tin = T >> s->level;
     long in = (long)s->cin * tin, out = (long)s->cout * unet_stage_out_len(s, tin);
     m = in > m ? in : m;
@@ -211,7 +210,7 @@ static void plan_acts(const Unet *u, UnetActs *a) {
   a->cond = arena_take(ar, (long)B * u->cond_dim);
   a->cond_mish = arena_take(ar, (long)B * u->cond_dim);
   for (int i = 0; i < u->n_stages; i++) plan_stage_acts(&u->stage[i], &a->stage[i], ar, T >> u->stage[i].level, B);
-  long S = largest_stage(u, T, B);
+  long S = unet_largest_stage(u->stage, u->n_stages, T, B);
   a->dcond_mish = arena_take(ar, (long)B * u->cond_dim);
   a->dcond = arena_take(ar, (long)B * u->cond_dim);
   a->dstep_hm = arena_take(ar, (long)B * 4 * dsed);

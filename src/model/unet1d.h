@@ -116,6 +116,9 @@ void unet_free(Unet *u);
 // GroupNorm weight 1, bias 0), from the counter-based RNG.
 void unet_init_params(const Unet *u, float *params, unsigned long long seed);
 
+// Floats of the largest (C, T, B) buffer any of the stages reads or writes (concatenations
+// included): the size of the walkers' stage buffers.
+long unet_largest_stage(const UnetStage *stage, int n_stages, int T, int B);
 // Whether a U-Net with this config runs at batch B, horizon T (ODP_ERR with the reason).
 int unet_check_batch(const UnetConfig *c, int B, int T);
 UnetActs *unet_acts_create(const Unet *u, int B, int T);

@@ -284,28 +284,24 @@ struct UnetInferActs {
   float *mean, *rstd;              // GroupNorm statistics (G, B)
 };
 
-// Largest (C, T, B) buffer, widest convolution input and widest FiLM projection of any stage.
-static void stage_extents(const UnetInfer *m, int T, int B, long *buf, long *conv_in, long *film) {
-  *buf = *conv_in = *film = 0;
+// Widest convolution input and widest FiLM projection of any stage.
+static void stage_widths(const UnetInfer *m, long *conv_in, long *film) {
+  *conv_in = *film = 0;
   for (int i = 0; i < m->n_stages; i++) {
     const UnetStage *s = &m->stage[i];
-    int tin = T >> s->level;
-    long in = (long)s->cin * tin, out = (long)s->cout * unet_stage_out_len(s, tin);
-    *buf = in > *buf ? in : *buf;
-    *buf = out > *buf ? out : *buf;
     *conv_in = s->cin > *conv_in ? s->cin : *conv_in;  // a stage's cout is the next one's cin or Da
     *conv_in = s->cout > *conv_in ? s->cout : *conv_in;
     *film = 2L * s->cout > *film ? 2L * s->cout : *film;
   }
-  *buf *= B;
 }
 
 // Hands out the buffers from ar (a counting pass when ar->base is NULL).
 static void plan_infer_acts(const UnetInfer *m, UnetInferActs *a, Arena *ar) {
   const UnetConfig *c = &m->cfg;
   const int B = a->B, T = a->T, dsed = c->step_embed_dim;
-  long S, widest, film;  // widest: input channels of any convolution
-  stage_extents(m, T, B, &S, &widest, &film);
+  const long S = unet_largest_stage(m->stage, m->n_stages, T, B);
+  long widest, film;  // widest: input channels of any convolution
+  stage_widths(m, &widest, &film);
   if (4L * dsed > widest) widest = 4L * dsed;
   if (m->cond_inputs > widest) widest = m->cond_inputs;
   ar->used = 0;
