@@ -160,6 +160,12 @@ bad distill "override generator_timestep=150" "distill.generator_timestep" "$o/p
   distill "$ckpt" distill.generator_timestep=150 -o "$o"
 bad distill "override batch beyond the data" "distill.batch" "$o/policy.safetensors" -- \
   distill "$ckpt" distill.batch=60000 distill.steps=2 distill.threads=1 -o "$o"
+bad distill "override regression_sampler=ddpm:10" "distill.regression_sampler;ddpm:10;deterministic" \
+  "$o/policy.safetensors" -- distill "$ckpt" distill.regression_weight=1 distill.regression_sampler=ddpm:10 -o "$o"
+bad distill "override regression_sampler=fast" "distill.regression_sampler;fast" "$o/policy.safetensors" -- \
+  distill "$ckpt" distill.regression_weight=1 distill.regression_sampler=fast -o "$o"
+bad distill "override kl_weight=0, no regression" "distill.kl_weight;distill.regression_weight;nothing" \
+  "$o/policy.safetensors" -- distill "$ckpt" distill.kl_weight=0 -o "$o"
 bad distill "--resume, no state" "$fx/norun;train_state" "" -- distill "$ckpt" --resume -o "$fx/norun"
 bad distill "--resume, NaN in state" "$fx/nan_student/train_state.safetensors;generator;NaN" "" -- \
   distill "$ckpt" --resume -o "$fx/nan_student"
@@ -183,6 +189,10 @@ bad eval "--sampler ddpm:5x" "--sampler;ddpm:5x" "" -- eval "$ckpt" --sampler dd
 bad eval "--sampler ddim:5:middle" "--sampler;middle" "" -- eval "$ckpt" --sampler ddim:5:middle "${e[@]}"
 bad eval "--sampler ddpm:101 (100 train steps)" "ddpm:101" "" -- eval "$ckpt" --sampler ddpm:101 "${e[@]}"
 bad eval "--sampler onestep on a teacher" "$ckpt;onestep" "" -- eval "$ckpt" --sampler onestep "${e[@]}"
+bad eval "--sampler onestep:3" "--sampler;onestep:3" "" -- eval "$student" --sampler onestep:3 "${e[@]}"
+bad eval "--sampler onestep:2:0" "--sampler;onestep:2:0" "" -- eval "$student" --sampler onestep:2:0 "${e[@]}"
+bad eval "--sampler onestep:2:100 (100 train steps)" "onestep:2:100;timesteps" "" -- \
+  eval "$student" --sampler onestep:2:100 "${e[@]}"
 bad eval "--seeds 5:3 (reversed)" "--seeds;5:3" "" -- eval "$ckpt" --seeds 5:3 --hz-repeats 0
 bad eval "--seeds -1:3" "--seeds;-1:3" "" -- eval "$ckpt" --seeds -1:3 --hz-repeats 0
 bad eval "--seeds 0:2^32+1" "--seeds" "" -- eval "$ckpt" --seeds 0:4294967297 --hz-repeats 0

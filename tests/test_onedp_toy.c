@@ -19,7 +19,7 @@
 #include "model/denoise_loss.h"
 #include "optim/lr_schedule.h"
 #include "test.h"
-#include "unet_denoiser.h"
+#include "model/unet_denoiser.h"
 
 #define B 128
 #define T 8
@@ -99,7 +99,7 @@ static void distill(const Unet *u, const Diffusion *s, const float *teacher, flo
   long np = u->table.numel;
   float *score = malloc(np * 4);
   memcpy(generator, teacher, np * 4), memcpy(score, teacher, np * 4);
-  OnedpOptions opt = {.stochastic = stochastic, .k_star = 65, .k_min = 2, .k_max = 95, .seed = 9,
+  OnedpOptions opt = {.stochastic = stochastic, .k_star = 65, .k_min = 2, .k_max = 95, .seed = 9, .kl_weight = 1,
                       .gen_adam = {.lr = 1e-4, .beta1 = 0, .beta2 = 0.999, .eps = 1e-8},
                       .score_adam = {.lr = 1e-3, .beta1 = 0, .beta2 = 0.999, .eps = 1e-8}};
   OnedpModels m;
@@ -107,16 +107,71 @@ static void distill(const Unet *u, const Diffusion *s, const float *teacher, flo
   CHECK(onedp_models_alloc(&m, u, s, &opt) == 0 && onedp_step_alloc(&st, &m, B, T) == 0, "%s", odp_error());
   m.teacher = teacher, m.generator = generator, m.score = score;
   float obs[B * 2], act[B * N];
-  double diff = 0, loss = 0;
+  OnedpStepStats stats = {0};
   for (long step = 0; step < DISTILL_STEPS; step++) {
     toy_ring_batch(&ring, 3, step, B, obs, act, NULL);
-    CHECK(onedp_step(&m, &st, obs, step, 1.0, &loss, &diff) == 0, "%s", odp_error());
+    CHECK(onedp_step(&m, &st, obs, NULL, step, 1.0, &stats) == 0, "%s", odp_error());
   }
   printf("OneDP-%s: %d steps, last score difference %.4f, score-network loss %.4f\n", stochastic ? "S" : "D",
-         DISTILL_STEPS, diff, loss);
+         DISTILL_STEPS, stats.score_diff, stats.score_loss);
   onedp_step_free(&st);
   onedp_models_free(&m);
   free(score);
+}
+
+// DMD's paired regression (onedp_core.c): the gradient it accumulates against central finite
+// differences of the loss it reports, then a regression-only run that brings G_theta(z) to
+// the teacher's DDIM-10 sample from the same z.
+static void regression(const Unet *u, const Diffusion *s, const float *teacher) {
+  long np = u->table.numel;
+  float *gen = malloc(np * 4), *grad = malloc(np * 4);
+  memcpy(gen, teacher, np * 4);
+  OnedpOptions opt = {.stochastic = 1, .k_star = 65, .k_min = 2, .k_max = 95, .seed = 3, .regression_weight = 1,
+                      .gen_adam = {.lr = 0, .beta1 = 0, .beta2 = 0.999, .eps = 1e-8}};
+  OnedpModels m;
+  OnedpStep st;
+  CHECK(onedp_models_alloc(&m, u, s, &opt) == 0 && onedp_step_alloc(&st, &m, B, T) == 0, "%s", odp_error());
+  m.teacher = teacher, m.generator = gen, m.score = NULL;  // kl_weight 0: no score network
+  static float cond[2][B * 2], z[2][B * N], target[2][B * N], act[B * N];
+  SamplerSpec ddim10 = {SAMPLER_DDIM, 10, DDIM_SPACING_LEADING, SAMPLER_REFINE_LEVEL};
+  OnedpPairs pairs[2];
+  for (int j = 0; j < 2; j++) {
+    toy_ring_batch(&ring, 7, j, B, cond[j], act, NULL);
+    CHECK(onedp_pair_targets(&m, &st, &ddim10, cond[j], 100 + j, z[j], target[j]) == 0, "%s", odp_error());
+    pairs[j] = (OnedpPairs){z[j], cond[j], target[j]};
+  }
+  OnedpStepStats at, plus, minus;
+  CHECK(onedp_step(&m, &st, cond[0], &pairs[0], 0, 1.0, &at) == 0, "%s", odp_error());  // lr 0: gen unchanged
+  memcpy(grad, m.g_gen, np * 4);
+  float gmax = 0;
+  for (long i = 0; i < np; i++) gmax = fmaxf(gmax, fabsf(grad[i]));
+  for (int probe = 0; probe < 6; probe++) {  // the three largest gradients, then three below 0.3 of the largest
+    long best = -1;
+    for (long i = 0; i < np; i++)
+      if ((probe < 3 || fabsf(grad[i]) < 0.3f * gmax) && (best < 0 || fabsf(grad[i]) > fabsf(grad[best]))) best = i;
+    const float h = 1e-3f, keep = gen[best];
+    gen[best] = keep + h;
+    CHECK(onedp_step(&m, &st, cond[0], &pairs[0], 0, 1.0, &plus) == 0, "%s", odp_error());
+    gen[best] = keep - h;
+    CHECK(onedp_step(&m, &st, cond[0], &pairs[0], 0, 1.0, &minus) == 0, "%s", odp_error());
+    gen[best] = keep;
+    double fd = (plus.regression - minus.regression) / (2.0 * h), g = grad[best];
+    printf("regression gradient at parameter %ld: %.6e, finite difference %.6e\n", best, g, fd);
+    CHECK(fabs(fd - g) <= 0.03 * fabs(g) + 1e-6, "regression gradient %g vs finite difference %g", g, fd);
+    grad[best] = 0;  // the next probe takes another parameter
+  }
+  m.opt.gen_adam.lr = 1e-3;
+  double first = at.regression, last = 0;
+  for (long step = 0; step < 300; step++) {
+    CHECK(onedp_step(&m, &st, cond[step % 2], &pairs[step % 2], step, 1.0, &at) == 0, "%s", odp_error());
+    if (step >= 290) last += at.regression / 10;
+  }
+  printf("regression only: mean squared error to the teacher's DDIM-10 %.5f at init, %.5f after 300 steps\n", first,
+         last);
+  CHECK(last < 0.5 * first, "regression: error %.5f not below half the initial %.5f", last, first);
+  onedp_step_free(&st);
+  onedp_models_free(&m);
+  free(gen), free(grad);
 }
 
 static void sample_onestep(const Unet *u, const Diffusion *s, const float *generator, int stochastic,
@@ -153,6 +208,7 @@ int main(void) {
   unet_acts_free(acts);
   sample_onestep(&u, &sched, teacher, 1, cond, x_init);  // the generator before distillation
 
+  regression(&u, &sched, teacher);
   distill(&u, &sched, teacher, gen_s, 1);
   distill(&u, &sched, teacher, gen_d, 0);
   sample_onestep(&u, &sched, gen_s, 1, cond, x_s);

@@ -21,7 +21,7 @@
 #include "optim/adamw.h"
 #include "optim/lr_schedule.h"
 #include "test.h"
-#include "unet_denoiser.h"
+#include "model/unet_denoiser.h"
 
 #define B 128
 #define T 8

@@ -21,9 +21,13 @@ typedef enum { SAMPLER_DDPM, SAMPLER_DDIM, SAMPLER_ONESTEP } SamplerKind;
 
 typedef struct {
   SamplerKind kind;
-  int steps;            // network calls: DDPM/DDIM steps, 1 for one-step
+  int steps;            // network calls: DDPM/DDIM steps; one-step: 1, or 2 with a refining step
   DdimSpacing spacing;  // DDIM only
+  int refine_level;     // one-step with 2 calls: the level the chunk is re-noised to (DDPM timestep)
 } SamplerSpec;
+
+// The two-step student's default re-noising level: docs/onedp_pusht.md measured k = 10.
+#define SAMPLER_REFINE_LEVEL 10
 
 typedef struct {
   const char *name;  // "ddpm"
@@ -70,7 +74,8 @@ int diffusion_init(Diffusion *d, const char *name, int num_train_steps);
 // DDPM with the squared-cosine schedule (Diffusion Policy's).
 int diffusion_init_ddpm(Diffusion *d, int num_train_steps);
 
-// "ddpm:100", "ddim:10", "ddim:1:trailing" (spacing leading by default), "onestep".
+// "ddpm:100", "ddim:10", "ddim:1:trailing" (spacing leading by default), "onestep",
+// "onestep:2" (re-noised to SAMPLER_REFINE_LEVEL and denoised once more), "onestep:2:K".
 // Messages name the text as the command line's option: "--sampler ddim:0: ...".
 int sampler_parse(SamplerSpec *s, const char *text);
 // Writes the canonical name ("ddim:10:leading") into buf.

@@ -17,7 +17,8 @@ const char *const distill_config_keys[] = {
     "distill.variant", "distill.steps", "distill.batch", "distill.lr_generator", "distill.lr_score",
     "distill.lr_schedule", "distill.beta1", "distill.beta2", "distill.eps", "distill.generator_timestep",
     "distill.k_min", "distill.k_max", "distill.score_warmup", "distill.score_updates", "distill.teacher_clip",
-    "distill.seed", "distill.threads", "distill.log_every", "distill.checkpoint_every", "distill.keep_checkpoints", NULL};
+    "distill.seed", "distill.threads", "distill.log_every", "distill.checkpoint_every", "distill.keep_checkpoints",
+    "distill.kl_weight", "distill.regression_weight", "distill.regression_pairs", "distill.regression_sampler", NULL};
 
 typedef struct {
   OnedpOptions core;
@@ -25,7 +26,16 @@ typedef struct {
   long steps;
   int batch, threads, log_every, checkpoint_every;
   int keep_checkpoints;  // every checkpoint's student also as policy_step<N>.safetensors
+  long pairs;            // DMD regression pairs (with core.regression_weight > 0)
+  SamplerSpec pair_sampler;  // the teacher's deterministic sampler that makes their targets
 } DistillOptions;
+
+// The regression pairs, made once at setup (deterministic, so a resume remakes the same):
+// n_batches batches of the distillation batch size, walked in turn.
+typedef struct {
+  long n_batches;
+  float *z, *cond, *target;  // (n_batches·B, T, Da), (n_batches·B, Gc), (n_batches·B, T, Da)
+} RegressionPairs;
 
 typedef struct {
   const Config *cfg;
@@ -38,8 +48,9 @@ typedef struct {
   float *obs, *actions;  // one batch
   char teacher_path[1024];
   double teacher_passes;  // the teacher's training cost in sample-passes (0: its config does not say)
-  double sum_loss, sum_diff;  // since the last log line
-  int count, diff_count;
+  RegressionPairs pairs;
+  double sum_loss, sum_diff, sum_reg;  // since the last log line
+  int count, diff_count, reg_count;
 } Distill;
 
 // Training cost in network sample-passes: a forward pass of one sample is 1, forward plus
@@ -53,10 +64,14 @@ static double teacher_passes(const Config *tc, long train_step) {
   return 3.0 * (double)steps * (double)batch;
 }
 
+// The regression adds a generator forward+backward per sample, and its pairs one teacher
+// forward per sampler step each.
 static double distill_passes(const DistillOptions *o, long steps) {
   int updates = o->core.score_updates > 0 ? o->core.score_updates : 1;
-  double per_sample = o->core.stochastic ? 3 + 1 + 1 + 3.0 * updates : 3 + 1;
-  return per_sample * (double)steps * (double)o->batch;
+  double per_sample = 0, pairs = 0;
+  if (o->core.kl_weight > 0) per_sample += o->core.stochastic ? 3 + 1 + 1 + 3.0 * updates : 3 + 1;
+  if (o->core.regression_weight > 0) per_sample += 3, pairs = (double)o->pairs * o->pair_sampler.steps;
+  return per_sample * (double)steps * (double)o->batch + pairs;
 }
 
 static void report_cost(const Distill *d, long stop) {
@@ -92,6 +107,24 @@ static int read_options(DistillOptions *d, const Config *c) {
             (config_has(c, "distill.keep_checkpoints") &&  // optional, off by default
              config_get_int(c, "distill.keep_checkpoints", &d->keep_checkpoints, 0, 1));
   if (err) return ODP_ERR;
+  o->kl_weight = 1, d->pairs = 8192;  // optional, as below: the paper's objective alone by default
+  const char *pair_sampler = "ddim:10";
+  err = (config_has(c, "distill.kl_weight") && config_get_double(c, "distill.kl_weight", &o->kl_weight, 0, 1e6)) ||
+        (config_has(c, "distill.regression_weight") &&
+         config_get_double(c, "distill.regression_weight", &o->regression_weight, 0, 1e6)) ||
+        (config_has(c, "distill.regression_pairs") &&
+         config_get_long(c, "distill.regression_pairs", &d->pairs, 1, 1L << 24)) ||
+        (config_has(c, "distill.regression_sampler") &&
+         config_get_string(c, "distill.regression_sampler", &pair_sampler));
+  if (err) return ODP_ERR;
+  if (o->kl_weight <= 0 && o->regression_weight <= 0)
+    return odp_fail("%s: fields 'distill.kl_weight' and 'distill.regression_weight' are both 0: nothing to train",
+                    config_origin(c));
+  if (sampler_parse(&d->pair_sampler, pair_sampler))
+    return odp_fail_context("%s: field 'distill.regression_sampler'", config_origin(c));
+  if (d->pair_sampler.kind != SAMPLER_DDIM)
+    return odp_fail("%s: field 'distill.regression_sampler': '%s' is not deterministic; the pairs need ddim:N",
+                    config_origin(c), pair_sampler);
   const char *sched = "constant";  // optional: runs started before it existed lack it
   if (config_has(c, "distill.lr_schedule") && config_get_string(c, "distill.lr_schedule", &sched)) return ODP_ERR;
   if (!strcmp(sched, "cosine")) d->schedule = lr_schedule_cosine(1.0, 0, d->steps);
@@ -141,36 +174,79 @@ static int options(void *self, const Config *cfg, RunBudget *b) {
   return ODP_OK;
 }
 
-// Normalised observations of a training batch (full batches only: a short last one is skipped).
-static int load_conditioning(Distill *d, float *obs, float *actions, long step) {
+// Normalised observations of a training batch (full batches only: a short last one is
+// skipped), in the order of the shuffle seeded by seed.
+static int load_conditioning(Distill *d, uint64_t seed, float *obs, float *actions, long step) {
   long B = d->opt.batch, per_epoch = seqds_count(d->ds, SEQ_TRAIN) / B;
   if (per_epoch < 1) return odp_fail("distill: batch %ld exceeds the %ld training windows", B, seqds_count(d->ds, SEQ_TRAIN));
-  if (seqds_batch(d->ds, d->opt.core.seed, (uint64_t)(step / per_epoch), step % per_epoch, B, obs, actions) != B)
+  if (seqds_batch(d->ds, seed, (uint64_t)(step / per_epoch), step % per_epoch, B, obs, actions) != B)
     return odp_fail("distill: step %ld: short batch", step);
   normalizer_apply(&d->teacher.obs_norm, obs, obs, B * d->teacher.shape.n_obs_steps);
   return ODP_OK;
 }
 
+// Separate shuffles for the training batches and the regression pairs' observations.
+enum { PAIR_SHUFFLE = 0x5041, PAIR_NOISE = 0x4e5a };
+
+// The regression pairs: n_batches batches of training observations, each with noise z and
+// the teacher's sample from it. Shows progress: at ddim:10 this is a few teacher epochs' forwards.
+static int make_pairs(Distill *d) {
+  RegressionPairs *p = &d->pairs;
+  const long B = d->opt.batch, per = d->step.per, gc = (long)d->teacher.shape.n_obs_steps * d->teacher.shape.obs_dim;
+  p->n_batches = (d->opt.pairs + B - 1) / B;
+  const long count = p->n_batches * B;
+  p->z = odp_malloc((size_t)count * per * sizeof(float), "regression pairs");
+  p->target = odp_malloc((size_t)count * per * sizeof(float), "regression pairs");
+  p->cond = odp_malloc((size_t)count * gc * sizeof(float), "regression pairs");
+  if (!p->z || !p->target || !p->cond) return ODP_ERR;
+  char name[64];
+  fprintf(stderr, "distill: %ld regression pairs from the teacher's %s\n", count,
+          sampler_name(&d->opt.pair_sampler, name, sizeof name));
+  for (long j = 0; j < p->n_batches; j++) {
+    float *cond = p->cond + j * B * gc;
+    if (load_conditioning(d, d->opt.core.seed ^ PAIR_SHUFFLE, cond, d->actions, j) ||
+        onedp_pair_targets(&d->models, &d->step, &d->opt.pair_sampler, cond,
+                           policy_call_seed(d->opt.core.seed ^ PAIR_NOISE, j), p->z + j * B * per,
+                           p->target + j * B * per))
+      return ODP_ERR;
+    if ((j + 1) % 8 == 0 || j + 1 == p->n_batches) fprintf(stderr, "\rdistill: pairs %ld/%ld", (j + 1) * B, count);
+  }
+  fprintf(stderr, "\n");
+  return ODP_OK;
+}
+
 static int distill_step(void *self, long step, RunStepOut *out) {
   Distill *d = self;
-  double score_loss, diff;
-  if (load_conditioning(d, d->obs, d->actions, step) ||
-      onedp_step(&d->models, &d->step, d->obs, step, lr_at(&d->opt.schedule, step), &score_loss, &diff))
+  OnedpStepStats st;
+  const RegressionPairs *p = &d->pairs;
+  OnedpPairs batch, *pairs = NULL;
+  if (p->n_batches) {
+    const long B = d->opt.batch, j = step % p->n_batches, per = d->step.per;
+    const long gc = (long)d->teacher.shape.n_obs_steps * d->teacher.shape.obs_dim;
+    batch = (OnedpPairs){p->z + j * B * per, p->cond + j * B * gc, p->target + j * B * per};
+    pairs = &batch;
+  }
+  if (load_conditioning(d, d->opt.core.seed, d->obs, d->actions, step) ||
+      onedp_step(&d->models, &d->step, d->obs, pairs, step, lr_at(&d->opt.schedule, step), &st))
     return ODP_ERR;
-  d->sum_loss += score_loss, d->count++;
-  if (!isnan(diff)) d->sum_diff += diff, d->diff_count++;
+  if (!isnan(st.score_loss)) d->sum_loss += st.score_loss, d->count++;
+  if (!isnan(st.score_diff)) d->sum_diff += st.score_diff, d->diff_count++;
+  if (!isnan(st.regression)) d->sum_reg += st.regression, d->reg_count++;
   out->loss = 0;  // not guarded per step: a checkpoint refuses non-finite weights
-  snprintf(out->status, sizeof out->status, "score diff %.4f  psi loss %.4f", diff, score_loss);
+  int at = snprintf(out->status, sizeof out->status, "score diff %.4f  psi loss %.4f", st.score_diff, st.score_loss);
+  if (pairs) snprintf(out->status + at, sizeof out->status - (size_t)at, "  regression %.4f", st.regression);
   return ODP_OK;
 }
 
 static int log_fields(void *self, long done, double elapsed, char *buf, int size) {
   Distill *d = self;
   (void)done;
-  snprintf(buf, (size_t)size, "\"score_diff\": %.6f, \"score_loss\": %.6f, \"elapsed_s\": %.2f}",
-           d->diff_count ? d->sum_diff / d->diff_count : 0.0, d->opt.core.stochastic ? d->sum_loss / d->count : 0.0,
-           elapsed);
-  d->sum_loss = d->sum_diff = 0, d->count = d->diff_count = 0;
+  int at = snprintf(buf, (size_t)size, "\"score_diff\": %.6f, \"score_loss\": %.6f, ",
+                    d->diff_count ? d->sum_diff / d->diff_count : 0.0, d->count ? d->sum_loss / d->count : 0.0);
+  if (d->reg_count && at < size)
+    at += snprintf(buf + at, (size_t)(size - at), "\"regression\": %.6f, ", d->sum_reg / d->reg_count);
+  if (at < size) snprintf(buf + at, (size_t)(size - at), "\"elapsed_s\": %.2f}", elapsed);
+  d->sum_loss = d->sum_diff = d->sum_reg = 0, d->count = d->diff_count = d->reg_count = 0;
   return ODP_OK;
 }
 
@@ -213,7 +289,8 @@ static int setup(void *self, const Config *cfg, int resume) {
   d->obs = odp_malloc((size_t)d->opt.batch * sh->n_obs_steps * sh->obs_dim * sizeof(float), "batch observations");
   d->actions = odp_malloc((size_t)d->opt.batch * sh->horizon * sh->action_dim * sizeof(float), "batch actions");
   if (!d->obs || !d->actions) return ODP_ERR;
-  return onedp_step_alloc(&d->step, &d->models, d->opt.batch, sh->horizon);
+  if (onedp_step_alloc(&d->step, &d->models, d->opt.batch, sh->horizon)) return ODP_ERR;
+  return o->regression_weight > 0 ? make_pairs(d) : ODP_OK;
 }
 
 static void banner(void *self, long start, long stop, int threads) {
@@ -233,6 +310,7 @@ static void distill_free(void *self) {
   policy_free(&d->teacher), policy_free(&d->student);
   onedp_models_free(&d->models);
   free(d->score);
+  free(d->pairs.z), free(d->pairs.cond), free(d->pairs.target);
 }
 
 static const char *const *const distill_keys[] = {distill_config_keys, NULL};

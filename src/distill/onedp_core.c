@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "model/denoise_loss.h"
+#include "model/unet_denoiser.h"
 
 enum { DISTILL_Z = 0x40, DISTILL_K = 0x41, DISTILL_EPS = 0x42, DISTILL_SCORE = 0x43 };
 
@@ -57,6 +58,15 @@ void onedp_generate(OnedpModels *m, OnedpStep *s, const float *params, const flo
   diffusion_x0(m->diffusion, A, s->z, s->eps_gen, n, (float)m->opt.k_star, 0);
 }
 
+int onedp_pair_targets(OnedpModels *m, OnedpStep *s, const SamplerSpec *spec, const float *cond, uint64_t seed,
+                       float *z, float *target) {
+  const long n = s->B * s->per;
+  UnetDenoiser teacher = {m->unet, m->teacher, s->other_acts, cond};
+  DiffusionWork w = {s->work, s->work + n, s->level};  // eps, z, per-chunk time: scratch of a step
+  diffusion_initial_noise(z, n, seed);
+  return diffusion_sample(m->diffusion, spec, target, s->B, s->per, unet_denoise, &teacher, seed, &w);
+}
+
 // A_k = signal_k A + sigma_k eps, k uniform in [k_min, k_max] per chunk.
 static void diffuse(OnedpModels *m, OnedpStep *s, long step) {
   const Diffusion *d = m->diffusion;
@@ -90,7 +100,7 @@ static double update_score(OnedpModels *m, OnedpStep *s, const float *cond, long
 // averaged over elements. Returns the mean squared difference of the two outputs.
 static double generator_gradient(OnedpModels *m, OnedpStep *s) {
   const Diffusion *d = m->diffusion;
-  const float d_out_gen = diffusion_x0_out_grad(d, (float)m->opt.k_star);
+  const float d_out_gen = diffusion_x0_out_grad(d, (float)m->opt.k_star) * (float)m->opt.kl_weight;
   const long n = s->B * s->per;
   double diff2 = 0;
   for (int b = 0; b < s->B; b++) {
@@ -114,25 +124,60 @@ static void clip_teacher_eps(OnedpStep *s, const Diffusion *d) {
   }
 }
 
-int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, long step, double lr_factor, double *score_loss,
-               double *score_diff) {
+// (OneDP-S) psi's update, then the reverse-KL gradient accumulated into g_gen. *generator
+// stays 0 during psi's warm-up, when the generator is not updated.
+static int kl_gradient(OnedpModels *m, OnedpStep *s, const float *cond, long step, double lr_factor,
+                       OnedpStepStats *st, int *generator) {
   onedp_generate(m, s, m->generator, cond, step, s->A);
   diffuse(m, s, step);
-  *score_loss = m->opt.stochastic ? update_score(m, s, cond, step, lr_factor) : NAN;
-  *score_diff = NAN;
-  if (m->opt.stochastic && !isfinite(*score_loss))  // steps count from 1, as in the log
-    return odp_fail("step %ld: score-network loss is %g: distillation diverged", step + 1, *score_loss);
+  if (m->opt.stochastic) st->score_loss = update_score(m, s, cond, step, lr_factor);
+  if (m->opt.stochastic && !isfinite(st->score_loss))  // steps count from 1, as in the log
+    return odp_fail("step %ld: score-network loss is %g: distillation diverged", step + 1, st->score_loss);
   if (m->opt.stochastic && step < m->opt.score_warmup) return ODP_OK;
   unet_forward(m->unet, m->teacher, s->other_acts, s->eps_teacher, s->Ak, s->t, cond);
   if (m->opt.teacher_clip) clip_teacher_eps(s, m->diffusion);
   if (m->opt.stochastic) unet_forward(m->unet, m->score, s->other_acts, s->eps_score, s->Ak, s->t, cond);
   else memcpy(s->eps_score, s->eps, (size_t)s->B * s->per * sizeof(float));
-  *score_diff = generator_gradient(m, s);
-  if (!isfinite(*score_diff))
-    return odp_fail("step %ld: score difference is %g: distillation diverged", step + 1, *score_diff);
-  memset(m->g_gen, 0, (size_t)m->n * sizeof(float));
+  st->score_diff = generator_gradient(m, s);
+  if (!isfinite(st->score_diff))
+    return odp_fail("step %ld: score difference is %g: distillation diverged", step + 1, st->score_diff);
   unet_backward(m->unet, m->generator, s->gen_acts, m->g_gen, s->grad, NULL, NULL);
-  adamw_update(m->generator, m->m_gen, m->v_gen, m->g_gen, m->n, &m->opt.gen_adam, m->opt.gen_adam.lr * lr_factor,
-               step + 1);
+  *generator = 1;
+  return ODP_OK;
+}
+
+// DMD's paired regression: regression_weight · mean (G_theta(z, O) - target)^2, its gradient
+// accumulated into g_gen through dA/d out at k*. Returns the mean squared error.
+static double regression_gradient(OnedpModels *m, OnedpStep *s, const OnedpPairs *p) {
+  const float kstar = (float)m->opt.k_star;
+  const long n = s->B * s->per;
+  unet_forward(m->unet, m->generator, s->other_acts, s->eps_gen, p->z, s->tstar, p->cond);
+  diffusion_x0(m->diffusion, s->A, p->z, s->eps_gen, n, kstar, 0);
+  const float scale = 2.0f * (float)m->opt.regression_weight * diffusion_x0_out_grad(m->diffusion, kstar) / (float)n;
+  double err2 = 0;
+  for (long i = 0; i < n; i++) {
+    float err = s->A[i] - p->target[i];
+    err2 += (double)err * err;
+    s->grad[i] = scale * err;
+  }
+  unet_backward(m->unet, m->generator, s->other_acts, m->g_gen, s->grad, NULL, NULL);
+  return err2 / (double)n;
+}
+
+int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, const OnedpPairs *pairs, long step, double lr_factor,
+               OnedpStepStats *st) {
+  *st = (OnedpStepStats){NAN, NAN, NAN};
+  int generator = 0;  // whether g_gen holds a gradient to apply
+  memset(m->g_gen, 0, (size_t)m->n * sizeof(float));
+  if (m->opt.kl_weight > 0 && kl_gradient(m, s, cond, step, lr_factor, st, &generator)) return ODP_ERR;
+  if (pairs && m->opt.regression_weight > 0 && (generator || m->opt.kl_weight <= 0)) {
+    st->regression = regression_gradient(m, s, pairs);
+    if (!isfinite(st->regression))
+      return odp_fail("step %ld: regression loss is %g: distillation diverged", step + 1, st->regression);
+    generator = 1;
+  }
+  if (generator)
+    adamw_update(m->generator, m->m_gen, m->v_gen, m->g_gen, m->n, &m->opt.gen_adam, m->opt.gen_adam.lr * lr_factor,
+                 step + 1);
   return ODP_OK;
 }

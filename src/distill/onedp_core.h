@@ -16,6 +16,8 @@ typedef struct {
                       // so until it has seen generator samples the generator's gradient is zero)
   int teacher_clip;   // read the teacher's score through its clipped x0 prediction, as its samplers do
   int score_updates;  // OneDP-S: psi updates per generator update (1 in the paper); each draws fresh k and noise
+  double kl_weight;          // the reverse-KL gradient's weight (1: the paper; 0: the regression loss alone)
+  double regression_weight;  // DMD's paired regression loss (Yin et al. 2024); 0: off
   AdamWConfig gen_adam, score_adam;  // weight decay 0; beta1 0 in the paper
   uint64_t seed;
 } OnedpOptions;
@@ -29,6 +31,19 @@ typedef struct {
   float *generator, *score;
   float *g_gen, *g_score, *m_gen, *v_gen, *m_score, *v_score;
 } OnedpModels;
+
+// A batch of DMD's regression pairs: the generator's input z (B, T, Da), its conditioning
+// (B, Gc) and the teacher's deterministic sample from that same z as x_T (B, T, Da).
+typedef struct {
+  const float *z, *cond, *target;
+} OnedpPairs;
+
+// What one step measured; NaN where the step did not compute it.
+typedef struct {
+  double score_loss;  // psi's denoising loss (OneDP-S)
+  double score_diff;  // mean squared difference of the teacher's and the generator score's outputs
+  double regression;  // mean squared error of the generator against the pairs' targets
+} OnedpStepStats;
 
 // Per-step buffers for batch B of chunks (T, Da).
 typedef struct {
@@ -48,14 +63,19 @@ int onedp_step_alloc(OnedpStep *s, const OnedpModels *m, int B, int T);
 void onedp_step_free(OnedpStep *s);
 
 // One distillation step on conditioning cond (B, Gc): (OneDP-S) psi's denoising update on
-// the generator's samples, then the generator's reverse-KL update (not during psi's
-// warm-up). Reports psi's loss (NaN for OneDP-D) and the mean squared score difference
-// (NaN during the warm-up).
+// the generator's samples, then the generator's update (not during psi's warm-up) on
+// kl_weight times the reverse-KL gradient plus, with pairs, regression_weight times the
+// paired regression loss's. With kl_weight 0 only the regression is computed.
 // lr_factor scales both learning rates (a schedule's value at this step; 1 for constant).
-// Fails (naming the step, counted from 1) when psi's loss or the score difference is not
+// Fails (naming the step, counted from 1) when a loss or the score difference is not
 // finite: the run has diverged.
-int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, long step, double lr_factor, double *score_loss,
-               double *score_diff);
+int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, const OnedpPairs *pairs, long step, double lr_factor,
+               OnedpStepStats *stats);
+
+// DMD's regression pairs for conditioning cond (B, Gc): z (B, T, Da) drawn from seed as the
+// sampler's x_T, and the teacher's sample from it with spec (deterministic: ddim:N) as target.
+int onedp_pair_targets(OnedpModels *m, OnedpStep *s, const SamplerSpec *spec, const float *cond, uint64_t seed,
+                       float *z, float *target);
 
 // A (B, T, Da) = G_theta(z, O) with z drawn for `draw` (OneDP-S) or zero (OneDP-D).
 void onedp_generate(OnedpModels *m, OnedpStep *s, const float *params, const float *cond, long draw, float *A);

@@ -12,7 +12,7 @@
 #include "io/safetensors.h"
 #include "model/unet_config.h"
 
-enum { POLICY_GENERATOR_NOISE = 0x30 };
+enum { POLICY_GENERATOR_NOISE = 0x30, POLICY_REFINE_NOISE = 0x31 };
 
 const char *const policy_config_keys[] = {"policy.horizon", "policy.n_obs_steps", "policy.n_action_steps",
                                           "policy.obs_dim", "policy.action_dim", "policy.num_train_timesteps",
@@ -299,6 +299,21 @@ static int generate_onestep(Policy *p, float *x, int B, long per, uint64_t seed)
   return err;
 }
 
+// The two-step student's second call: the generator's chunk x re-noised to level k with
+// fresh noise, and the same network's clipped x̂0 there (one DDIM step from k to 0, as the
+// teacher's samplers end). Consistency Policy chains its one-step model the same way.
+static int refine(Policy *p, float *x, int B, long per, uint64_t seed, int k) {
+  long n = B * per;
+  float *eps = p->work.dw.eps, *noise = p->work.dw.z, *tf = p->work.dw.tb;
+  const float level = (float)k;
+  rng_fill_normal(rng_make(seed, ODP_STREAM(0, POLICY_REFINE_NOISE)), 0, noise, n);
+  diffusion_diffuse(&p->diffusion, x, x, noise, n, level);
+  for (int b = 0; b < B; b++) tf[b] = diffusion_net_time(&p->diffusion, level);
+  int err = run_unet(p, eps, x, tf, p->work.cond);
+  if (!err) diffusion_x0(&p->diffusion, x, x, eps, n, level, 1);
+  return err;
+}
+
 int policy_reserve(Policy *p, int B) { return ensure_work(p, B); }
 
 // splitmix64's finaliser over seed + golden-ratio multiples: distinct, well-mixed seeds per call.
@@ -320,6 +335,7 @@ int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uin
   int err;
   if (s->kind == SAMPLER_ONESTEP) {
     err = generate_onestep(p, x, B, per, seed);
+    if (!err && s->steps == 2) err = refine(p, x, B, per, seed, s->refine_level);
   } else {
     err = diffusion_sample(&p->diffusion, s, x, B, per, denoise, p, seed, &w->dw);
   }

@@ -8,6 +8,9 @@
 int policy_check_sampler(const Policy *p, const SamplerSpec *s) {
   if (s->kind == SAMPLER_ONESTEP && p->generator_timestep < 0)
     return odp_fail("--sampler onestep needs a one-step student; this is a diffusion policy (ddpm:N or ddim:N)");
+  if (s->kind == SAMPLER_ONESTEP && s->steps == 2 && s->refine_level >= p->shape.num_train_timesteps)
+    return odp_fail("--sampler onestep:2:%d: the level is beyond the policy's %d timesteps", s->refine_level,
+                    p->shape.num_train_timesteps);
   if (s->kind == SAMPLER_ONESTEP) return ODP_OK;
   return diffusion_check_sampler(&p->diffusion, s);
 }

@@ -1,4 +1,5 @@
-// A U-Net as the samplers' DenoiseFn, for tests that sample from a trained toy model.
+// A training-network U-Net as the samplers' DenoiseFn: the distiller's teacher samples
+// (distill/onedp_core.c) and the toy tests'.
 #pragma once
 #include "core/error.h"
 #include "model/unet1d.h"
