@@ -193,6 +193,8 @@ bad eval "--sampler onestep:3" "--sampler;onestep:3" "" -- eval "$student" --sam
 bad eval "--sampler onestep:2:0" "--sampler;onestep:2:0" "" -- eval "$student" --sampler onestep:2:0 "${e[@]}"
 bad eval "--sampler onestep:2:100 (100 train steps)" "onestep:2:100;timesteps" "" -- \
   eval "$student" --sampler onestep:2:100 "${e[@]}"
+bad eval "--sampler onestep:2 --weights f32" "onestep:2;--weights" "" -- \
+  eval "$student" --sampler onestep:2 --weights f32 "${e[@]}"
 bad eval "--seeds 5:3 (reversed)" "--seeds;5:3" "" -- eval "$ckpt" --seeds 5:3 --hz-repeats 0
 bad eval "--seeds -1:3" "--seeds;-1:3" "" -- eval "$ckpt" --seeds -1:3 --hz-repeats 0
 bad eval "--seeds 0:2^32+1" "--seeds" "" -- eval "$ckpt" --seeds 0:4294967297 --hz-repeats 0

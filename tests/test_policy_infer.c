@@ -89,6 +89,25 @@ int main(void) {
   float obs[40] = {0}, act[16];
   CHECK(policy_predict(&p, &s, obs, 1, 1, act) != 0 && strstr(odp_error(), "timestep 65"),
         "other timesteps refused: %s", odp_error());
+  // onestep:2 (its packed network refused above for the same reason) on the training
+  // network: a second call re-noises the chunk, so it differs from onestep, stays within the
+  // action range the clip allows and repeats for the same seed.
+  CHECK(sampler_parse(&s, "onestep:2:7") == 0 && s.steps == 2 && s.refine_level == 7, "%s", odp_error());
+  char name[32];
+  CHECK(!strcmp(sampler_name(&s, name, sizeof name), "onestep:2:7"), "onestep:2:7 named %s", name);
+  CHECK(policy_check_sampler(&p, &s) != 0 && strstr(odp_error(), "training network"), "%s", odp_error());
+  policy_free(&p);
+  CHECK(policy_load(&p, student) == 0 && policy_check_sampler(&p, &s) == 0, "%s", odp_error());
+  float one[16], two[16], again[16];
+  SamplerSpec single;
+  sampler_parse(&single, "onestep");
+  CHECK(policy_predict(&p, &single, obs, 1, 5, one) == 0 && policy_predict(&p, &s, obs, 1, 5, two) == 0 &&
+            policy_predict(&p, &s, obs, 1, 5, again) == 0, "%s", odp_error());
+  double moved = max_diff(one, two, 16), lo = 1e9, hi = -1e9;
+  for (int i = 0; i < 16; i++) lo = fmin(lo, two[i]), hi = fmax(hi, two[i]);
+  printf("onestep:2:7 moves the chunk by up to %.2f px; actions in [%.1f, %.1f]\n", moved, lo, hi);
+  CHECK(moved > 1e-3 && max_diff(two, again, 16) == 0, "onestep:2: moved %g, repeat differs", moved);
+  CHECK(lo >= -1e-3 && hi <= 512 + 1e-3, "onestep:2 ends in the clip's range: [%g, %g]", lo, hi);
   policy_free(&p);
   unlink(diffusion), unlink(student), unlink(poisoned);
   TEST_MAIN_END();
