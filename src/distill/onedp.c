@@ -18,7 +18,8 @@ const char *const distill_config_keys[] = {
     "distill.lr_schedule", "distill.beta1", "distill.beta2", "distill.eps", "distill.generator_timestep",
     "distill.k_min", "distill.k_max", "distill.score_warmup", "distill.score_updates", "distill.teacher_clip",
     "distill.seed", "distill.threads", "distill.log_every", "distill.checkpoint_every", "distill.keep_checkpoints",
-    "distill.kl_weight", "distill.regression_weight", "distill.regression_pairs", "distill.regression_sampler", NULL};
+    "distill.kl_weight", "distill.regression_weight", "distill.regression_pairs", "distill.regression_sampler",
+    "distill.init_generator", NULL};
 
 typedef struct {
   OnedpOptions core;
@@ -28,6 +29,7 @@ typedef struct {
   int keep_checkpoints;  // every checkpoint's student also as policy_step<N>.safetensors
   long pairs;            // DMD regression pairs (with core.regression_weight > 0)
   SamplerSpec pair_sampler;  // the teacher's deterministic sampler that makes their targets
+  const char *init_generator;  // a student of this teacher to start the generator from ("": the teacher)
 } DistillOptions;
 
 // The regression pairs, made once at setup (deterministic, so a resume remakes the same):
@@ -109,7 +111,9 @@ static int read_options(DistillOptions *d, const Config *c) {
   if (err) return ODP_ERR;
   o->kl_weight = 1, d->pairs = 8192;  // optional, as below: the paper's objective alone by default
   const char *pair_sampler = "ddim:10";
-  err = (config_has(c, "distill.kl_weight") && config_get_double(c, "distill.kl_weight", &o->kl_weight, 0, 1e6)) ||
+  d->init_generator = "";
+  err = (config_has(c, "distill.init_generator") && config_get_string(c, "distill.init_generator", &d->init_generator)) ||
+        (config_has(c, "distill.kl_weight") && config_get_double(c, "distill.kl_weight", &o->kl_weight, 0, 1e6)) ||
         (config_has(c, "distill.regression_weight") &&
          config_get_double(c, "distill.regression_weight", &o->regression_weight, 0, 1e6)) ||
         (config_has(c, "distill.regression_pairs") &&
@@ -250,8 +254,24 @@ static int log_fields(void *self, long done, double elapsed, char *buf, int size
   return ODP_OK;
 }
 
+// The generator's start from another student (distill.init_generator): one of the same
+// architecture and generator timestep, e.g. a regression-only student fine-tuned with the KL.
+static int load_init_generator(Distill *d) {
+  Policy init;
+  const char *path = d->opt.init_generator;
+  if (policy_load(&init, path)) return odp_fail_context("field 'distill.init_generator'");
+  int err = ODP_OK;
+  if (init.generator_timestep != d->opt.core.k_star || init.table.numel != d->student.table.numel)
+    err = odp_fail("field 'distill.init_generator': %s is not a one-step student with %ld parameters at k* %d "
+                   "(it has %ld parameters, generator timestep %d)", path, d->student.table.numel, d->opt.core.k_star,
+                   init.table.numel, init.generator_timestep);
+  else memcpy(d->student.params, init.params, (size_t)init.table.numel * sizeof(float));
+  policy_free(&init);
+  return err;
+}
+
 // The teacher and its dataset; generator and score network start as copies of the
-// teacher (one memcpy each).
+// teacher (one memcpy each), the generator from distill.init_generator when set.
 static int setup(void *self, const Config *cfg, int resume) {
   Distill *d = self;
   (void)resume;  // a resume overwrites the copies with its state
@@ -273,6 +293,7 @@ static int setup(void *self, const Config *cfg, int resume) {
   long n = d->models.n;
   if (!(d->score = odp_malloc((unsigned long)n * sizeof(float), "score network"))) return ODP_ERR;
   memcpy(d->student.params, d->teacher.params, (size_t)d->teacher.table.numel * sizeof(float));
+  if (d->opt.init_generator[0] && load_init_generator(d)) return ODP_ERR;
   policy_fetch_normalizers(&d->student, d->student.params);
   memcpy(d->score, d->teacher.params, (size_t)n * sizeof(float));
   d->models.teacher = d->teacher.params, d->models.generator = d->student.params, d->models.score = d->score;
