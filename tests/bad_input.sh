@@ -166,6 +166,10 @@ bad distill "override regression_sampler=fast" "distill.regression_sampler;fast"
   distill "$ckpt" distill.regression_weight=1 distill.regression_sampler=fast -o "$o"
 bad distill "override kl_weight=0, no regression" "distill.kl_weight;distill.regression_weight;nothing" \
   "$o/policy.safetensors" -- distill "$ckpt" distill.kl_weight=0 -o "$o"
+bad distill "override init_generator=a teacher" "distill.init_generator;one-step student" "$o/policy.safetensors" -- \
+  distill "$ckpt" distill.init_generator="$ckpt" -o "$o"
+bad distill "override init_generator missing" "distill.init_generator;$fx/nope.safetensors" "$o/policy.safetensors" -- \
+  distill "$ckpt" distill.init_generator="$fx/nope.safetensors" -o "$o"
 bad distill "--resume, no state" "$fx/norun;train_state" "" -- distill "$ckpt" --resume -o "$fx/norun"
 bad distill "--resume, NaN in state" "$fx/nan_student/train_state.safetensors;generator;NaN" "" -- \
   distill "$ckpt" --resume -o "$fx/nan_student"
