@@ -21,14 +21,15 @@
 #define MAX_GIF_SEEDS 64
 
 static const char *const valued[] = {"--sampler", "--seeds", "--seed", "--threads", "--gif", "--gif-seeds",
-                                     "--gif-size", "--gif-count", "--hz-repeats", "--weights", "--max-steps", "--draws", NULL};
+                                     "--gif-size", "--gif-count", "--hz-repeats", "--weights", "--max-steps", "--draws", "--refiner", NULL};
 static const char *const flags[] = {"--per-episode", NULL};
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: onedp eval CHECKPOINT [--sampler ddpm:100] [--seeds 100000:100050] [--seed S]\n"
           "                  [--threads N] [--gif DIR [--gif-seeds a,b | --gif-count K] [--gif-size N]]\n"
-          "                  [--hz-repeats N] [--weights f32|bf16] [--max-steps N] [--draws N] [--per-episode]\n\n"
+          "                  [--hz-repeats N] [--weights f32|bf16] [--max-steps N] [--draws N] [--per-episode]\n"
+          "                  [--refiner TEACHER]\n\n"
           "Runs the policy in closed loop on its task (the checkpoint config's task.name; the\n"
           "first task below when it names none) with the reference protocol: one episode per\n"
           "env seed in [A, B) (--seeds A:B, or A for one), the last n_obs_steps observations\n"
@@ -38,7 +39,8 @@ static void usage(FILE *f) {
           "round; results depend on --seed (the policy's draws) but not on --threads.\n\n"
           "  --sampler S        ddpm:N, ddim:N, ddim:N:leading|trailing, onestep (default ddpm:100),\n"
           "                     onestep:2[:K] (a student's chunk re-noised to level K, default 10,\n"
-          "                     and denoised once more by its own network: 2 calls; training network)\n"
+          "                     and denoised once more by its own network, or by --refiner's: 2 calls)\n"
+          "  --refiner TEACHER  onestep:2's second call by the student's teacher instead of itself\n"
           "  --seeds A:B        env seeds (default 100000:100050, the reference's 50 test seeds)\n"
           "  --seed S           seed of the policy's random draws (default 0)\n"
           "  --threads N        threads for physics and inference (default: all cores)\n"
@@ -230,12 +232,21 @@ int cmd_eval(int argc, char **argv) {
   const char *weights = arg_string(argc, argv, "--weights", NULL);
   WeightFormat fmt;
   if (weights && weight_format_parse(&fmt, weights)) return fail(odp_error());
-  Policy policy;
+  const char *refiner_path = arg_string(argc, argv, "--refiner", NULL);
+  if (refiner_path && (spec.kind != SAMPLER_ONESTEP || spec.steps != 2))
+    return fail("--refiner: refines the two-step sampler only (--sampler onestep:2[:K])");
+  Policy policy, refiner = {0};
   if (weights ? policy_load_inference(&policy, ckpt, fmt) : policy_load(&policy, ckpt)) return fail(odp_error());
+  if (refiner_path &&
+      ((weights ? policy_load_inference(&refiner, refiner_path, fmt) : policy_load(&refiner, refiner_path)) ||
+       (policy_set_refiner(&policy, &refiner) && odp_fail_context("--refiner %s", refiner_path)))) {
+    policy_free(&policy), policy_free(&refiner);
+    return fail(odp_error());
+  }
   const EnvOps *task = env_for_config(policy.config_json, ckpt);
   if (!task || (policy_check_sampler(&policy, &spec) && odp_fail_context("%s", ckpt)) ||
       check_gif_size(task, &o.gif_size) || (o.gif_dir && make_gif_dir(o.gif_dir))) {
-    policy_free(&policy);
+    policy_free(&policy), policy_free(&refiner);
     return fail(odp_error());
   }
   o.task = task->name;
@@ -248,11 +259,12 @@ int cmd_eval(int argc, char **argv) {
   EvalResult r;
   int rc = eval_run_draws(&r, &src, &o, draws);
   if (!rc) progress_finish(&prog.bar, prog.bar.total, "done");
-  policy_free(&policy);
+  policy_free(&policy), policy_free(&refiner);
   if (rc) return fail(odp_error());
 
-  char name[64];
+  char name[1200];
   sampler_name(&spec, name, sizeof name);
+  if (refiner_path) snprintf(name + strlen(name), sizeof name - strlen(name), " refined by %.1000s", refiner_path);
   double wall = now_seconds() - t0;
   if (arg_flag(argc, argv, "--per-episode"))
     for (int i = 0; i < r.episodes; i++)

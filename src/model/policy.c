@@ -299,17 +299,41 @@ static int generate_onestep(Policy *p, float *x, int B, long per, uint64_t seed)
   return err;
 }
 
+int policy_set_refiner(Policy *student, Policy *teacher) {
+  const PolicyShape *a = &student->shape, *b = &teacher->shape;
+  if (student->generator_timestep < 0) return odp_fail("a refiner serves a one-step student; this is a diffusion policy");
+  if (teacher->generator_timestep >= 0) return odp_fail("the refiner must be a diffusion policy (the student's teacher)");
+  if (a->horizon != b->horizon || a->n_obs_steps != b->n_obs_steps || a->obs_dim != b->obs_dim ||
+      a->action_dim != b->action_dim || a->num_train_timesteps != b->num_train_timesteps ||
+      student->encoder.out_dim != teacher->encoder.out_dim || strcmp(a->diffusion, b->diffusion))
+    return odp_fail("the refiner's shape (horizon %d, obs %d x %d, action %d, %d timesteps) is not the student's "
+                    "(horizon %d, obs %d x %d, action %d, %d timesteps)", b->horizon, b->n_obs_steps, b->obs_dim,
+                    b->action_dim, b->num_train_timesteps, a->horizon, a->n_obs_steps, a->obs_dim, a->action_dim,
+                    a->num_train_timesteps);
+  if (memcmp(&student->obs_norm, &teacher->obs_norm, sizeof(Normalizer)) ||
+      memcmp(&student->action_norm, &teacher->action_norm, sizeof(Normalizer)))
+    return odp_fail("the refiner's normalizers differ from the student's: it is not the student's teacher");
+  student->refiner = teacher;
+  return ODP_OK;
+}
+
 // The two-step student's second call: the generator's chunk x re-noised to level k with
-// fresh noise, and the same network's clipped x̂0 there (one DDIM step from k to 0, as the
-// teacher's samplers end). Consistency Policy chains its one-step model the same way.
+// fresh noise, and the clipped x̂0 there (one DDIM step from k to 0, as the teacher's
+// samplers end) of the refiner (its teacher) or of the student's own network, as
+// Consistency Policy chains its one-step model.
 static int refine(Policy *p, float *x, int B, long per, uint64_t seed, int k) {
   long n = B * per;
   float *eps = p->work.dw.eps, *noise = p->work.dw.z, *tf = p->work.dw.tb;
   const float level = (float)k;
+  Policy *net = p->refiner ? p->refiner : p;
+  if (net != p) {
+    if (ensure_work(net, B)) return ODP_ERR;
+    memcpy(net->work.cond, p->work.cond, (size_t)B * p->encoder.out_dim * sizeof(float));
+  }
   rng_fill_normal(rng_make(seed, ODP_STREAM(0, POLICY_REFINE_NOISE)), 0, noise, n);
   diffusion_diffuse(&p->diffusion, x, x, noise, n, level);
   for (int b = 0; b < B; b++) tf[b] = diffusion_net_time(&p->diffusion, level);
-  int err = run_unet(p, eps, x, tf, p->work.cond);
+  int err = run_unet(net, eps, x, tf, net->work.cond);
   if (!err) diffusion_x0(&p->diffusion, x, x, eps, n, level, 1);
   return err;
 }

@@ -40,7 +40,7 @@ typedef struct {
   UnetInferActs *infer_acts;  // packed network's activations (policy_load_inference)
 } PolicyWork;
 
-typedef struct {
+typedef struct Policy {
   PolicyShape shape;
   Unet unet;
   ParamTable table;  // "model.*" (the U-Net, offset 0) then the normalizer tensors
@@ -54,6 +54,7 @@ typedef struct {
   ObsEncoder encoder;      // normalised observations -> global conditioning
   UnetInfer *infer;        // policy_load_inference: the packed network (params is then NULL)
   PolicyWork work;         // inference scratch, sized on demand
+  struct Policy *refiner;  // onestep:2's second call: the student's teacher (borrowed), or NULL: its own network
 } Policy;
 
 // The run-config keys the policy section holds (read by policy_init), NULL-terminated.
@@ -83,6 +84,11 @@ void policy_fetch_normalizers(Policy *p, const float *params);
 // `seed` keys every random draw of this call. After the first call at a batch size B, calls
 // at the same B allocate nothing.
 int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, float *actions);
+
+// Makes teacher the network of a student's two-step sampler (onestep:2): a diffusion policy
+// of the same shape and normalizers (the student's own teacher). Borrowed: it must outlive
+// the student's predictions.
+int policy_set_refiner(Policy *student, Policy *teacher);
 
 // Sizes the inference workspace for batch B now (policy_predict does it on demand).
 int policy_reserve(Policy *p, int B);

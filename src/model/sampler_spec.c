@@ -11,9 +11,9 @@ int policy_check_sampler(const Policy *p, const SamplerSpec *s) {
   if (s->kind == SAMPLER_ONESTEP && s->steps == 2 && s->refine_level >= p->shape.num_train_timesteps)
     return odp_fail("--sampler onestep:2:%d: the level is beyond the policy's %d timesteps", s->refine_level,
                     p->shape.num_train_timesteps);
-  if (s->kind == SAMPLER_ONESTEP && s->steps == 2 && p->infer && p->generator_timestep >= 0)
+  if (s->kind == SAMPLER_ONESTEP && s->steps == 2 && p->infer && p->generator_timestep >= 0 && !p->refiner)
     return odp_fail("--sampler onestep:2:%d: a student's packed network is built for its timestep %d only; "
-                    "run the two-step sampler on the training network (no --weights)", s->refine_level,
+                    "run the two-step sampler on the training network (no --weights) or refine with its teacher (--refiner)", s->refine_level,
                     p->generator_timestep);
   if (s->kind == SAMPLER_ONESTEP) return ODP_OK;
   return diffusion_check_sampler(&p->diffusion, s);
