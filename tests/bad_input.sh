@@ -199,6 +199,12 @@ bad eval "--sampler onestep:2:100 (100 train steps)" "onestep:2:100;timesteps" "
   eval "$student" --sampler onestep:2:100 "${e[@]}"
 bad eval "--sampler onestep:2 --weights f32" "onestep:2;--weights" "" -- \
   eval "$student" --sampler onestep:2 --weights f32 "${e[@]}"
+bad eval "--refiner without onestep:2" "--refiner;onestep:2" "" -- \
+  eval "$student" --sampler onestep --refiner "$ckpt" "${e[@]}"
+bad eval "--refiner is a student" "--refiner;$student;diffusion policy" "" -- \
+  eval "$student" --sampler onestep:2 --refiner "$student" "${e[@]}"
+bad eval "--refiner missing" "$fx/nope.safetensors;No such file" "" -- \
+  eval "$student" --sampler onestep:2 --refiner "$fx/nope.safetensors" "${e[@]}"
 bad eval "--seeds 5:3 (reversed)" "--seeds;5:3" "" -- eval "$ckpt" --seeds 5:3 --hz-repeats 0
 bad eval "--seeds -1:3" "--seeds;-1:3" "" -- eval "$ckpt" --seeds -1:3 --hz-repeats 0
 bad eval "--seeds 0:2^32+1" "--seeds" "" -- eval "$ckpt" --seeds 0:4294967297 --hz-repeats 0

@@ -22,7 +22,7 @@ static const char *tiny_config =
 static int write_policy(const char *path, const char *const *metadata, int poison) {
   Policy p;
   if (policy_init(&p, tiny_config, "tiny")) return ODP_ERR;
-  unet_init_params(&p.unet, p.params, 7);
+  unet_init_params(&p.unet, p.params, metadata ? 8 : 7);  // a student's weights differ from its teacher's
   for (int j = 0; j < 20; j++) p.obs_norm.scale[j] = 2.0f / 512, p.obs_norm.offset[j] = -1;
   for (int j = 0; j < 2; j++) p.action_norm.scale[j] = 2.0f / 512, p.action_norm.offset[j] = -1;
   policy_store_normalizers(&p, p.params);
@@ -108,6 +108,21 @@ int main(void) {
   printf("onestep:2:7 moves the chunk by up to %.2f px; actions in [%.1f, %.1f]\n", moved, lo, hi);
   CHECK(moved > 1e-3 && max_diff(two, again, 16) == 0, "onestep:2: moved %g, repeat differs", moved);
   CHECK(lo >= -1e-3 && hi <= 512 + 1e-3, "onestep:2 ends in the clip's range: [%g, %g]", lo, hi);
+  // Refined by a teacher: its network takes the second call (the student's packed network
+  // is then fine: it runs at k* only); a student is refused as a refiner.
+  Policy teacher, packed;
+  CHECK(policy_load(&teacher, diffusion) == 0 && policy_set_refiner(&p, &p) != 0 &&
+            strstr(odp_error(), "diffusion policy") && policy_set_refiner(&p, &teacher) == 0,
+        "%s", odp_error());
+  float refined[16];
+  CHECK(policy_predict(&p, &s, obs, 1, 5, refined) == 0, "%s", odp_error());
+  CHECK(max_diff(refined, two, 16) > 1e-3, "the refiner's call differs from the student's own");
+  CHECK(policy_load_inference(&packed, student, WEIGHTS_F32) == 0 && policy_set_refiner(&packed, &teacher) == 0 &&
+            policy_check_sampler(&packed, &s) == 0 && policy_predict(&packed, &s, obs, 1, 5, two) == 0,
+        "%s", odp_error());
+  printf("onestep:2:7 refined by the teacher: packed student vs training network %.2e px\n", max_diff(refined, two, 16));
+  CHECK(max_diff(refined, two, 16) < 1e-2, "packed student with refiner differs by %g px", max_diff(refined, two, 16));
+  policy_free(&packed), policy_free(&teacher);
   policy_free(&p);
   unlink(diffusion), unlink(student), unlink(poisoned);
   TEST_MAIN_END();
