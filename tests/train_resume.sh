@@ -32,6 +32,23 @@ for v in s d; do
   "$onedp" distill "$work/full/policy.safetensors" "${small[@]}" distill.steps=3 -o "$work/distill_${v}_cost" 2>&1 |
     grep -q "cost $([ $v = s ] && echo 66.7 || echo 33.3)% of the teacher's training"
 done
+# The two-stage recipe: the regression stage (its pairs remade identically on --resume),
+# then the KL stage started from its student; each stopped and resumed equals uninterrupted.
+reg=(--config configs/distill_regression.json distill.steps=6 distill.batch=16 distill.regression_pairs=40
+     distill.log_every=2 distill.checkpoint_every=3 distill.threads=1)
+"$onedp" distill "$work/full/policy.safetensors" "${reg[@]}" -o "$work/reg" 2>&1 |
+  grep -q "cost 133.3% of the teacher's training"  # 6 x 16 x 3 + 48 pairs x 10 steps, of 12 x 16 x 3
+"$onedp" distill "$work/full/policy.safetensors" "${reg[@]}" --until 3 -o "$work/reg_split"
+"$onedp" distill "$work/full/policy.safetensors" --resume -o "$work/reg_split"
+cmp "$work/reg/policy.safetensors" "$work/reg_split/policy.safetensors"
+grep -q '"regression"' "$work/reg/log.jsonl"
+kl=(distill.steps=6 distill.batch=16 distill.init_generator="$work/reg/policy.safetensors" distill.threads=1
+    distill.checkpoint_every=3)
+"$onedp" distill "$work/full/policy.safetensors" "${kl[@]}" -o "$work/kl"
+"$onedp" distill "$work/full/policy.safetensors" "${kl[@]}" --until 3 -o "$work/kl_split"
+"$onedp" distill "$work/full/policy.safetensors" --resume -o "$work/kl_split"
+cmp "$work/kl/policy.safetensors" "$work/kl_split/policy.safetensors"
+! cmp -s "$work/kl/policy.safetensors" "$work/distill_s/policy.safetensors"  # it did start elsewhere
 /usr/bin/python3 - "$work" <<'PY'
 import json, struct, sys, hashlib
 work = sys.argv[1]

@@ -67,12 +67,13 @@ static double teacher_passes(const Config *tc, long train_step) {
 }
 
 // The regression adds a generator forward+backward per sample, and its pairs one teacher
-// forward per sampler step each.
+// forward per sampler step each; kl_weight 0 drops the reverse-KL's passes.
 static double distill_passes(const DistillOptions *o, long steps) {
   int updates = o->core.score_updates > 0 ? o->core.score_updates : 1;
   double per_sample = 0, pairs = 0;
   if (o->core.kl_weight > 0) per_sample += o->core.stochastic ? 3 + 1 + 1 + 3.0 * updates : 3 + 1;
-  if (o->core.regression_weight > 0) per_sample += 3, pairs = (double)o->pairs * o->pair_sampler.steps;
+  if (o->core.regression_weight > 0)  // pairs are made in whole batches
+    per_sample += 3, pairs = (double)((o->pairs + o->batch - 1) / o->batch * o->batch) * o->pair_sampler.steps;
   return per_sample * (double)steps * (double)o->batch + pairs;
 }
 
