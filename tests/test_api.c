@@ -95,7 +95,7 @@ static void test_student_episodes(void) {
   CHECK(onedp_policy_n_obs_steps(h) == 2 && onedp_policy_n_action_steps(h) == 8, "steps");
   CHECK(onedp_policy_threads(h) == 1, "default threads %d", onedp_policy_threads(h));
   Policy ref;
-  SamplerSpec s = {SAMPLER_ONESTEP, 1, DDIM_SPACING_LEADING, SAMPLER_REFINE_LEVEL};
+  SamplerSpec s = {.kind = SAMPLER_ONESTEP, .steps = 1};
   CHECK(policy_load_inference(&ref, STUDENT, WEIGHTS_F32) == ODP_OK, "%s", odp_error());
   for (uint32_t env_seed = 100000; env_seed < 100002; env_seed++) {
     int equal = 0, chunks = 0;

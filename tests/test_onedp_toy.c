@@ -133,7 +133,7 @@ static void regression(const Unet *u, const Diffusion *s, const float *teacher) 
   CHECK(onedp_models_alloc(&m, u, s, &opt) == 0 && onedp_step_alloc(&st, &m, B, T) == 0, "%s", odp_error());
   m.teacher = teacher, m.generator = gen, m.score = NULL;  // kl_weight 0: no score network
   static float cond[2][B * 2], z[2][B * N], target[2][B * N], act[B * N];
-  SamplerSpec ddim10 = {SAMPLER_DDIM, 10, DDIM_SPACING_LEADING, SAMPLER_REFINE_LEVEL};
+  SamplerSpec ddim10 = {.kind = SAMPLER_DDIM, .steps = 10};
   OnedpPairs pairs[2];
   for (int j = 0; j < 2; j++) {
     toy_ring_batch(&ring, 7, j, B, cond[j], act, NULL);

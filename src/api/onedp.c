@@ -47,7 +47,7 @@ static int choose_sampler(onedp_policy *h, const char *text, const char *path) {
   if (text) {
     if (sampler_parse(&h->sampler, text)) return ONEDP_EINVAL;
   } else if (p->generator_timestep >= 0) {
-    h->sampler = (SamplerSpec){SAMPLER_ONESTEP, 1, DDIM_SPACING_LEADING, SAMPLER_REFINE_LEVEL};
+    h->sampler = (SamplerSpec){.kind = SAMPLER_ONESTEP, .steps = 1};
   } else {
     h->sampler = diffusion_default_sampler(&p->diffusion);
   }
@@ -61,7 +61,8 @@ static int choose_sampler(onedp_policy *h, const char *text, const char *path) {
 // DDIM-1 (teachers): the same workspace, one network evaluation.
 static int warm_up(onedp_policy *h) {
   Policy *p = &h->policy;
-  SamplerSpec one = {p->generator_timestep >= 0 ? SAMPLER_ONESTEP : SAMPLER_DDIM, 1, DDIM_SPACING_TRAILING, SAMPLER_REFINE_LEVEL};
+  SamplerSpec one = {.kind = p->generator_timestep >= 0 ? SAMPLER_ONESTEP : SAMPLER_DDIM, .steps = 1,
+                     .spacing = DDIM_SPACING_TRAILING};
   float *act = odp_malloc((unsigned long)p->shape.n_action_steps * p->shape.action_dim * sizeof(float), "actions");
   int rc = act ? policy_predict(p, &one, h->hist.obs, 1, 0, act) : ODP_ERR;  // all zeros here
   free(act);

@@ -66,7 +66,7 @@ static int check_sampler(const Diffusion *d, const SamplerSpec *s) {
 }
 
 static SamplerSpec default_sampler(const Diffusion *d) {
-  return (SamplerSpec){SAMPLER_DDPM, d->ddpm.num_train_steps, DDIM_SPACING_LEADING, SAMPLER_REFINE_LEVEL};
+  return (SamplerSpec){.kind = SAMPLER_DDPM, .steps = d->ddpm.num_train_steps};
 }
 
 static int sample(const Diffusion *d, const SamplerSpec *s, float *x, int B, long per, DenoiseFn fn, void *ctx,

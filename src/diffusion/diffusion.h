@@ -23,7 +23,7 @@ typedef struct {
   SamplerKind kind;
   int steps;            // network calls: DDPM/DDIM steps; one-step: 1, or 2 with a refining step
   DdimSpacing spacing;  // DDIM only
-  int refine_level;     // one-step with 2 calls: the level the chunk is re-noised to (DDPM timestep)
+  int refine_level;     // one-step with 2 calls: the level the chunk is re-noised to (set by sampler_parse)
 } SamplerSpec;
 
 // The two-step student's default re-noising level: docs/onedp_pusht.md measured k = 10.

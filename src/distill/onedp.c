@@ -36,8 +36,12 @@ typedef struct {
 // n_batches batches of the distillation batch size, walked in turn.
 typedef struct {
   long n_batches;
-  float *z, *cond, *target;  // (n_batches·B, T, Da), (n_batches·B, Gc), (n_batches·B, T, Da)
+  long chunk_floats, cond_floats;  // one batch's share of z / target, and of cond
+  float *z, *cond, *target;        // (n_batches·B, T, Da), (n_batches·B, Gc), (n_batches·B, T, Da)
 } RegressionPairs;
+
+// distill.regression_pairs rounded up to whole batches.
+static long pair_batches(const DistillOptions *o) { return (o->pairs + o->batch - 1) / o->batch; }
 
 typedef struct {
   const Config *cfg;
@@ -73,7 +77,7 @@ static double distill_passes(const DistillOptions *o, long steps) {
   double per_sample = 0, pairs = 0;
   if (o->core.kl_weight > 0) per_sample += o->core.stochastic ? 3 + 1 + 1 + 3.0 * updates : 3 + 1;
   if (o->core.regression_weight > 0)  // pairs are made in whole batches
-    per_sample += 3, pairs = (double)((o->pairs + o->batch - 1) / o->batch * o->batch) * o->pair_sampler.steps;
+    per_sample += 3, pairs = (double)(pair_batches(o) * o->batch) * o->pair_sampler.steps;
   return per_sample * (double)steps * (double)o->batch + pairs;
 }
 
@@ -197,22 +201,22 @@ enum { PAIR_SHUFFLE = 0x5041, PAIR_NOISE = 0x4e5a };
 // the teacher's sample from it. Shows progress: at ddim:10 this is a few teacher epochs' forwards.
 static int make_pairs(Distill *d) {
   RegressionPairs *p = &d->pairs;
-  const long B = d->opt.batch, per = d->step.per, gc = (long)d->teacher.shape.n_obs_steps * d->teacher.shape.obs_dim;
-  p->n_batches = (d->opt.pairs + B - 1) / B;
-  const long count = p->n_batches * B;
-  p->z = odp_malloc((size_t)count * per * sizeof(float), "regression pairs");
-  p->target = odp_malloc((size_t)count * per * sizeof(float), "regression pairs");
-  p->cond = odp_malloc((size_t)count * gc * sizeof(float), "regression pairs");
+  const long B = d->opt.batch, count = pair_batches(&d->opt) * B;
+  p->n_batches = pair_batches(&d->opt);
+  p->chunk_floats = B * d->step.per, p->cond_floats = B * d->teacher.shape.n_obs_steps * d->teacher.shape.obs_dim;
+  p->z = odp_malloc((size_t)(p->n_batches * p->chunk_floats) * sizeof(float), "regression pairs");
+  p->target = odp_malloc((size_t)(p->n_batches * p->chunk_floats) * sizeof(float), "regression pairs");
+  p->cond = odp_malloc((size_t)(p->n_batches * p->cond_floats) * sizeof(float), "regression pairs");
   if (!p->z || !p->target || !p->cond) return ODP_ERR;
   char name[64];
   fprintf(stderr, "distill: %ld regression pairs from the teacher's %s\n", count,
           sampler_name(&d->opt.pair_sampler, name, sizeof name));
   for (long j = 0; j < p->n_batches; j++) {
-    float *cond = p->cond + j * B * gc;
+    float *cond = p->cond + j * p->cond_floats;
     if (load_conditioning(d, d->opt.core.seed ^ PAIR_SHUFFLE, cond, d->actions, j) ||
         onedp_pair_targets(&d->models, &d->step, &d->opt.pair_sampler, cond,
-                           policy_call_seed(d->opt.core.seed ^ PAIR_NOISE, j), p->z + j * B * per,
-                           p->target + j * B * per))
+                           policy_call_seed(d->opt.core.seed ^ PAIR_NOISE, j), p->z + j * p->chunk_floats,
+                           p->target + j * p->chunk_floats))
       return ODP_ERR;
     if ((j + 1) % 8 == 0 || j + 1 == p->n_batches) fprintf(stderr, "\rdistill: pairs %ld/%ld", (j + 1) * B, count);
   }
@@ -226,9 +230,8 @@ static int distill_step(void *self, long step, RunStepOut *out) {
   const RegressionPairs *p = &d->pairs;
   OnedpPairs batch, *pairs = NULL;
   if (p->n_batches) {
-    const long B = d->opt.batch, j = step % p->n_batches, per = d->step.per;
-    const long gc = (long)d->teacher.shape.n_obs_steps * d->teacher.shape.obs_dim;
-    batch = (OnedpPairs){p->z + j * B * per, p->cond + j * B * gc, p->target + j * B * per};
+    const long j = step % p->n_batches;
+    batch = (OnedpPairs){p->z + j * p->chunk_floats, p->cond + j * p->cond_floats, p->target + j * p->chunk_floats};
     pairs = &batch;
   }
   if (load_conditioning(d, d->opt.core.seed, d->obs, d->actions, step) ||

@@ -325,15 +325,12 @@ static int refine(Policy *p, float *x, int B, long per, uint64_t seed, int k) {
   long n = B * per;
   float *eps = p->work.dw.eps, *noise = p->work.dw.z, *tf = p->work.dw.tb;
   const float level = (float)k;
-  Policy *net = p->refiner ? p->refiner : p;
-  if (net != p) {
-    if (ensure_work(net, B)) return ODP_ERR;
-    memcpy(net->work.cond, p->work.cond, (size_t)B * p->encoder.out_dim * sizeof(float));
-  }
+  Policy *net = p->refiner ? p->refiner : p;  // the refiner's activations sized for B; conditioning is ours
+  if (net != p && ensure_work(net, B)) return ODP_ERR;
   rng_fill_normal(rng_make(seed, ODP_STREAM(0, POLICY_REFINE_NOISE)), 0, noise, n);
   diffusion_diffuse(&p->diffusion, x, x, noise, n, level);
   for (int b = 0; b < B; b++) tf[b] = diffusion_net_time(&p->diffusion, level);
-  int err = run_unet(net, eps, x, tf, net->work.cond);
+  int err = run_unet(net, eps, x, tf, p->work.cond);
   if (!err) diffusion_x0(&p->diffusion, x, x, eps, n, level, 1);
   return err;
 }

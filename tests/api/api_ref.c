@@ -18,8 +18,8 @@ int main(int argc, char **argv) {
   Policy p;
   SamplerSpec s;
   if (policy_load_inference(&p, argv[1], WEIGHTS_F32)) return fprintf(stderr, "api_ref: %s\n", odp_error()), 1;
-  if (p.generator_timestep >= 0) s = (SamplerSpec){SAMPLER_ONESTEP, 1, DDIM_SPACING_LEADING, SAMPLER_REFINE_LEVEL};
-  else s = (SamplerSpec){SAMPLER_DDPM, p.shape.num_train_timesteps, DDIM_SPACING_LEADING, SAMPLER_REFINE_LEVEL};
+  if (p.generator_timestep >= 0) s = (SamplerSpec){.kind = SAMPLER_ONESTEP, .steps = 1};
+  else s = (SamplerSpec){.kind = SAMPLER_DDPM, .steps = p.shape.num_train_timesteps};
   const int ticks = atoi(argv[2]), To = p.shape.n_obs_steps, D = p.shape.obs_dim, Ta = p.shape.n_action_steps,
             Da = p.shape.action_dim;
   const uint64_t seed = strtoull(argv[3], NULL, 10);
