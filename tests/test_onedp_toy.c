@@ -104,13 +104,13 @@ static void distill(const Unet *u, const Diffusion *s, const float *teacher, flo
                       .score_adam = {.lr = 1e-3, .beta1 = 0, .beta2 = 0.999, .eps = 1e-8}};
   OnedpModels m;
   OnedpStep st;
-  CHECK(onedp_models_alloc(&m, u, s, &opt) == 0 && onedp_step_alloc(&st, &m, B, T) == 0, "%s", odp_error());
+  CHECK(onedp_models_alloc(&m, u, s, &opt, T) == 0 && onedp_step_alloc(&st, &m, B, T) == 0, "%s", odp_error());
   m.teacher = teacher, m.generator = generator, m.score = score;
   float obs[B * 2], act[B * N];
   OnedpStepStats stats = {0};
   for (long step = 0; step < DISTILL_STEPS; step++) {
     toy_ring_batch(&ring, 3, step, B, obs, act, NULL);
-    CHECK(onedp_step(&m, &st, obs, NULL, step, 1.0, &stats) == 0, "%s", odp_error());
+    CHECK(onedp_step(&m, &st, obs, NULL, NULL, step, 1.0, &stats) == 0, "%s", odp_error());
   }
   printf("OneDP-%s: %d steps, last score difference %.4f, score-network loss %.4f\n", stochastic ? "S" : "D",
          DISTILL_STEPS, stats.score_diff, stats.score_loss);
@@ -130,7 +130,7 @@ static void regression(const Unet *u, const Diffusion *s, const float *teacher) 
                       .gen_adam = {.lr = 0, .beta1 = 0, .beta2 = 0.999, .eps = 1e-8}};
   OnedpModels m;
   OnedpStep st;
-  CHECK(onedp_models_alloc(&m, u, s, &opt) == 0 && onedp_step_alloc(&st, &m, B, T) == 0, "%s", odp_error());
+  CHECK(onedp_models_alloc(&m, u, s, &opt, T) == 0 && onedp_step_alloc(&st, &m, B, T) == 0, "%s", odp_error());
   m.teacher = teacher, m.generator = gen, m.score = NULL;  // kl_weight 0: no score network
   static float cond[2][B * 2], z[2][B * N], target[2][B * N], act[B * N];
   SamplerSpec ddim10 = {.kind = SAMPLER_DDIM, .steps = 10};
@@ -141,7 +141,7 @@ static void regression(const Unet *u, const Diffusion *s, const float *teacher) 
     pairs[j] = (OnedpPairs){z[j], cond[j], target[j]};
   }
   OnedpStepStats at, plus, minus;
-  CHECK(onedp_step(&m, &st, cond[0], &pairs[0], 0, 1.0, &at) == 0, "%s", odp_error());  // lr 0: gen unchanged
+  CHECK(onedp_step(&m, &st, cond[0], NULL, &pairs[0], 0, 1.0, &at) == 0, "%s", odp_error());  // lr 0: gen unchanged
   memcpy(grad, m.g_gen, np * 4);
   float gmax = 0;
   for (long i = 0; i < np; i++) gmax = fmaxf(gmax, fabsf(grad[i]));
@@ -151,9 +151,9 @@ static void regression(const Unet *u, const Diffusion *s, const float *teacher) 
       if ((probe < 3 || fabsf(grad[i]) < 0.3f * gmax) && (best < 0 || fabsf(grad[i]) > fabsf(grad[best]))) best = i;
     const float h = 1e-3f, keep = gen[best];
     gen[best] = keep + h;
-    CHECK(onedp_step(&m, &st, cond[0], &pairs[0], 0, 1.0, &plus) == 0, "%s", odp_error());
+    CHECK(onedp_step(&m, &st, cond[0], NULL, &pairs[0], 0, 1.0, &plus) == 0, "%s", odp_error());
     gen[best] = keep - h;
-    CHECK(onedp_step(&m, &st, cond[0], &pairs[0], 0, 1.0, &minus) == 0, "%s", odp_error());
+    CHECK(onedp_step(&m, &st, cond[0], NULL, &pairs[0], 0, 1.0, &minus) == 0, "%s", odp_error());
     gen[best] = keep;
     double fd = (plus.regression - minus.regression) / (2.0 * h), g = grad[best];
     printf("regression gradient at parameter %ld: %.6e, finite difference %.6e\n", best, g, fd);
@@ -163,7 +163,7 @@ static void regression(const Unet *u, const Diffusion *s, const float *teacher) 
   m.opt.gen_adam.lr = 1e-3;
   double first = at.regression, last = 0;
   for (long step = 0; step < 300; step++) {
-    CHECK(onedp_step(&m, &st, cond[step % 2], &pairs[step % 2], step, 1.0, &at) == 0, "%s", odp_error());
+    CHECK(onedp_step(&m, &st, cond[step % 2], NULL, &pairs[step % 2], step, 1.0, &at) == 0, "%s", odp_error());
     if (step >= 290) last += at.regression / 10;
   }
   printf("regression only: mean squared error to the teacher's DDIM-10 %.5f at init, %.5f after 300 steps\n", first,
@@ -174,12 +174,110 @@ static void regression(const Unet *u, const Diffusion *s, const float *teacher) 
   free(gen), free(grad);
 }
 
+// Central finite differences of f at the probed parameters against the gradient grad
+// (copied before the first probe): the three largest entries, then three below 0.3 of the
+// largest. f is evaluated by the caller's step at params[i] +- h.
+typedef double (*LossAt)(void *ctx);
+static void check_fd(const char *what, float *params, const float *grad_in, long np, LossAt f, void *ctx, float h,
+                     double tol) {
+  float *grad = malloc(np * 4), gmax = 0;
+  memcpy(grad, grad_in, np * 4);
+  for (long i = 0; i < np; i++) gmax = fmaxf(gmax, fabsf(grad[i]));
+  CHECK(gmax > 0, "%s: the gradient is zero", what);
+  for (int probe = 0; probe < 6; probe++) {
+    long best = -1;
+    for (long i = 0; i < np; i++)
+      if ((probe < 3 || fabsf(grad[i]) < 0.3f * gmax) && (best < 0 || fabsf(grad[i]) > fabsf(grad[best]))) best = i;
+    const float keep = params[best];
+    params[best] = keep + h;
+    double plus = f(ctx);
+    params[best] = keep - h;
+    double minus = f(ctx);
+    params[best] = keep;
+    double fd = (plus - minus) / (2.0 * h), g = grad[best];
+    printf("%s gradient at parameter %ld: %.6e, finite difference %.6e\n", what, best, g, fd);
+    CHECK(fabs(fd - g) <= tol * fabs(g) + 1e-6, "%s gradient %g vs finite difference %g", what, g, fd);
+    grad[best] = 0;  // the next probe takes another parameter
+  }
+  free(grad);
+}
+
+typedef struct {
+  OnedpModels *m;
+  OnedpStep *st;
+  const float *cond, *real;
+  double disc_weight;
+} AdversarialCtx;
+
+static OnedpStepStats adversarial_step(AdversarialCtx *c) {
+  OnedpStepStats at;
+  CHECK(onedp_step(c->m, c->st, c->cond, c->real, NULL, 0, 1.0, &at) == 0, "%s", odp_error());
+  return at;
+}
+static double gan_loss(void *ctx) { return adversarial_step(ctx).gan; }
+// psi's objective in its update: the denoising loss plus disc_weight times the
+// discriminator's summed real and fake losses (disc_loss is their mean).
+static double psi_loss(void *ctx) {
+  OnedpStepStats at = adversarial_step(ctx);
+  return at.score_loss + 2.0 * ((AdversarialCtx *)ctx)->disc_weight * at.disc_loss;
+}
+
+// DMD2's discriminator (distill/discriminator.h, onedp_core.c): with every learning rate 0,
+// the gradients a step accumulates for the generator's adversarial loss, the head and psi
+// against finite differences of the losses it reports; then, the generator frozen, the
+// discriminator trained on psi learns to tell diffused ring samples from the untrained
+// generator's.
+static void adversarial(const Unet *u, const Diffusion *s, const float *teacher) {
+  long np = u->table.numel;
+  float *gen = malloc(np * 4), *score = malloc(np * 4), *g_kl = malloc(np * 4);
+  memcpy(gen, teacher, np * 4), memcpy(score, teacher, np * 4);
+  OnedpOptions opt = {.stochastic = 1, .k_star = 65, .k_min = 2, .k_max = 95, .seed = 4, .kl_weight = 1,
+                      .disc_weight = 0.5, .gan_weight = 0, .disc_hidden = 16,
+                      .gen_adam = {.lr = 0, .beta1 = 0, .beta2 = 0.999, .eps = 1e-8},
+                      .score_adam = {.lr = 0, .beta1 = 0, .beta2 = 0.999, .eps = 1e-8}};
+  OnedpModels m;
+  OnedpStep st;
+  CHECK(onedp_models_alloc(&m, u, s, &opt, T) == 0 && onedp_step_alloc(&st, &m, B, T) == 0, "%s", odp_error());
+  m.teacher = teacher, m.generator = gen, m.score = score;
+  static float cond[B * 2], real[B * N];
+  toy_ring_batch(&ring, 11, 0, B, cond, real, NULL);
+  AdversarialCtx ctx = {&m, &st, cond, real, opt.disc_weight};
+  OnedpStepStats at = adversarial_step(&ctx);  // gan_weight 0: g_gen holds the KL's gradient alone
+  memcpy(g_kl, m.g_gen, np * 4);
+  check_fd("discriminator head", m.disc_params, m.g_disc, m.disc.numel, psi_loss, &ctx, 1e-2f, 0.03);
+  float *g_psi = malloc(np * 4);
+  adversarial_step(&ctx);
+  memcpy(g_psi, m.g_score, np * 4);  // before the generator's adversarial pass makes it scratch
+  check_fd("psi (denoising + discriminator)", score, g_psi, np, psi_loss, &ctx, 1e-3f, 0.03);
+  m.opt.gan_weight = 1;
+  at = adversarial_step(&ctx);
+  for (long i = 0; i < np; i++) g_kl[i] = m.g_gen[i] - g_kl[i];  // the adversarial loss's share
+  check_fd("generator adversarial", gen, g_kl, np, gan_loss, &ctx, 1e-3f, 0.03);
+
+  // Trained at noise levels up to 30, where the two sets still differ (diffused to k = 95,
+  // both are nearly pure noise and no classifier can tell them apart).
+  m.opt.score_adam.lr = 1e-3, m.opt.gan_weight = 0, m.opt.k_max = 30;
+  double first = 0, acc = 0;
+  for (long step = 0; step < 200; step++) {
+    toy_ring_batch(&ring, 11, step, B, cond, real, NULL);
+    CHECK(onedp_step(&m, &st, cond, real, NULL, step, 1.0, &at) == 0, "%s", odp_error());
+    if (step == 0) first = at.disc_loss;
+    if (step >= 180) acc += at.disc_accuracy / 20;
+  }
+  printf("discriminator, generator frozen: loss %.4f at the first step, accuracy %.3f over the last 20 of 200\n",
+         first, acc);
+  CHECK(acc > 0.8, "the discriminator separates real from generated chunks only %.3f of the time", acc);
+  onedp_step_free(&st);
+  onedp_models_free(&m);
+  free(gen), free(score), free(g_kl), free(g_psi);
+}
+
 static void sample_onestep(const Unet *u, const Diffusion *s, const float *generator, int stochastic,
                            const float *cond, float *x) {
   OnedpOptions opt = {.stochastic = stochastic, .k_star = 65, .seed = 1234};
   OnedpModels m;
   OnedpStep st;
-  onedp_models_alloc(&m, u, s, &opt);
+  onedp_models_alloc(&m, u, s, &opt, T);
   onedp_step_alloc(&st, &m, B, T);
   onedp_generate(&m, &st, generator, cond, 0, x);
   onedp_step_free(&st);
@@ -209,6 +307,7 @@ int main(void) {
   sample_onestep(&u, &sched, teacher, 1, cond, x_init);  // the generator before distillation
 
   regression(&u, &sched, teacher);
+  adversarial(&u, &sched, teacher);
   distill(&u, &sched, teacher, gen_s, 1);
   distill(&u, &sched, teacher, gen_d, 0);
   sample_onestep(&u, &sched, gen_s, 1, cond, x_s);

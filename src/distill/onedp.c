@@ -19,7 +19,7 @@ const char *const distill_config_keys[] = {
     "distill.k_min", "distill.k_max", "distill.score_warmup", "distill.score_updates", "distill.teacher_clip",
     "distill.seed", "distill.threads", "distill.log_every", "distill.checkpoint_every", "distill.keep_checkpoints",
     "distill.kl_weight", "distill.regression_weight", "distill.regression_pairs", "distill.regression_sampler",
-    "distill.init_generator", NULL};
+    "distill.init_generator", "distill.disc_weight", "distill.gan_weight", "distill.disc_hidden", NULL};
 
 typedef struct {
   OnedpOptions core;
@@ -55,8 +55,8 @@ typedef struct {
   char teacher_path[1024];
   double teacher_passes;  // the teacher's training cost in sample-passes (0: its config does not say)
   RegressionPairs pairs;
-  double sum_loss, sum_diff, sum_reg;  // since the last log line
-  int count, diff_count, reg_count;
+  double sum_loss, sum_diff, sum_reg, sum_disc, sum_acc, sum_gan;  // since the last log line
+  int count, diff_count, reg_count, disc_count, gan_count;
 } Distill;
 
 // Training cost in network sample-passes: a forward pass of one sample is 1, forward plus
@@ -71,11 +71,14 @@ static double teacher_passes(const Config *tc, long train_step) {
 }
 
 // The regression adds a generator forward+backward per sample, and its pairs one teacher
-// forward per sampler step each; kl_weight 0 drops the reverse-KL's passes.
+// forward per sampler step each; kl_weight 0 drops the reverse-KL's passes. The
+// discriminator's passes through psi's features (real and fake per update, the generator's
+// adversarial loss once) are counted as whole passes: an upper bound.
 static double distill_passes(const DistillOptions *o, long steps) {
   int updates = o->core.score_updates > 0 ? o->core.score_updates : 1;
   double per_sample = 0, pairs = 0;
   if (o->core.kl_weight > 0) per_sample += o->core.stochastic ? 3 + 1 + 1 + 3.0 * updates : 3 + 1;
+  if (o->core.kl_weight > 0 && o->core.disc_weight > 0) per_sample += 6.0 * updates + (o->core.gan_weight > 0 ? 3 : 0);
   if (o->core.regression_weight > 0)  // pairs are made in whole batches
     per_sample += 3, pairs = (double)(pair_batches(o) * o->batch) * o->pair_sampler.steps;
   return per_sample * (double)steps * (double)o->batch + pairs;
@@ -114,7 +117,7 @@ static int read_options(DistillOptions *d, const Config *c) {
             (config_has(c, "distill.keep_checkpoints") &&  // optional, off by default
              config_get_int(c, "distill.keep_checkpoints", &d->keep_checkpoints, 0, 1));
   if (err) return ODP_ERR;
-  o->kl_weight = 1, d->pairs = 8192;  // optional, as below: the paper's objective alone by default
+  o->kl_weight = 1, d->pairs = 8192, o->disc_hidden = 256;  // optional, as below: the paper's objective alone by default
   const char *pair_sampler = "ddim:10";
   d->init_generator = "";
   err = (config_has(c, "distill.init_generator") && config_get_string(c, "distill.init_generator", &d->init_generator)) ||
@@ -124,8 +127,14 @@ static int read_options(DistillOptions *d, const Config *c) {
         (config_has(c, "distill.regression_pairs") &&
          config_get_long(c, "distill.regression_pairs", &d->pairs, 1, 1L << 24)) ||
         (config_has(c, "distill.regression_sampler") &&
-         config_get_string(c, "distill.regression_sampler", &pair_sampler));
+         config_get_string(c, "distill.regression_sampler", &pair_sampler)) ||
+        (config_has(c, "distill.disc_weight") && config_get_double(c, "distill.disc_weight", &o->disc_weight, 0, 1e6)) ||
+        (config_has(c, "distill.gan_weight") && config_get_double(c, "distill.gan_weight", &o->gan_weight, 0, 1e6)) ||
+        (config_has(c, "distill.disc_hidden") && config_get_int(c, "distill.disc_hidden", &o->disc_hidden, 1, 1 << 16));
   if (err) return ODP_ERR;
+  if (o->gan_weight > 0 && o->disc_weight <= 0)
+    return odp_fail("%s: field 'distill.gan_weight': the adversarial loss needs a trained discriminator "
+                    "(distill.disc_weight > 0)", config_origin(c));
   if (o->kl_weight <= 0 && o->regression_weight <= 0)
     return odp_fail("%s: fields 'distill.kl_weight' and 'distill.regression_weight' are both 0: nothing to train",
                     config_origin(c));
@@ -141,6 +150,9 @@ static int read_options(DistillOptions *d, const Config *c) {
   else return odp_fail("%s: field 'distill.lr_schedule': '%s' is not one of constant, cosine", config_origin(c), sched);
   if (!strcmp(variant, "s")) o->stochastic = 1;
   else if (strcmp(variant, "d")) return odp_fail("%s: field 'distill.variant': '%s' is not s or d", config_origin(c), variant);
+  if (!o->stochastic && o->disc_weight > 0)
+    return odp_fail("%s: field 'distill.disc_weight': the discriminator lives on OneDP-S's score network; "
+                    "variant d has none", config_origin(c));
   if (o->k_min > o->k_max)
     return odp_fail("%s: field 'distill.k_min': %d exceeds distill.k_max %d", config_origin(c), o->k_min, o->k_max);
   o->seed = (uint64_t)seed;
@@ -157,7 +169,10 @@ static int buffers(void *self, StateBuffer *b) {
   b[3] = (StateBuffer){"score", d->score, m->n};
   b[4] = (StateBuffer){"adam_m_score", m->m_score, m->n};
   b[5] = (StateBuffer){"adam_v_score", m->v_score, m->n};
-  return d->opt.core.stochastic ? 6 : 3;
+  b[6] = (StateBuffer){"discriminator", m->disc_params, m->disc.numel};
+  b[7] = (StateBuffer){"adam_m_discriminator", m->m_disc, m->disc.numel};
+  b[8] = (StateBuffer){"adam_v_discriminator", m->v_disc, m->disc.numel};
+  return !d->opt.core.stochastic ? 3 : d->opt.core.disc_weight > 0 ? 9 : 6;
 }
 
 static int save_policy(void *self, const char *path, long step) {
@@ -183,14 +198,15 @@ static int options(void *self, const Config *cfg, RunBudget *b) {
   return ODP_OK;
 }
 
-// Normalised observations of a training batch (full batches only: a short last one is
-// skipped), in the order of the shuffle seeded by seed.
+// Normalised observations and action chunks of a training batch (full batches only: a
+// short last one is skipped), in the order of the shuffle seeded by seed.
 static int load_conditioning(Distill *d, uint64_t seed, float *obs, float *actions, long step) {
   long B = d->opt.batch, per_epoch = seqds_count(d->ds, SEQ_TRAIN) / B;
   if (per_epoch < 1) return odp_fail("distill: batch %ld exceeds the %ld training windows", B, seqds_count(d->ds, SEQ_TRAIN));
   if (seqds_batch(d->ds, seed, (uint64_t)(step / per_epoch), step % per_epoch, B, obs, actions) != B)
     return odp_fail("distill: step %ld: short batch", step);
   normalizer_apply(&d->teacher.obs_norm, obs, obs, B * d->teacher.shape.n_obs_steps);
+  normalizer_apply(&d->teacher.action_norm, actions, actions, B * d->teacher.shape.horizon);
   return ODP_OK;
 }
 
@@ -235,14 +251,19 @@ static int distill_step(void *self, long step, RunStepOut *out) {
     pairs = &batch;
   }
   if (load_conditioning(d, d->opt.core.seed, d->obs, d->actions, step) ||
-      onedp_step(&d->models, &d->step, d->obs, pairs, step, lr_at(&d->opt.schedule, step), &st))
+      onedp_step(&d->models, &d->step, d->obs, d->actions, pairs, step, lr_at(&d->opt.schedule, step), &st))
     return ODP_ERR;
   if (!isnan(st.score_loss)) d->sum_loss += st.score_loss, d->count++;
   if (!isnan(st.score_diff)) d->sum_diff += st.score_diff, d->diff_count++;
   if (!isnan(st.regression)) d->sum_reg += st.regression, d->reg_count++;
+  if (!isnan(st.disc_loss)) d->sum_disc += st.disc_loss, d->sum_acc += st.disc_accuracy, d->disc_count++;
+  if (!isnan(st.gan)) d->sum_gan += st.gan, d->gan_count++;
   out->loss = 0;  // not guarded per step: a checkpoint refuses non-finite weights
   int at = snprintf(out->status, sizeof out->status, "score diff %.4f  psi loss %.4f", st.score_diff, st.score_loss);
-  if (pairs) snprintf(out->status + at, sizeof out->status - (size_t)at, "  regression %.4f", st.regression);
+  if (pairs && at < (int)sizeof out->status)
+    at += snprintf(out->status + at, sizeof out->status - (size_t)at, "  regression %.4f", st.regression);
+  if (!isnan(st.disc_loss) && at < (int)sizeof out->status)
+    snprintf(out->status + at, sizeof out->status - (size_t)at, "  disc acc %.2f", st.disc_accuracy);
   return ODP_OK;
 }
 
@@ -253,8 +274,14 @@ static int log_fields(void *self, long done, double elapsed, char *buf, int size
                     d->diff_count ? d->sum_diff / d->diff_count : 0.0, d->count ? d->sum_loss / d->count : 0.0);
   if (d->reg_count && at < size)
     at += snprintf(buf + at, (size_t)(size - at), "\"regression\": %.6f, ", d->sum_reg / d->reg_count);
+  if (d->disc_count && at < size)
+    at += snprintf(buf + at, (size_t)(size - at), "\"disc_loss\": %.6f, \"disc_accuracy\": %.4f, ",
+                   d->sum_disc / d->disc_count, d->sum_acc / d->disc_count);
+  if (d->gan_count && at < size)
+    at += snprintf(buf + at, (size_t)(size - at), "\"gan\": %.6f, ", d->sum_gan / d->gan_count);
   if (at < size) snprintf(buf + at, (size_t)(size - at), "\"elapsed_s\": %.2f}", elapsed);
-  d->sum_loss = d->sum_diff = d->sum_reg = 0, d->count = d->diff_count = d->reg_count = 0;
+  d->sum_loss = d->sum_diff = d->sum_reg = d->sum_disc = d->sum_acc = d->sum_gan = 0;
+  d->count = d->diff_count = d->reg_count = d->disc_count = d->gan_count = 0;
   return ODP_OK;
 }
 
@@ -292,7 +319,7 @@ static int setup(void *self, const Config *cfg, int resume) {
     return odp_fail("%s: field 'distill.k_max': %d is beyond the %d timesteps of teacher %s", origin, o->k_max, steps,
                     d->teacher_path);
   if (policy_init(&d->student, d->teacher.config_json, d->teacher_path) ||
-      onedp_models_alloc(&d->models, &d->teacher.unet, &d->teacher.diffusion, o))
+      onedp_models_alloc(&d->models, &d->teacher.unet, &d->teacher.diffusion, o, d->teacher.shape.horizon))
     return ODP_ERR;
   long n = d->models.n;
   if (!(d->score = odp_malloc((unsigned long)n * sizeof(float), "score network"))) return ODP_ERR;

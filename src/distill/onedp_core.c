@@ -9,20 +9,31 @@
 #include "model/denoise_loss.h"
 #include "model/unet_denoiser.h"
 
-enum { DISTILL_Z = 0x40, DISTILL_K = 0x41, DISTILL_EPS = 0x42, DISTILL_SCORE = 0x43 };
+enum { DISTILL_Z = 0x40, DISTILL_K = 0x41, DISTILL_EPS = 0x42, DISTILL_SCORE = 0x43, DISTILL_REAL = 0x44, DISTILL_DISC = 0x45 };
 
-int onedp_models_alloc(OnedpModels *m, const Unet *unet, const Diffusion *d, const OnedpOptions *opt) {
+// Whether this distillation trains DMD2's discriminator (OneDP-S only: it lives on psi).
+static int discriminating(const OnedpOptions *o) { return o->stochastic && o->disc_weight > 0; }
+
+int onedp_models_alloc(OnedpModels *m, const Unet *unet, const Diffusion *d, const OnedpOptions *opt, int T) {
   memset(m, 0, sizeof *m);
   m->unet = unet, m->diffusion = d, m->opt = *opt, m->n = unet->table.numel;
   float **bufs[6] = {&m->g_gen, &m->g_score, &m->m_gen, &m->v_gen, &m->m_score, &m->v_score};
   for (int i = 0; i < 6; i++)
     if (!(*bufs[i] = odp_calloc((unsigned long)m->n, sizeof(float), "distillation optimiser"))) return ODP_ERR;
+  if (!discriminating(opt)) return ODP_OK;
+  const UnetStage *neck = &unet->stage[unet_bottleneck_stage(unet)];
+  discriminator_init(&m->disc, neck->cout, unet_stage_out_len(neck, T >> neck->level), opt->disc_hidden);
+  float **disc[4] = {&m->disc_params, &m->g_disc, &m->m_disc, &m->v_disc};
+  for (int i = 0; i < 4; i++)
+    if (!(*disc[i] = odp_calloc((unsigned long)m->disc.numel, sizeof(float), "discriminator"))) return ODP_ERR;
+  discriminator_init_params(&m->disc, m->disc_params, opt->seed ^ DISTILL_DISC);
   return ODP_OK;
 }
 
 void onedp_models_free(OnedpModels *m) {
-  float *f[6] = {m->g_gen, m->g_score, m->m_gen, m->v_gen, m->m_score, m->v_score};
-  for (int i = 0; i < 6; i++) free(f[i]);
+  float *f[10] = {m->g_gen, m->g_score, m->m_gen, m->v_gen, m->m_score, m->v_score,
+                  m->disc_params, m->g_disc, m->m_disc, m->v_disc};
+  for (int i = 0; i < 10; i++) free(f[i]);
 }
 
 int onedp_step_alloc(OnedpStep *s, const OnedpModels *m, int B, int T) {
@@ -39,14 +50,20 @@ int onedp_step_alloc(OnedpStep *s, const OnedpModels *m, int B, int T) {
   s->other_acts = unet_acts_create(m->unet, B, T);
   if (!s->work || !s->level || !s->t || !s->tstar || !s->gen_acts || !s->other_acts) return ODP_ERR;
   for (int b = 0; b < B; b++) s->tstar[b] = diffusion_net_time(m->diffusion, (float)m->opt.k_star);
-  return ODP_OK;
+  if (!discriminating(&m->opt)) return ODP_OK;
+  s->real_k = odp_malloc((unsigned long)n * sizeof(float), "discriminator");
+  s->dfeatures = odp_malloc((unsigned long)B * m->disc.channels * m->disc.frames * sizeof(float), "discriminator");
+  s->dlogit = odp_malloc((unsigned long)B * sizeof(float), "discriminator");
+  if (!s->real_k || !s->dfeatures || !s->dlogit) return ODP_ERR;
+  return discriminator_acts_alloc(&s->disc_acts, &m->disc, B);
 }
 
 void onedp_step_free(OnedpStep *s) {
   float *f[] = {s->z, s->eps_gen, s->A, s->Ak, s->eps, s->eps_teacher, s->eps_score, s->grad, s->work, s->level,
-                s->t, s->tstar};
+                s->t, s->tstar, s->real_k, s->dfeatures, s->dlogit};
   for (unsigned i = 0; i < sizeof f / sizeof f[0]; i++) free(f[i]);
   unet_acts_free(s->gen_acts), unet_acts_free(s->other_acts);
+  discriminator_acts_free(&s->disc_acts);
 }
 
 // The generator's output at k* becomes an action through the process's x0 formula.
@@ -67,8 +84,9 @@ int onedp_pair_targets(OnedpModels *m, OnedpStep *s, const SamplerSpec *spec, co
   return diffusion_sample(m->diffusion, spec, target, s->B, s->per, unet_denoise, &teacher, seed, &w);
 }
 
-// A_k = signal_k A + sigma_k eps, k uniform in [k_min, k_max] per chunk.
-static void diffuse(OnedpModels *m, OnedpStep *s, long step) {
+// A_k = signal_k A + sigma_k eps, k uniform in [k_min, k_max] per chunk; with the
+// discriminator, the demonstrations real diffused to the same levels with their own noise.
+static void diffuse(OnedpModels *m, OnedpStep *s, const float *real, long step) {
   const Diffusion *d = m->diffusion;
   Rng kr = rng_make(m->opt.seed, ODP_STREAM(step, DISTILL_K));
   for (int b = 0; b < s->B; b++) {
@@ -78,20 +96,54 @@ static void diffuse(OnedpModels *m, OnedpStep *s, long step) {
   rng_fill_normal(rng_make(m->opt.seed, ODP_STREAM(step, DISTILL_EPS)), 0, s->eps, s->B * s->per);
   for (int b = 0; b < s->B; b++)
     diffusion_diffuse(d, s->Ak + b * s->per, s->A + b * s->per, s->eps + b * s->per, s->per, s->level[b]);
+  if (!discriminating(&m->opt)) return;
+  float *eps = s->work;  // scratch until psi's update
+  rng_fill_normal(rng_make(m->opt.seed, ODP_STREAM(step, DISTILL_REAL)), 0, eps, s->B * s->per);
+  for (int b = 0; b < s->B; b++)
+    diffusion_diffuse(d, s->real_k + b * s->per, real + b * s->per, eps + b * s->per, s->per, s->level[b]);
+}
+
+// The discriminator on x (B, T, Da) diffused to the step's levels: psi's bottleneck
+// features, the head's logits and the logistic loss toward label, weighted by weight.
+// Accumulates the weighted loss's gradients into psi_grads and the head's g_disc, and its
+// gradient with respect to x into dx when not NULL. Returns the unweighted loss.
+static double classify(OnedpModels *m, OnedpStep *s, const float *x, const float *cond, int label, float weight,
+                       float *psi_grads, float *dx, int *correct) {
+  const float *features = unet_forward_features(m->unet, m->score, s->other_acts, x, s->t, cond);
+  discriminator_forward(&m->disc, m->disc_params, &s->disc_acts, features);
+  double loss = discriminator_loss(s->disc_acts.logit, s->B, label, weight, s->dlogit, correct);
+  discriminator_backward(&m->disc, m->disc_params, &s->disc_acts, m->g_disc, s->dlogit, s->dfeatures);
+  unet_backward_features(m->unet, m->score, s->other_acts, psi_grads, s->dfeatures, dx, NULL);
+  return loss;
 }
 
 // psi's ordinary denoising loss on the (stop-gradient) generator samples, score_updates
-// times; update j of a step draws its k and noise from its own stream. Returns the mean loss.
-static double update_score(OnedpModels *m, OnedpStep *s, const float *cond, long step, double lr_factor) {
+// times; update j of a step draws its k and noise from its own stream. With the
+// discriminator, each update also trains psi and the head on disc_weight times the
+// logistic loss of the step's diffused demonstrations (real) against its diffused
+// generator samples (fake). Returns the mean denoising loss.
+static double update_score(OnedpModels *m, OnedpStep *s, const float *cond, long step, double lr_factor,
+                           OnedpStepStats *st) {
   const int updates = m->opt.score_updates > 0 ? m->opt.score_updates : 1;
-  double loss = 0;
+  const float w = (float)m->opt.disc_weight;
+  const double lr = m->opt.score_adam.lr * lr_factor;
+  double loss = 0, disc = 0;
+  int correct = 0;
   for (int j = 0; j < updates; j++) {
+    const long t = step * updates + j + 1;  // Adam's step count
     memset(m->g_score, 0, (size_t)m->n * sizeof(float));
     loss += denoise_loss_step(m->unet, m->score, m->g_score, s->other_acts, m->diffusion, s->A, cond,
                               m->opt.seed ^ DISTILL_SCORE ^ ((uint64_t)j << 40), step, s->work);
-    adamw_update(m->score, m->m_score, m->v_score, m->g_score, m->n, &m->opt.score_adam,
-                 m->opt.score_adam.lr * lr_factor, step * updates + j + 1);
+    if (discriminating(&m->opt)) {
+      memset(m->g_disc, 0, (size_t)m->disc.numel * sizeof(float));
+      disc += classify(m, s, s->real_k, cond, 1, w, m->g_score, NULL, &correct) +
+              classify(m, s, s->Ak, cond, 0, w, m->g_score, NULL, &correct);
+      adamw_update(m->disc_params, m->m_disc, m->v_disc, m->g_disc, m->disc.numel, &m->opt.score_adam, lr, t);
+    }
+    adamw_update(m->score, m->m_score, m->v_score, m->g_score, m->n, &m->opt.score_adam, lr, t);
   }
+  if (discriminating(&m->opt))
+    st->disc_loss = disc / (2.0 * updates), st->disc_accuracy = correct / (2.0 * updates * s->B);
   return loss / updates;
 }
 
@@ -114,6 +166,23 @@ static double generator_gradient(OnedpModels *m, OnedpStep *s) {
   return diff2 / (double)n;
 }
 
+// DMD2's generator loss, gan_weight · mean softplus(-D(A_k)) (its diffused samples
+// classified as real), through psi's features down to A_k and on through dA_k/dA = signal_k
+// and dA/d out_theta at k*, added to the gradient of the generator's output. psi and the
+// head are not updated by it: their gradients here are scratch (zeroed by the next update).
+static double adversarial_gradient(OnedpModels *m, OnedpStep *s, const float *cond) {
+  const Diffusion *d = m->diffusion;
+  const float d_out_gen = diffusion_x0_out_grad(d, (float)m->opt.k_star);
+  float *dAk = s->work;
+  int correct = 0;
+  double loss = classify(m, s, s->Ak, cond, 1, (float)m->opt.gan_weight, m->g_score, dAk, &correct);
+  for (int b = 0; b < s->B; b++) {
+    const float scale = diffusion_signal(d, s->level[b]) * d_out_gen;
+    for (long i = b * s->per; i < (b + 1) * s->per; i++) s->grad[i] += scale * dAk[i];
+  }
+  return loss;
+}
+
 // The teacher's output re-expressed through its clipped x0 prediction: what its samplers
 // act on, since they clip x0 to the normalised action range. grad holds the x0 meanwhile.
 static void clip_teacher_eps(OnedpStep *s, const Diffusion *d) {
@@ -126,11 +195,11 @@ static void clip_teacher_eps(OnedpStep *s, const Diffusion *d) {
 
 // (OneDP-S) psi's update, then the reverse-KL gradient accumulated into g_gen. *generator
 // stays 0 during psi's warm-up, when the generator is not updated.
-static int kl_gradient(OnedpModels *m, OnedpStep *s, const float *cond, long step, double lr_factor,
-                       OnedpStepStats *st, int *generator) {
+static int kl_gradient(OnedpModels *m, OnedpStep *s, const float *cond, const float *real, long step,
+                       double lr_factor, OnedpStepStats *st, int *generator) {
   onedp_generate(m, s, m->generator, cond, step, s->A);
-  diffuse(m, s, step);
-  if (m->opt.stochastic) st->score_loss = update_score(m, s, cond, step, lr_factor);
+  diffuse(m, s, real, step);
+  if (m->opt.stochastic) st->score_loss = update_score(m, s, cond, step, lr_factor, st);
   if (m->opt.stochastic && !isfinite(st->score_loss))  // steps count from 1, as in the log
     return odp_fail("step %ld: score-network loss is %g: distillation diverged", step + 1, st->score_loss);
   if (m->opt.stochastic && step < m->opt.score_warmup) return ODP_OK;
@@ -141,6 +210,7 @@ static int kl_gradient(OnedpModels *m, OnedpStep *s, const float *cond, long ste
   st->score_diff = generator_gradient(m, s);
   if (!isfinite(st->score_diff))
     return odp_fail("step %ld: score difference is %g: distillation diverged", step + 1, st->score_diff);
+  if (discriminating(&m->opt) && m->opt.gan_weight > 0) st->gan = adversarial_gradient(m, s, cond);
   unet_backward(m->unet, m->generator, s->gen_acts, m->g_gen, s->grad, NULL, NULL);
   *generator = 1;
   return ODP_OK;
@@ -164,12 +234,12 @@ static double regression_gradient(OnedpModels *m, OnedpStep *s, const OnedpPairs
   return err2 / (double)n;
 }
 
-int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, const OnedpPairs *pairs, long step, double lr_factor,
-               OnedpStepStats *st) {
-  *st = (OnedpStepStats){NAN, NAN, NAN};
+int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, const float *real, const OnedpPairs *pairs, long step,
+               double lr_factor, OnedpStepStats *st) {
+  *st = (OnedpStepStats){NAN, NAN, NAN, NAN, NAN, NAN};
   int generator = 0;  // whether g_gen holds a gradient to apply
   memset(m->g_gen, 0, (size_t)m->n * sizeof(float));
-  if (m->opt.kl_weight > 0 && kl_gradient(m, s, cond, step, lr_factor, st, &generator)) return ODP_ERR;
+  if (m->opt.kl_weight > 0 && kl_gradient(m, s, cond, real, step, lr_factor, st, &generator)) return ODP_ERR;
   if (pairs && m->opt.regression_weight > 0 && (generator || m->opt.kl_weight <= 0)) {
     st->regression = regression_gradient(m, s, pairs);
     if (!isfinite(st->regression))

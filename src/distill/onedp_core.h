@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "diffusion/diffusion.h"
+#include "distill/discriminator.h"
 #include "model/unet1d.h"
 #include "optim/adamw.h"
 
@@ -18,6 +19,9 @@ typedef struct {
   int score_updates;  // OneDP-S: psi updates per generator update (1 in the paper); each draws fresh k and noise
   double kl_weight;          // the reverse-KL gradient's weight (1: the paper; 0: the regression loss alone)
   double regression_weight;  // DMD's paired regression loss (Yin et al. 2024); 0: off
+  double disc_weight;  // OneDP-S: DMD2's discriminator on psi's features, its loss's weight in psi's update; 0: off
+  double gan_weight;   // the generator's adversarial loss weight (needs the discriminator); 0: off
+  int disc_hidden;     // the discriminator head's hidden width
   AdamWConfig gen_adam, score_adam;  // weight decay 0; beta1 0 in the paper
   uint64_t seed;
 } OnedpOptions;
@@ -30,6 +34,8 @@ typedef struct {
   const float *teacher;
   float *generator, *score;
   float *g_gen, *g_score, *m_gen, *v_gen, *m_score, *v_score;
+  Discriminator disc;  // with opt.disc_weight > 0: its parameters, gradient and Adam moments
+  float *disc_params, *g_disc, *m_disc, *v_disc;
 } OnedpModels;
 
 // A batch of DMD's regression pairs: the generator's input z (B, T, Da), its conditioning
@@ -43,6 +49,9 @@ typedef struct {
   double score_loss;  // psi's denoising loss (OneDP-S)
   double score_diff;  // mean squared difference of the teacher's and the generator score's outputs
   double regression;  // mean squared error of the generator against the pairs' targets
+  double disc_loss;   // the discriminator's logistic loss, mean over real and fake chunks
+  double disc_accuracy;  // the fraction of real and fake chunks it classifies right
+  double gan;         // the generator's adversarial loss (its diffused samples classified as real)
 } OnedpStepStats;
 
 // Per-step buffers for batch B of chunks (T, Da).
@@ -52,25 +61,30 @@ typedef struct {
   float *z, *eps_gen, *A, *Ak, *eps, *eps_teacher, *eps_score, *grad, *work;
   float *level, *t, *tstar;  // (B): each chunk's noise level, the network's time input there, and at k*
   UnetActs *gen_acts, *other_acts;
+  float *real_k, *dfeatures, *dlogit;  // the discriminator's: diffused demonstrations, gradient buffers
+  DiscriminatorActs disc_acts;
 } OnedpStep;
 
-// Allocates the optimiser buffers; teacher, generator and score must be set by the caller
-// (the usual start: generator = score = teacher, one memcpy each).
-int onedp_models_alloc(OnedpModels *m, const Unet *unet, const Diffusion *d, const OnedpOptions *opt);
+// Allocates the optimiser buffers for chunks of T frames, and the discriminator initialised
+// from opt->seed when opt->disc_weight > 0; teacher, generator and score must be set by the
+// caller (the usual start: generator = score = teacher, one memcpy each).
+int onedp_models_alloc(OnedpModels *m, const Unet *unet, const Diffusion *d, const OnedpOptions *opt, int T);
 void onedp_models_free(OnedpModels *m);
 
 int onedp_step_alloc(OnedpStep *s, const OnedpModels *m, int B, int T);
 void onedp_step_free(OnedpStep *s);
 
 // One distillation step on conditioning cond (B, Gc): (OneDP-S) psi's denoising update on
-// the generator's samples, then the generator's update (not during psi's warm-up) on
-// kl_weight times the reverse-KL gradient plus, with pairs, regression_weight times the
-// paired regression loss's. With kl_weight 0 only the regression is computed.
+// the generator's samples, with the discriminator's loss on real (B, T, Da: the normalised
+// demonstration chunks of cond; only read with the discriminator) against them; then the
+// generator's update (not during psi's warm-up) on kl_weight times the reverse-KL gradient,
+// plus gan_weight times the adversarial loss's, plus, with pairs, regression_weight times
+// the paired regression loss's. With kl_weight 0 only the regression is computed.
 // lr_factor scales both learning rates (a schedule's value at this step; 1 for constant).
 // Fails (naming the step, counted from 1) when a loss or the score difference is not
 // finite: the run has diverged.
-int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, const OnedpPairs *pairs, long step, double lr_factor,
-               OnedpStepStats *stats);
+int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, const float *real, const OnedpPairs *pairs, long step,
+               double lr_factor, OnedpStepStats *stats);
 
 // DMD's regression pairs for conditioning cond (B, Gc): z (B, T, Da) drawn from seed as the
 // sampler's x_T, and the teacher's sample from it with spec (deterministic: ddim:N) as target.

@@ -304,14 +304,14 @@ static const float *concat_skip(UnetStageActs *sa, const float *x, const float *
   return sa->concat;
 }
 
-void unet_forward(const Unet *u, const float *params, UnetActs *a, float *out, const float *sample,
-                  const float *timestep, const float *global_cond) {
-  const UnetConfig *c = &u->cfg;
+// Stages 0..last on the sample; returns stage last's output (cout, T', B).
+static const float *forward_stages(const Unet *u, const float *params, UnetActs *a, const float *sample,
+                                   const float *timestep, const float *global_cond, int last) {
   const int B = a->B, T = a->T;
-  unet_to_channel_major(a->sample, sample, B, T, c->input_dim);
+  unet_to_channel_major(a->sample, sample, B, T, u->cfg.input_dim);
   forward_condition(u, params, a, timestep, global_cond);
   const float *x = a->sample;
-  for (int i = 0; i < u->n_stages; i++) {
+  for (int i = 0; i <= last; i++) {
     const UnetStage *s = &u->stage[i];
     UnetStageActs *sa = &a->stage[i];
     int tin = T >> s->level;
@@ -320,7 +320,25 @@ void unet_forward(const Unet *u, const float *params, UnetActs *a, float *out, c
     x = sa->out;
     if (s->skip_out >= 0) a->skip[s->skip_out] = x;
   }
-  unet_to_batch_major(out, x, B, T, c->input_dim);
+  return x;
+}
+
+void unet_forward(const Unet *u, const float *params, UnetActs *a, float *out, const float *sample,
+                  const float *timestep, const float *global_cond) {
+  const float *x = forward_stages(u, params, a, sample, timestep, global_cond, u->n_stages - 1);
+  unet_to_batch_major(out, x, a->B, a->T, u->cfg.input_dim);
+}
+
+int unet_bottleneck_stage(const Unet *u) {
+  int last = 0;
+  for (int i = 0; i < u->n_stages; i++)
+    if (u->stage[i].group == UNET_GROUP_MID) last = i;
+  return last;
+}
+
+const float *unet_forward_features(const Unet *u, const float *params, UnetActs *a, const float *sample,
+                                   const float *timestep, const float *global_cond) {
+  return forward_stages(u, params, a, sample, timestep, global_cond, unet_bottleneck_stage(u));
 }
 
 // ---------------------------------------------------------------- backward
@@ -373,15 +391,16 @@ static void stage_backward(const UnetStage *s, const float *params, float *grads
   }
 }
 
-void unet_backward(const Unet *u, const float *params, UnetActs *a, float *grads, const float *dout, float *dsample,
-                   float *dglobal_cond) {
+// Backward from a->grad_a, the gradient of stage last's output, down to the sample and
+// the conditioning.
+static void backward_stages(const Unet *u, const float *params, UnetActs *a, float *grads, int last, float *dsample,
+                            float *dglobal_cond) {
   const UnetConfig *c = &u->cfg;
   const int L = c->n_levels, B = a->B, T = a->T, *d = c->down_dims;
   float *cur = a->grad_a, *next = a->grad_b;  // cur: gradient of the current stage's output
   zero(a->dcond_mish, (long)B * u->cond_dim);
   for (int i = 0; i < L; i++) zero(a->dskip[i], (long)d[i] * (T >> i) * B);
-  unet_to_channel_major(cur, dout, B, T, c->input_dim);
-  for (int i = u->n_stages - 1; i >= 0; i--) {
+  for (int i = last; i >= 0; i--) {
     const UnetStage *s = &u->stage[i];
     int tin = T >> s->level;
     if (s->skip_out >= 0) {  // the output also went up as a skip
@@ -398,6 +417,20 @@ void unet_backward(const Unet *u, const float *params, UnetActs *a, float *grads
   }
   if (dsample) unet_to_batch_major(dsample, cur, B, T, c->input_dim);
   backward_condition(u, params, a, grads, dglobal_cond);
+}
+
+void unet_backward(const Unet *u, const float *params, UnetActs *a, float *grads, const float *dout, float *dsample,
+                   float *dglobal_cond) {
+  unet_to_channel_major(a->grad_a, dout, a->B, a->T, u->cfg.input_dim);
+  backward_stages(u, params, a, grads, u->n_stages - 1, dsample, dglobal_cond);
+}
+
+void unet_backward_features(const Unet *u, const float *params, UnetActs *a, float *grads, const float *dfeatures,
+                            float *dsample, float *dglobal_cond) {
+  const int last = unet_bottleneck_stage(u);
+  const UnetStage *s = &u->stage[last];
+  memcpy(a->grad_a, dfeatures, (size_t)s->cout * (a->T >> s->level) * a->B * sizeof(float));
+  backward_stages(u, params, a, grads, last, dsample, dglobal_cond);
 }
 
 // ---------------------------------------------------------------- cost

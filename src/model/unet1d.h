@@ -133,6 +133,17 @@ void unet_forward(const Unet *u, const float *params, UnetActs *a, float *out, c
 void unet_backward(const Unet *u, const float *params, UnetActs *a, float *grads, const float *dout, float *dsample,
                    float *dglobal_cond);
 
+// The bottleneck: the last mid stage, whose output (d_{L-1}, T >> (L-1), B) is the
+// features a classifier on the network reads (DMD2's discriminator, distill/discriminator.h).
+int unet_bottleneck_stage(const Unet *u);
+// The forward pass up to the bottleneck; returns its output inside the activations.
+const float *unet_forward_features(const Unet *u, const float *params, UnetActs *a, const float *sample,
+                                   const float *timestep, const float *global_cond);
+// unet_backward from the bottleneck's gradient dfeatures (d_{L-1}, T >> (L-1), B), after
+// unet_forward_features.
+void unet_backward_features(const Unet *u, const float *params, UnetActs *a, float *grads, const float *dfeatures,
+                            float *dsample, float *dglobal_cond);
+
 // Activations (B, T, D) <-> the (D, T, B) layout used inside.
 void unet_to_channel_major(float *dst, const float *src, int B, int T, int D);
 void unet_to_batch_major(float *dst, const float *src, int B, int T, int D);

@@ -9,7 +9,7 @@
 #include "io/config.h"
 #include "train/run_state.h"
 
-#define RUN_MAX_BUFFERS 8
+#define RUN_MAX_BUFFERS 12
 
 // What the trainer's options say about the run's budget and bookkeeping.
 typedef struct {
