@@ -166,6 +166,12 @@ bad distill "override regression_sampler=fast" "distill.regression_sampler;fast"
   distill "$ckpt" distill.regression_weight=1 distill.regression_sampler=fast -o "$o"
 bad distill "override kl_weight=0, no regression" "distill.kl_weight;distill.regression_weight;nothing" \
   "$o/policy.safetensors" -- distill "$ckpt" distill.kl_weight=0 -o "$o"
+bad distill "override gan_weight without the discriminator" "distill.gan_weight;disc_weight" \
+  "$o/policy.safetensors" -- distill "$ckpt" distill.gan_weight=1e-3 -o "$o"
+bad distill "override disc_weight with variant d" "distill.disc_weight;variant d" "$o/policy.safetensors" -- \
+  distill "$ckpt" --variant d distill.disc_weight=1e-2 -o "$o"
+bad distill "override disc_k_max beyond k_max" "distill.disc_k_max;99;[2, 95]" "$o/policy.safetensors" -- \
+  distill "$ckpt" distill.disc_weight=1e-2 distill.disc_k_max=99 -o "$o"
 bad distill "override init_generator=a teacher" "distill.init_generator;one-step student" "$o/policy.safetensors" -- \
   distill "$ckpt" distill.init_generator="$ckpt" -o "$o"
 bad distill "override init_generator missing" "distill.init_generator;$fx/nope.safetensors" "$o/policy.safetensors" -- \

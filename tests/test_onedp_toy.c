@@ -232,7 +232,7 @@ static void adversarial(const Unet *u, const Diffusion *s, const float *teacher)
   float *gen = malloc(np * 4), *score = malloc(np * 4), *g_kl = malloc(np * 4);
   memcpy(gen, teacher, np * 4), memcpy(score, teacher, np * 4);
   OnedpOptions opt = {.stochastic = 1, .k_star = 65, .k_min = 2, .k_max = 95, .seed = 4, .kl_weight = 1,
-                      .disc_weight = 0.5, .gan_weight = 0, .disc_hidden = 16,
+                      .disc_weight = 0.5, .gan_weight = 0, .disc_hidden = 16, .disc_k_max = 95,
                       .gen_adam = {.lr = 0, .beta1 = 0, .beta2 = 0.999, .eps = 1e-8},
                       .score_adam = {.lr = 0, .beta1 = 0, .beta2 = 0.999, .eps = 1e-8}};
   OnedpModels m;
@@ -256,7 +256,7 @@ static void adversarial(const Unet *u, const Diffusion *s, const float *teacher)
 
   // Trained at noise levels up to 30, where the two sets still differ (diffused to k = 95,
   // both are nearly pure noise and no classifier can tell them apart).
-  m.opt.score_adam.lr = 1e-3, m.opt.gan_weight = 0, m.opt.k_max = 30;
+  m.opt.score_adam.lr = m.opt.lr_disc = 1e-3, m.opt.gan_weight = 0, m.opt.disc_k_max = 30;
   double first = 0, acc = 0;
   for (long step = 0; step < 200; step++) {
     toy_ring_batch(&ring, 11, step, B, cond, real, NULL);

@@ -49,6 +49,15 @@ kl=(distill.steps=6 distill.batch=16 distill.init_generator="$work/reg/policy.sa
 "$onedp" distill "$work/full/policy.safetensors" --resume -o "$work/kl_split"
 cmp "$work/kl/policy.safetensors" "$work/kl_split/policy.safetensors"
 ! cmp -s "$work/kl/policy.safetensors" "$work/distill_s/policy.safetensors"  # it did start elsewhere
+# DMD2's discriminator: its head and Adam moments are in the state, so a resume is exact.
+gan=(distill.steps=6 distill.batch=16 distill.disc_weight=1e-2 distill.gan_weight=1e-2 distill.score_warmup=2
+     distill.disc_hidden=8 distill.log_every=2 distill.threads=1 distill.checkpoint_every=3)
+"$onedp" distill "$work/full/policy.safetensors" "${gan[@]}" -o "$work/gan"
+"$onedp" distill "$work/full/policy.safetensors" "${gan[@]}" --until 3 -o "$work/gan_split"
+"$onedp" distill "$work/full/policy.safetensors" --resume -o "$work/gan_split"
+cmp "$work/gan/train_state.safetensors" "$work/gan_split/train_state.safetensors"
+cmp "$work/gan/policy.safetensors" "$work/gan_split/policy.safetensors"
+grep -q '"disc_accuracy"' "$work/gan/log.jsonl" && grep -q '"gan"' "$work/gan/log.jsonl"
 /usr/bin/python3 - "$work" <<'PY'
 import json, struct, sys, hashlib
 work = sys.argv[1]

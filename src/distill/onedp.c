@@ -19,7 +19,8 @@ const char *const distill_config_keys[] = {
     "distill.k_min", "distill.k_max", "distill.score_warmup", "distill.score_updates", "distill.teacher_clip",
     "distill.seed", "distill.threads", "distill.log_every", "distill.checkpoint_every", "distill.keep_checkpoints",
     "distill.kl_weight", "distill.regression_weight", "distill.regression_pairs", "distill.regression_sampler",
-    "distill.init_generator", "distill.disc_weight", "distill.gan_weight", "distill.disc_hidden", NULL};
+    "distill.init_generator", "distill.disc_weight", "distill.gan_weight", "distill.disc_hidden", "distill.lr_disc",
+    "distill.disc_k_max", NULL};
 
 typedef struct {
   OnedpOptions core;
@@ -117,7 +118,7 @@ static int read_options(DistillOptions *d, const Config *c) {
             (config_has(c, "distill.keep_checkpoints") &&  // optional, off by default
              config_get_int(c, "distill.keep_checkpoints", &d->keep_checkpoints, 0, 1));
   if (err) return ODP_ERR;
-  o->kl_weight = 1, d->pairs = 8192, o->disc_hidden = 256;  // optional, as below: the paper's objective alone by default
+  o->kl_weight = 1, d->pairs = 8192, o->disc_hidden = 256, o->lr_disc = 1e-4, o->disc_k_max = -1;  // optional, as below: the paper's objective alone by default
   const char *pair_sampler = "ddim:10";
   d->init_generator = "";
   err = (config_has(c, "distill.init_generator") && config_get_string(c, "distill.init_generator", &d->init_generator)) ||
@@ -130,7 +131,9 @@ static int read_options(DistillOptions *d, const Config *c) {
          config_get_string(c, "distill.regression_sampler", &pair_sampler)) ||
         (config_has(c, "distill.disc_weight") && config_get_double(c, "distill.disc_weight", &o->disc_weight, 0, 1e6)) ||
         (config_has(c, "distill.gan_weight") && config_get_double(c, "distill.gan_weight", &o->gan_weight, 0, 1e6)) ||
-        (config_has(c, "distill.disc_hidden") && config_get_int(c, "distill.disc_hidden", &o->disc_hidden, 1, 1 << 16));
+        (config_has(c, "distill.disc_hidden") && config_get_int(c, "distill.disc_hidden", &o->disc_hidden, 1, 1 << 16)) ||
+        (config_has(c, "distill.lr_disc") && config_get_double(c, "distill.lr_disc", &o->lr_disc, 0, 1)) ||
+        (config_has(c, "distill.disc_k_max") && config_get_int(c, "distill.disc_k_max", &o->disc_k_max, -1, DIFFUSION_MAX_TRAIN_STEPS - 1));
   if (err) return ODP_ERR;
   if (o->gan_weight > 0 && o->disc_weight <= 0)
     return odp_fail("%s: field 'distill.gan_weight': the adversarial loss needs a trained discriminator "
@@ -155,6 +158,10 @@ static int read_options(DistillOptions *d, const Config *c) {
                     "variant d has none", config_origin(c));
   if (o->k_min > o->k_max)
     return odp_fail("%s: field 'distill.k_min': %d exceeds distill.k_max %d", config_origin(c), o->k_min, o->k_max);
+  if (o->disc_k_max < 0) o->disc_k_max = o->k_max;  // -1: the KL's range
+  if (o->disc_k_max < o->k_min || o->disc_k_max > o->k_max)
+    return odp_fail("%s: field 'distill.disc_k_max': %d is outside [distill.k_min, distill.k_max] = [%d, %d]",
+                    config_origin(c), o->disc_k_max, o->k_min, o->k_max);
   o->seed = (uint64_t)seed;
   o->score_adam.beta1 = o->gen_adam.beta1, o->score_adam.beta2 = o->gen_adam.beta2, o->score_adam.eps = o->gen_adam.eps;
   return ODP_OK;

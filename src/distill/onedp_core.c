@@ -9,7 +9,8 @@
 #include "model/denoise_loss.h"
 #include "model/unet_denoiser.h"
 
-enum { DISTILL_Z = 0x40, DISTILL_K = 0x41, DISTILL_EPS = 0x42, DISTILL_SCORE = 0x43, DISTILL_REAL = 0x44, DISTILL_DISC = 0x45 };
+enum { DISTILL_Z = 0x40, DISTILL_K = 0x41, DISTILL_EPS = 0x42, DISTILL_SCORE = 0x43, DISTILL_REAL = 0x44, DISTILL_DISC = 0x45,
+       DISTILL_DISC_K = 0x46, DISTILL_FAKE = 0x47 };
 
 // Whether this distillation trains DMD2's discriminator (OneDP-S only: it lives on psi).
 static int discriminating(const OnedpOptions *o) { return o->stochastic && o->disc_weight > 0; }
@@ -52,15 +53,18 @@ int onedp_step_alloc(OnedpStep *s, const OnedpModels *m, int B, int T) {
   for (int b = 0; b < B; b++) s->tstar[b] = diffusion_net_time(m->diffusion, (float)m->opt.k_star);
   if (!discriminating(&m->opt)) return ODP_OK;
   s->real_k = odp_malloc((unsigned long)n * sizeof(float), "discriminator");
+  s->fake_k = odp_malloc((unsigned long)n * sizeof(float), "discriminator");
+  s->disc_level = odp_malloc((unsigned long)B * sizeof(float), "discriminator");
+  s->disc_t = odp_malloc((unsigned long)B * sizeof(float), "discriminator");
   s->dfeatures = odp_malloc((unsigned long)B * m->disc.channels * m->disc.frames * sizeof(float), "discriminator");
   s->dlogit = odp_malloc((unsigned long)B * sizeof(float), "discriminator");
-  if (!s->real_k || !s->dfeatures || !s->dlogit) return ODP_ERR;
+  if (!s->real_k || !s->fake_k || !s->disc_level || !s->disc_t || !s->dfeatures || !s->dlogit) return ODP_ERR;
   return discriminator_acts_alloc(&s->disc_acts, &m->disc, B);
 }
 
 void onedp_step_free(OnedpStep *s) {
   float *f[] = {s->z, s->eps_gen, s->A, s->Ak, s->eps, s->eps_teacher, s->eps_score, s->grad, s->work, s->level,
-                s->t, s->tstar, s->real_k, s->dfeatures, s->dlogit};
+                s->t, s->tstar, s->real_k, s->fake_k, s->disc_level, s->disc_t, s->dfeatures, s->dlogit};
   for (unsigned i = 0; i < sizeof f / sizeof f[0]; i++) free(f[i]);
   unet_acts_free(s->gen_acts), unet_acts_free(s->other_acts);
   discriminator_acts_free(&s->disc_acts);
@@ -84,32 +88,46 @@ int onedp_pair_targets(OnedpModels *m, OnedpStep *s, const SamplerSpec *spec, co
   return diffusion_sample(m->diffusion, spec, target, s->B, s->per, unet_denoise, &teacher, seed, &w);
 }
 
-// A_k = signal_k A + sigma_k eps, k uniform in [k_min, k_max] per chunk; with the
-// discriminator, the demonstrations real diffused to the same levels with their own noise.
-static void diffuse(OnedpModels *m, OnedpStep *s, const float *real, long step) {
-  const Diffusion *d = m->diffusion;
-  Rng kr = rng_make(m->opt.seed, ODP_STREAM(step, DISTILL_K));
-  for (int b = 0; b < s->B; b++) {
-    s->level[b] = diffusion_level_in(d, rng_u32(kr, (uint64_t)b), (float)m->opt.k_min, (float)m->opt.k_max);
-    s->t[b] = diffusion_net_time(d, s->level[b]);
+// Each chunk's noise level, uniform in [kmin, kmax], and the network's time input there.
+static void draw_levels(const Diffusion *d, Rng r, float kmin, float kmax, int B, float *level, float *t) {
+  for (int b = 0; b < B; b++) {
+    level[b] = diffusion_level_in(d, rng_u32(r, (uint64_t)b), kmin, kmax);
+    t[b] = diffusion_net_time(d, level[b]);
   }
-  rng_fill_normal(rng_make(m->opt.seed, ODP_STREAM(step, DISTILL_EPS)), 0, s->eps, s->B * s->per);
-  for (int b = 0; b < s->B; b++)
-    diffusion_diffuse(d, s->Ak + b * s->per, s->A + b * s->per, s->eps + b * s->per, s->per, s->level[b]);
-  if (!discriminating(&m->opt)) return;
-  float *eps = s->work;  // scratch until psi's update
-  rng_fill_normal(rng_make(m->opt.seed, ODP_STREAM(step, DISTILL_REAL)), 0, eps, s->B * s->per);
-  for (int b = 0; b < s->B; b++)
-    diffusion_diffuse(d, s->real_k + b * s->per, real + b * s->per, eps + b * s->per, s->per, s->level[b]);
 }
 
-// The discriminator on x (B, T, Da) diffused to the step's levels: psi's bottleneck
+// xk = signal_k x + sigma_k eps per chunk of per floats, eps drawn from r.
+static void diffuse_chunks(const Diffusion *d, Rng r, int B, long per, const float *x, const float *level, float *eps,
+                           float *xk) {
+  rng_fill_normal(r, 0, eps, B * per);
+  for (int b = 0; b < B; b++) diffusion_diffuse(d, xk + b * per, x + b * per, eps + b * per, per, level[b]);
+}
+
+// A_k at k uniform in [k_min, k_max] per chunk; with the discriminator, the demonstrations
+// real and the generator samples A diffused for it, both to levels in [k_min, disc_k_max].
+static void diffuse(OnedpModels *m, OnedpStep *s, const float *real, long step) {
+  const Diffusion *d = m->diffusion;
+  const OnedpOptions *o = &m->opt;
+  draw_levels(d, rng_make(o->seed, ODP_STREAM(step, DISTILL_K)), (float)o->k_min, (float)o->k_max, s->B, s->level,
+              s->t);
+  diffuse_chunks(d, rng_make(o->seed, ODP_STREAM(step, DISTILL_EPS)), s->B, s->per, s->A, s->level, s->eps, s->Ak);
+  if (!discriminating(o)) return;
+  float *eps = s->work;  // scratch until psi's update
+  draw_levels(d, rng_make(o->seed, ODP_STREAM(step, DISTILL_DISC_K)), (float)o->k_min, (float)o->disc_k_max, s->B,
+              s->disc_level, s->disc_t);
+  diffuse_chunks(d, rng_make(o->seed, ODP_STREAM(step, DISTILL_REAL)), s->B, s->per, real, s->disc_level, eps,
+                 s->real_k);
+  diffuse_chunks(d, rng_make(o->seed, ODP_STREAM(step, DISTILL_FAKE)), s->B, s->per, s->A, s->disc_level, eps,
+                 s->fake_k);
+}
+
+// The discriminator on x (B, T, Da) diffused to its levels: psi's bottleneck
 // features, the head's logits and the logistic loss toward label, weighted by weight.
 // Accumulates the weighted loss's gradients into psi_grads and the head's g_disc, and its
 // gradient with respect to x into dx when not NULL. Returns the unweighted loss.
 static double classify(OnedpModels *m, OnedpStep *s, const float *x, const float *cond, int label, float weight,
                        float *psi_grads, float *dx, int *correct) {
-  const float *features = unet_forward_features(m->unet, m->score, s->other_acts, x, s->t, cond);
+  const float *features = unet_forward_features(m->unet, m->score, s->other_acts, x, s->disc_t, cond);
   discriminator_forward(&m->disc, m->disc_params, &s->disc_acts, features);
   double loss = discriminator_loss(s->disc_acts.logit, s->B, label, weight, s->dlogit, correct);
   discriminator_backward(&m->disc, m->disc_params, &s->disc_acts, m->g_disc, s->dlogit, s->dfeatures);
@@ -137,8 +155,9 @@ static double update_score(OnedpModels *m, OnedpStep *s, const float *cond, long
     if (discriminating(&m->opt)) {
       memset(m->g_disc, 0, (size_t)m->disc.numel * sizeof(float));
       disc += classify(m, s, s->real_k, cond, 1, w, m->g_score, NULL, &correct) +
-              classify(m, s, s->Ak, cond, 0, w, m->g_score, NULL, &correct);
-      adamw_update(m->disc_params, m->m_disc, m->v_disc, m->g_disc, m->disc.numel, &m->opt.score_adam, lr, t);
+              classify(m, s, s->fake_k, cond, 0, w, m->g_score, NULL, &correct);
+      adamw_update(m->disc_params, m->m_disc, m->v_disc, m->g_disc, m->disc.numel, &m->opt.score_adam,
+                   m->opt.lr_disc * lr_factor, t);
     }
     adamw_update(m->score, m->m_score, m->v_score, m->g_score, m->n, &m->opt.score_adam, lr, t);
   }
@@ -166,8 +185,8 @@ static double generator_gradient(OnedpModels *m, OnedpStep *s) {
   return diff2 / (double)n;
 }
 
-// DMD2's generator loss, gan_weight · mean softplus(-D(A_k)) (its diffused samples
-// classified as real), through psi's features down to A_k and on through dA_k/dA = signal_k
+// DMD2's generator loss, gan_weight · mean softplus(-D(A_k)) (its samples diffused for the
+// discriminator, classified as real), through psi's features down to A_k and on through dA_k/dA = signal_k
 // and dA/d out_theta at k*, added to the gradient of the generator's output. psi and the
 // head are not updated by it: their gradients here are scratch (zeroed by the next update).
 static double adversarial_gradient(OnedpModels *m, OnedpStep *s, const float *cond) {
@@ -175,9 +194,9 @@ static double adversarial_gradient(OnedpModels *m, OnedpStep *s, const float *co
   const float d_out_gen = diffusion_x0_out_grad(d, (float)m->opt.k_star);
   float *dAk = s->work;
   int correct = 0;
-  double loss = classify(m, s, s->Ak, cond, 1, (float)m->opt.gan_weight, m->g_score, dAk, &correct);
+  double loss = classify(m, s, s->fake_k, cond, 1, (float)m->opt.gan_weight, m->g_score, dAk, &correct);
   for (int b = 0; b < s->B; b++) {
-    const float scale = diffusion_signal(d, s->level[b]) * d_out_gen;
+    const float scale = diffusion_signal(d, s->disc_level[b]) * d_out_gen;
     for (long i = b * s->per; i < (b + 1) * s->per; i++) s->grad[i] += scale * dAk[i];
   }
   return loss;

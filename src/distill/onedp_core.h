@@ -22,7 +22,9 @@ typedef struct {
   double disc_weight;  // OneDP-S: DMD2's discriminator on psi's features, its loss's weight in psi's update; 0: off
   double gan_weight;   // the generator's adversarial loss weight (needs the discriminator); 0: off
   int disc_hidden;     // the discriminator head's hidden width
+  int disc_k_max;      // it classifies chunks diffused to levels in [k_min, disc_k_max]
   AdamWConfig gen_adam, score_adam;  // weight decay 0; beta1 0 in the paper
+  double lr_disc;  // the discriminator head's learning rate (its other Adam settings are psi's)
   uint64_t seed;
 } OnedpOptions;
 
@@ -61,7 +63,9 @@ typedef struct {
   float *z, *eps_gen, *A, *Ak, *eps, *eps_teacher, *eps_score, *grad, *work;
   float *level, *t, *tstar;  // (B): each chunk's noise level, the network's time input there, and at k*
   UnetActs *gen_acts, *other_acts;
-  float *real_k, *dfeatures, *dlogit;  // the discriminator's: diffused demonstrations, gradient buffers
+  // The discriminator's: its levels and time inputs (B), the diffused demonstrations and
+  // generator samples (B, T, Da), gradient buffers.
+  float *disc_level, *disc_t, *real_k, *fake_k, *dfeatures, *dlogit;
   DiscriminatorActs disc_acts;
 } OnedpStep;
 
