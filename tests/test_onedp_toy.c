@@ -119,61 +119,6 @@ static void distill(const Unet *u, const Diffusion *s, const float *teacher, flo
   free(score);
 }
 
-// DMD's paired regression (onedp_core.c): the gradient it accumulates against central finite
-// differences of the loss it reports, then a regression-only run that brings G_theta(z) to
-// the teacher's DDIM-10 sample from the same z.
-static void regression(const Unet *u, const Diffusion *s, const float *teacher) {
-  long np = u->table.numel;
-  float *gen = malloc(np * 4), *grad = malloc(np * 4);
-  memcpy(gen, teacher, np * 4);
-  OnedpOptions opt = {.stochastic = 1, .k_star = 65, .k_min = 2, .k_max = 95, .seed = 3, .regression_weight = 1,
-                      .gen_adam = {.lr = 0, .beta1 = 0, .beta2 = 0.999, .eps = 1e-8}};
-  OnedpModels m;
-  OnedpStep st;
-  CHECK(onedp_models_alloc(&m, u, s, &opt, T) == 0 && onedp_step_alloc(&st, &m, B, T) == 0, "%s", odp_error());
-  m.teacher = teacher, m.generator = gen, m.score = NULL;  // kl_weight 0: no score network
-  static float cond[2][B * 2], z[2][B * N], target[2][B * N], act[B * N];
-  SamplerSpec ddim10 = {.kind = SAMPLER_DDIM, .steps = 10};
-  OnedpPairs pairs[2];
-  for (int j = 0; j < 2; j++) {
-    toy_ring_batch(&ring, 7, j, B, cond[j], act, NULL);
-    CHECK(onedp_pair_targets(&m, &st, &ddim10, cond[j], 100 + j, z[j], target[j]) == 0, "%s", odp_error());
-    pairs[j] = (OnedpPairs){z[j], cond[j], target[j]};
-  }
-  OnedpStepStats at, plus, minus;
-  CHECK(onedp_step(&m, &st, cond[0], NULL, &pairs[0], 0, 1.0, &at) == 0, "%s", odp_error());  // lr 0: gen unchanged
-  memcpy(grad, m.g_gen, np * 4);
-  float gmax = 0;
-  for (long i = 0; i < np; i++) gmax = fmaxf(gmax, fabsf(grad[i]));
-  for (int probe = 0; probe < 6; probe++) {  // the three largest gradients, then three below 0.3 of the largest
-    long best = -1;
-    for (long i = 0; i < np; i++)
-      if ((probe < 3 || fabsf(grad[i]) < 0.3f * gmax) && (best < 0 || fabsf(grad[i]) > fabsf(grad[best]))) best = i;
-    const float h = 1e-3f, keep = gen[best];
-    gen[best] = keep + h;
-    CHECK(onedp_step(&m, &st, cond[0], NULL, &pairs[0], 0, 1.0, &plus) == 0, "%s", odp_error());
-    gen[best] = keep - h;
-    CHECK(onedp_step(&m, &st, cond[0], NULL, &pairs[0], 0, 1.0, &minus) == 0, "%s", odp_error());
-    gen[best] = keep;
-    double fd = (plus.regression - minus.regression) / (2.0 * h), g = grad[best];
-    printf("regression gradient at parameter %ld: %.6e, finite difference %.6e\n", best, g, fd);
-    CHECK(fabs(fd - g) <= 0.03 * fabs(g) + 1e-6, "regression gradient %g vs finite difference %g", g, fd);
-    grad[best] = 0;  // the next probe takes another parameter
-  }
-  m.opt.gen_adam.lr = 1e-3;
-  double first = at.regression, last = 0;
-  for (long step = 0; step < 300; step++) {
-    CHECK(onedp_step(&m, &st, cond[step % 2], NULL, &pairs[step % 2], step, 1.0, &at) == 0, "%s", odp_error());
-    if (step >= 290) last += at.regression / 10;
-  }
-  printf("regression only: mean squared error to the teacher's DDIM-10 %.5f at init, %.5f after 300 steps\n", first,
-         last);
-  CHECK(last < 0.5 * first, "regression: error %.5f not below half the initial %.5f", last, first);
-  onedp_step_free(&st);
-  onedp_models_free(&m);
-  free(gen), free(grad);
-}
-
 // Central finite differences of f at the probed parameters against the gradient grad
 // (copied before the first probe): the three largest entries, then three below 0.3 of the
 // largest. f is evaluated by the caller's step at params[i] +- h.
@@ -205,8 +150,60 @@ static void check_fd(const char *what, float *params, const float *grad_in, long
 typedef struct {
   OnedpModels *m;
   OnedpStep *st;
+  const float *cond;
+  const OnedpPairs *pairs;
+} RegressionCtx;
+
+static double regression_loss(void *ctx) {
+  RegressionCtx *c = ctx;
+  OnedpStepStats at;
+  CHECK(onedp_step(c->m, c->st, c->cond, NULL, c->pairs, 0, 1.0, &at) == 0, "%s", odp_error());
+  return at.regression;
+}
+
+// DMD's paired regression (onedp_core.c): the gradient it accumulates against central finite
+// differences of the loss it reports, then a regression-only run that brings G_theta(z) to
+// the teacher's DDIM-10 sample from the same z.
+static void regression(const Unet *u, const Diffusion *s, const float *teacher) {
+  long np = u->table.numel;
+  float *gen = malloc(np * 4);
+  memcpy(gen, teacher, np * 4);
+  OnedpOptions opt = {.stochastic = 1, .k_star = 65, .k_min = 2, .k_max = 95, .seed = 3, .regression_weight = 1,
+                      .gen_adam = {.lr = 0, .beta1 = 0, .beta2 = 0.999, .eps = 1e-8}};
+  OnedpModels m;
+  OnedpStep st;
+  CHECK(onedp_models_alloc(&m, u, s, &opt, T) == 0 && onedp_step_alloc(&st, &m, B, T) == 0, "%s", odp_error());
+  m.teacher = teacher, m.generator = gen, m.score = NULL;  // kl_weight 0: no score network
+  static float cond[2][B * 2], z[2][B * N], target[2][B * N], act[B * N];
+  SamplerSpec ddim10 = {.kind = SAMPLER_DDIM, .steps = 10};
+  OnedpPairs pairs[2];
+  for (int j = 0; j < 2; j++) {
+    toy_ring_batch(&ring, 7, j, B, cond[j], act, NULL);
+    CHECK(onedp_pair_targets(&m, &st, &ddim10, cond[j], 100 + j, z[j], target[j]) == 0, "%s", odp_error());
+    pairs[j] = (OnedpPairs){z[j], cond[j], target[j]};
+  }
+  OnedpStepStats at;
+  CHECK(onedp_step(&m, &st, cond[0], NULL, &pairs[0], 0, 1.0, &at) == 0, "%s", odp_error());  // lr 0: gen unchanged
+  RegressionCtx ctx = {&m, &st, cond[0], &pairs[0]};
+  check_fd("regression", gen, m.g_gen, np, regression_loss, &ctx, 1e-3f, 0.03);
+  m.opt.gen_adam.lr = 1e-3;
+  double first = at.regression, last = 0;
+  for (long step = 0; step < 300; step++) {
+    CHECK(onedp_step(&m, &st, cond[step % 2], NULL, &pairs[step % 2], step, 1.0, &at) == 0, "%s", odp_error());
+    if (step >= 290) last += at.regression / 10;
+  }
+  printf("regression only: mean squared error to the teacher's DDIM-10 %.5f at init, %.5f after 300 steps\n", first,
+         last);
+  CHECK(last < 0.5 * first, "regression: error %.5f not below half the initial %.5f", last, first);
+  onedp_step_free(&st);
+  onedp_models_free(&m);
+  free(gen);
+}
+
+typedef struct {
+  OnedpModels *m;
+  OnedpStep *st;
   const float *cond, *real;
-  double disc_weight;
 } AdversarialCtx;
 
 static OnedpStepStats adversarial_step(AdversarialCtx *c) {
@@ -219,7 +216,7 @@ static double gan_loss(void *ctx) { return adversarial_step(ctx).gan; }
 // discriminator's summed real and fake losses (disc_loss is their mean).
 static double psi_loss(void *ctx) {
   OnedpStepStats at = adversarial_step(ctx);
-  return at.score_loss + 2.0 * ((AdversarialCtx *)ctx)->disc_weight * at.disc_loss;
+  return at.score_loss + 2.0 * ((AdversarialCtx *)ctx)->m->opt.disc_weight * at.disc_loss;
 }
 
 // DMD2's discriminator (distill/discriminator.h, onedp_core.c): with every learning rate 0,
@@ -241,7 +238,7 @@ static void adversarial(const Unet *u, const Diffusion *s, const float *teacher)
   m.teacher = teacher, m.generator = gen, m.score = score;
   static float cond[B * 2], real[B * N];
   toy_ring_batch(&ring, 11, 0, B, cond, real, NULL);
-  AdversarialCtx ctx = {&m, &st, cond, real, opt.disc_weight};
+  AdversarialCtx ctx = {&m, &st, cond, real};
   OnedpStepStats at = adversarial_step(&ctx);  // gan_weight 0: g_gen holds the KL's gradient alone
   memcpy(g_kl, m.g_gen, np * 4);
   check_fd("discriminator head", m.disc_params, m.g_disc, m.disc.numel, psi_loss, &ctx, 1e-2f, 0.03);

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "model/unet1d.h"
 #include "nn/linear.h"
 #include "nn/mish.h"
 
@@ -40,8 +41,7 @@ void discriminator_acts_free(DiscriminatorActs *a) {
 
 void discriminator_forward(const Discriminator *d, const float *params, DiscriminatorActs *a, const float *features) {
   const int B = a->B, in = d->channels * d->frames;
-  for (int b = 0; b < B; b++)  // (C·T, B) -> (B, C·T)
-    for (int i = 0; i < in; i++) a->rows[(long)b * in + i] = features[(long)i * B + b];
+  unet_to_batch_major(a->rows, features, B, 1, in);  // (C·T, B) -> (B, C·T)
   linear_forward(a->h, a->rows, params + d->w1, params + d->b1, B, in, d->hidden);
   mish_forward(a->hm, a->h, (long)B * d->hidden);
   linear_forward(a->logit, a->hm, params + d->w2, params + d->b2, B, d->hidden, 1);
@@ -56,8 +56,7 @@ void discriminator_backward(const Discriminator *d, const float *params, Discrim
   mish_backward(a->dh, a->dhm, a->h, (long)B * H);
   memset(a->drows, 0, (size_t)B * in * sizeof(float));
   linear_backward(a->drows, grads + d->w1, grads + d->b1, a->dh, a->rows, params + d->w1, B, in, H);
-  for (int b = 0; b < B; b++)
-    for (int i = 0; i < in; i++) dfeatures[(long)i * B + b] = a->drows[(long)b * in + i];
+  unet_to_channel_major(dfeatures, a->drows, B, 1, in);
 }
 
 // softplus(x) = log(1 + e^x), without overflow for large x.
@@ -70,7 +69,7 @@ double discriminator_loss(const float *logit, int B, int label, float weight, fl
     double x = sign * logit[b];
     loss += softplus(x);
     dlogit[b] = (float)(weight * sign / (1.0 + exp(-x)) / B);  // d softplus(x) / dx = sigmoid(x)
-    *correct += x < 0;
+    if (correct) *correct += x < 0;
   }
   return loss / B;
 }

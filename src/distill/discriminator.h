@@ -39,6 +39,6 @@ void discriminator_backward(const Discriminator *d, const float *params, Discrim
 
 // The logistic loss toward label (1 real, 0 fake), mean over the B chunks:
 // mean softplus(-logit) for real, mean softplus(logit) for fake. Writes dlogit (B) =
-// weight · d loss / d logit, counts the chunks on the label's side of 0 into *correct, and
+// weight · d loss / d logit, counts the chunks on the label's side of 0 into *correct (may be NULL), and
 // returns the (unweighted) loss.
 double discriminator_loss(const float *logit, int B, int label, float weight, float *dlogit, int *correct);

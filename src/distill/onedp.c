@@ -79,7 +79,8 @@ static double distill_passes(const DistillOptions *o, long steps) {
   int updates = o->core.score_updates > 0 ? o->core.score_updates : 1;
   double per_sample = 0, pairs = 0;
   if (o->core.kl_weight > 0) per_sample += o->core.stochastic ? 3 + 1 + 1 + 3.0 * updates : 3 + 1;
-  if (o->core.kl_weight > 0 && o->core.disc_weight > 0) per_sample += 6.0 * updates + (o->core.gan_weight > 0 ? 3 : 0);
+  if (o->core.kl_weight > 0 && o->core.disc_weight > 0)
+    per_sample += 6.0 * updates + (o->core.gan_weight > 0 ? 3 : 0);
   if (o->core.regression_weight > 0)  // pairs are made in whole batches
     per_sample += 3, pairs = (double)(pair_batches(o) * o->batch) * o->pair_sampler.steps;
   return per_sample * (double)steps * (double)o->batch + pairs;
@@ -118,7 +119,8 @@ static int read_options(DistillOptions *d, const Config *c) {
             (config_has(c, "distill.keep_checkpoints") &&  // optional, off by default
              config_get_int(c, "distill.keep_checkpoints", &d->keep_checkpoints, 0, 1));
   if (err) return ODP_ERR;
-  o->kl_weight = 1, d->pairs = 8192, o->disc_hidden = 256, o->lr_disc = 1e-4, o->disc_k_max = -1;  // optional, as below: the paper's objective alone by default
+  // Optional, as below: the paper's objective alone by default.
+  o->kl_weight = 1, d->pairs = 8192, o->disc_hidden = 256, o->lr_disc = 1e-4, o->disc_k_max = -1;
   const char *pair_sampler = "ddim:10";
   d->init_generator = "";
   err = (config_has(c, "distill.init_generator") && config_get_string(c, "distill.init_generator", &d->init_generator)) ||
@@ -131,9 +133,11 @@ static int read_options(DistillOptions *d, const Config *c) {
          config_get_string(c, "distill.regression_sampler", &pair_sampler)) ||
         (config_has(c, "distill.disc_weight") && config_get_double(c, "distill.disc_weight", &o->disc_weight, 0, 1e6)) ||
         (config_has(c, "distill.gan_weight") && config_get_double(c, "distill.gan_weight", &o->gan_weight, 0, 1e6)) ||
-        (config_has(c, "distill.disc_hidden") && config_get_int(c, "distill.disc_hidden", &o->disc_hidden, 1, 1 << 16)) ||
+        (config_has(c, "distill.disc_hidden") &&
+         config_get_int(c, "distill.disc_hidden", &o->disc_hidden, 1, 1 << 16)) ||
         (config_has(c, "distill.lr_disc") && config_get_double(c, "distill.lr_disc", &o->lr_disc, 0, 1)) ||
-        (config_has(c, "distill.disc_k_max") && config_get_int(c, "distill.disc_k_max", &o->disc_k_max, -1, DIFFUSION_MAX_TRAIN_STEPS - 1));
+        (config_has(c, "distill.disc_k_max") &&
+         config_get_int(c, "distill.disc_k_max", &o->disc_k_max, -1, DIFFUSION_MAX_TRAIN_STEPS - 1));
   if (err) return ODP_ERR;
   if (o->gan_weight > 0 && o->disc_weight <= 0)
     return odp_fail("%s: field 'distill.gan_weight': the adversarial loss needs a trained discriminator "

@@ -9,8 +9,10 @@
 #include "model/denoise_loss.h"
 #include "model/unet_denoiser.h"
 
-enum { DISTILL_Z = 0x40, DISTILL_K = 0x41, DISTILL_EPS = 0x42, DISTILL_SCORE = 0x43, DISTILL_REAL = 0x44, DISTILL_DISC = 0x45,
-       DISTILL_DISC_K = 0x46, DISTILL_FAKE = 0x47 };
+enum {
+  DISTILL_Z = 0x40, DISTILL_K = 0x41, DISTILL_EPS = 0x42, DISTILL_SCORE = 0x43,
+  DISTILL_REAL = 0x44, DISTILL_DISC = 0x45, DISTILL_DISC_K = 0x46, DISTILL_FAKE = 0x47
+};
 
 // Whether this distillation trains DMD2's discriminator (OneDP-S only: it lives on psi).
 static int discriminating(const OnedpOptions *o) { return o->stochastic && o->disc_weight > 0; }
@@ -124,7 +126,8 @@ static void diffuse(OnedpModels *m, OnedpStep *s, const float *real, long step) 
 // The discriminator on x (B, T, Da) diffused to its levels: psi's bottleneck
 // features, the head's logits and the logistic loss toward label, weighted by weight.
 // Accumulates the weighted loss's gradients into psi_grads and the head's g_disc, and its
-// gradient with respect to x into dx when not NULL. Returns the unweighted loss.
+// gradient with respect to x into dx when not NULL; counts the chunks it classifies right
+// into *correct (may be NULL). Returns the unweighted loss.
 static double classify(OnedpModels *m, OnedpStep *s, const float *x, const float *cond, int label, float weight,
                        float *psi_grads, float *dx, int *correct) {
   const float *features = unet_forward_features(m->unet, m->score, s->other_acts, x, s->disc_t, cond);
@@ -193,8 +196,7 @@ static double adversarial_gradient(OnedpModels *m, OnedpStep *s, const float *co
   const Diffusion *d = m->diffusion;
   const float d_out_gen = diffusion_x0_out_grad(d, (float)m->opt.k_star);
   float *dAk = s->work;
-  int correct = 0;
-  double loss = classify(m, s, s->fake_k, cond, 1, (float)m->opt.gan_weight, m->g_score, dAk, &correct);
+  double loss = classify(m, s, s->fake_k, cond, 1, (float)m->opt.gan_weight, m->g_score, dAk, NULL);
   for (int b = 0; b < s->B; b++) {
     const float scale = diffusion_signal(d, s->disc_level[b]) * d_out_gen;
     for (long i = b * s->per; i < (b + 1) * s->per; i++) s->grad[i] += scale * dAk[i];
