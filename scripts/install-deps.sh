@@ -10,7 +10,7 @@ packages=(
   libblosc-dev             # zarr chunk decompression
   libcjson-dev             # configs, safetensors headers, zarr metadata
   libgif-dev               # rollout GIFs
-  python3-torch python3-numpy python3-shapely   # test oracles only
+  python3-torch python3-torchvision python3-numpy python3-shapely   # test oracles only
   clang libclang-rt-dev libomp-dev llvm         # fuzz harnesses: libFuzzer, clang's OpenMP, llvm-symbolizer
 )
 

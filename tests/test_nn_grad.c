@@ -4,12 +4,17 @@
 #include "core/error.h"
 
 #include "gradcheck.h"
+#include "model/image_encoder.h"
 #include "model/unet1d.h"
+#include "nn/conv2d.h"
 #include "nn/conv_transpose1d.h"
 #include "nn/film.h"
 #include "nn/group_norm.h"
 #include "nn/linear.h"
+#include "nn/max_pool2d.h"
 #include "nn/mish.h"
+#include "nn/relu.h"
+#include "nn/spatial_softmax.h"
 #include "nn/step_embedding.h"
 
 #define EPS 1e-2f
@@ -75,6 +80,145 @@ static void check_conv(const char *what, Conv1dShape s, int T, int B, int transp
   GradCase gc = {&k, k.y, ny, conv_f, conv_b, bufs, 3};
   gradcheck(what, &gc, 30, EPS, TOL);
   free(k.x), free(k.w), free(k.b), free(k.y), free(k.dx), free(k.dw), free(k.db), free(k.scratch);
+}
+
+// ---------------------------------------------------------------- image layers: (C, H, W, B)
+typedef struct {
+  Conv2dShape s;
+  int H, W, B;
+  float *x, *w, *b, *y, *dx, *dw, *db, *scratch;
+} Conv2dCase;
+static void conv2d_f(void *c) {
+  Conv2dCase *k = c;
+  conv2d_forward(k->y, k->x, k->w, k->b, k->s, k->H, k->W, k->B, k->scratch);
+}
+static void conv2d_b(void *c, const float *dy) {
+  Conv2dCase *k = c;
+  conv2d_backward(k->dx, k->dw, k->b ? k->db : NULL, dy, k->x, k->w, k->s, k->H, k->W, k->B, k->scratch);
+}
+static void check_conv2d(const char *what, Conv2dShape s, int H, int W, int B, int with_bias) {
+  Conv2dCase k = {.s = s, .H = H, .W = W, .B = B};
+  long nx = (long)s.cin * H * W * B, nw = (long)s.cout * s.cin * s.kernel * s.kernel;
+  long ny = (long)s.cout * conv2d_out_size(s, H) * conv2d_out_size(s, W) * B;
+  k.x = randn(nx, 21, 1), k.w = randn(nw, 22, 0.3f), k.y = zeros(ny), k.dx = zeros(nx), k.dw = zeros(nw);
+  k.b = with_bias ? randn(s.cout, 23, 0.3f) : NULL, k.db = zeros(s.cout);
+  k.scratch = zeros(conv2d_scratch_floats(s, H, W, B) + 1);
+  GradBuffer bufs[] = {{"x", k.x, k.dx, nx}, {"weight", k.w, k.dw, nw}, {"bias", k.b, k.db, s.cout}};
+  GradCase gc = {&k, k.y, ny, conv2d_f, conv2d_b, bufs, with_bias ? 3 : 2};
+  gradcheck(what, &gc, 40, EPS, TOL);
+  free(k.x), free(k.w), free(k.b), free(k.y), free(k.dx), free(k.dw), free(k.db), free(k.scratch);
+}
+
+typedef struct {
+  long n;
+  float *x, *y, *dx;
+} ReluCase;
+static void relu_f(void *c) {
+  ReluCase *r = c;
+  relu_forward(r->y, r->x, r->n);
+}
+static void relu_b(void *c, const float *dy) {
+  ReluCase *r = c;
+  relu_backward(r->dx, dy, r->y, r->n);
+}
+static void check_relu(void) {
+  ReluCase r = {.n = 64};
+  r.x = randn(64, 24, 1), r.y = zeros(64), r.dx = zeros(64);
+  for (long i = 0; i < 64; i++) r.x[i] += r.x[i] > 0 ? 0.1f : -0.1f;  // no input within eps of the kink
+  GradBuffer bufs[] = {{"x", r.x, r.dx, 64}};
+  GradCase gc = {&r, r.y, 64, relu_f, relu_b, bufs, 1};
+  gradcheck("relu", &gc, 64, EPS, TOL);
+  free(r.x), free(r.y), free(r.dx);
+}
+
+typedef struct {
+  Pool2dShape s;
+  int C, H, W, B;
+  long n_out;
+  float *x, *y, *dx;
+  int *argmax;
+} PoolCase;
+static void pool_f(void *c) {
+  PoolCase *p = c;
+  max_pool2d_forward(p->y, p->argmax, p->x, p->s, p->C, p->H, p->W, p->B);
+}
+static void pool_b(void *c, const float *dy) {
+  PoolCase *p = c;
+  max_pool2d_backward(p->dx, dy, p->argmax, p->n_out);
+}
+static void check_max_pool2d(void) {
+  PoolCase p = {.s = {3, 2, 1}, .C = 3, .H = 7, .W = 6, .B = 2};
+  long nx = (long)p.C * p.H * p.W * p.B;
+  p.n_out = (long)p.C * max_pool2d_out_size(p.s, p.H) * max_pool2d_out_size(p.s, p.W) * p.B;
+  p.x = zeros(nx), p.y = zeros(p.n_out), p.dx = zeros(nx), p.argmax = calloc((size_t)p.n_out, sizeof(int));
+  // Distinct values 0.1 apart in a shuffled order: no window has two within eps of its max.
+  for (long i = 0; i < nx; i++) p.x[i] = 0.1f * (float)((i * 37) % nx);
+  GradBuffer bufs[] = {{"x", p.x, p.dx, nx}};
+  GradCase gc = {&p, p.y, p.n_out, pool_f, pool_b, bufs, 1};
+  gradcheck("max_pool2d k3 s2 p1", &gc, 80, 1e-2f, TOL);
+  free(p.x), free(p.y), free(p.dx), free(p.argmax);
+}
+
+typedef struct {
+  int K, H, W, B;
+  float temperature;
+  float *maps, *prob, *y, *dmaps;
+} SoftmaxCase;
+static void ssm_f(void *c) {
+  SoftmaxCase *m = c;
+  spatial_softmax_forward(m->y, m->prob, m->maps, m->K, m->H, m->W, m->B, m->temperature);
+}
+static void ssm_b(void *c, const float *dy) {
+  SoftmaxCase *m = c;
+  spatial_softmax_backward(m->dmaps, dy, m->prob, m->K, m->H, m->W, m->B, m->temperature);
+}
+static void check_spatial_softmax(float temperature) {
+  SoftmaxCase m = {.K = 3, .H = 4, .W = 5, .B = 2, .temperature = temperature};
+  long n = (long)m.K * m.H * m.W * m.B;
+  m.maps = randn(n, 25, 1.5f), m.prob = zeros(n), m.y = zeros(2L * m.K * m.B), m.dmaps = zeros(n);
+  GradBuffer bufs[] = {{"maps", m.maps, m.dmaps, n}};
+  GradCase gc = {&m, m.y, 2L * m.K * m.B, ssm_f, ssm_b, bufs, 1};
+  gradcheck(temperature == 1.0f ? "spatial_softmax" : "spatial_softmax (temperature)", &gc, 60, 1e-3f, TOL);
+  free(m.maps), free(m.prob), free(m.y), free(m.dmaps);
+}
+
+// ---------------------------------------------------------------- the image encoder, narrow
+// (the reference's width is checked against PyTorch in tests/golden_image_encoder.c)
+typedef struct {
+  ImageEncoder e;
+  ImageEncoderActs *a;
+  float *params, *grads, *images, *out;
+  long n_out;
+} EncoderCase;
+static void encoder_f(void *c) {
+  EncoderCase *k = c;
+  memcpy(k->a->images, k->images, 3L * k->e.cfg.image_size * k->e.cfg.image_size * k->a->B * sizeof(float));
+  memcpy(k->out, image_encoder_forward(&k->e, k->params, k->a), (size_t)k->n_out * sizeof(float));
+}
+static void encoder_b(void *c, const float *dy) {
+  EncoderCase *k = c;
+  image_encoder_backward(&k->e, k->params, k->grads, k->a, dy);
+}
+static void check_image_encoder(void) {
+  ImageEncoderConfig cfg = {.image_size = 36, .width = 8, .keypoints = 4, .feature_dim = 6, .group_size = 4};
+  EncoderCase k;
+  ParamTable t = {0};
+  CHECK(image_encoder_init(&k.e, &cfg, &t, "enc") == 0, "%s", odp_error());
+  const int B = 2;
+  k.a = image_encoder_acts_create(&k.e, B);
+  k.params = zeros(t.numel), k.grads = zeros(t.numel), k.n_out = (long)B * cfg.feature_dim;
+  image_encoder_init_params(&k.e, &t, k.params, 3);
+  for (int i = 0; i < t.count; i++)  // GroupNorm affines off the identity
+    if (t.entries[i].ndim == 1)
+      for (long j = 0; j < t.entries[i].numel; j++) k.params[t.entries[i].offset + j] += 0.2f * (float)((j % 5) - 2);
+  k.images = randn(3L * 36 * 36 * B, 26, 1), k.out = zeros(k.n_out);
+  GradBuffer bufs[] = {{"params", k.params, k.grads, t.numel}};
+  GradCase gc = {&k, k.out, k.n_out, encoder_f, encoder_b, bufs, 1};
+  double worst = gradcheck("image encoder (width 8, 36x36)", &gc, 200, 1e-3f, 5e-2);
+  printf("image encoder (width 8): %ld params, worst relative error %.4f\n", t.numel, worst);
+  image_encoder_acts_free(k.a);
+  param_table_free(&t);
+  free(k.params), free(k.grads), free(k.images), free(k.out);
 }
 
 // ---------------------------------------------------------------- GroupNorm
@@ -227,6 +371,16 @@ int main(void) {
   check_conv("conv1d k4 s3 p0", (Conv1dShape){2, 3, 4, 3, 0}, 11, 2, 0);
   check_conv("conv_transpose1d k4 s2 p1 (upsample)", (Conv1dShape){4, 3, 4, 2, 1}, 4, 2, 1);
   check_conv("conv_transpose1d k3 s1 p1", (Conv1dShape){3, 2, 3, 1, 1}, 5, 2, 1);
+  check_conv2d("conv2d k3 s1 p1", (Conv2dShape){3, 4, 3, 1, 1}, 5, 6, 2, 0);
+  check_conv2d("conv2d k3 s2 p1", (Conv2dShape){4, 3, 3, 2, 1}, 7, 6, 2, 0);
+  check_conv2d("conv2d k7 s2 p3 (stem)", (Conv2dShape){3, 4, 7, 2, 3}, 9, 8, 1, 0);
+  check_conv2d("conv2d k1 s2 (downsample)", (Conv2dShape){4, 5, 1, 2, 0}, 5, 5, 2, 0);
+  check_conv2d("conv2d k1 s1 bias (keypoints)", (Conv2dShape){5, 3, 1, 1, 0}, 3, 4, 3, 1);
+  check_relu();
+  check_max_pool2d();
+  check_spatial_softmax(1.0f);
+  check_spatial_softmax(0.5f);
+  check_image_encoder();
   check_group_norm();
   check_mish();
   check_film(1);

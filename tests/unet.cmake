@@ -9,3 +9,10 @@ set_tests_properties(golden_unet PROPERTIES FIXTURES_REQUIRED unet_golden)
 # OpenBLAS's 512-bit kernels on any AVX-512 CPU, a user's OPENBLAS_CORETYPE kept (with a note).
 add_test(NAME blas_kernels COMMAND bash ${CMAKE_SOURCE_DIR}/tests/blas_kernels.sh $<TARGET_FILE:onedp>)
 set_tests_properties(blas_kernels PROPERTIES ENVIRONMENT "OMP_NUM_THREADS=1;OMP_WAIT_POLICY=passive")
+# The image encoder against PyTorch (torchvision's resnet18 with GroupNorm, robomimic's spatial softmax).
+add_test(NAME image_encoder_oracle COMMAND ${ONEDP_PYTHON} ${CMAKE_SOURCE_DIR}/tests/ref/image_encoder_ref.py ${CMAKE_BINARY_DIR}/golden)
+set_tests_properties(image_encoder_oracle PROPERTIES FIXTURES_SETUP image_encoder_golden)
+add_executable(golden_image_encoder tests/golden_image_encoder.c)
+target_link_libraries(golden_image_encoder PRIVATE onedp_lib)
+add_test(NAME golden_image_encoder COMMAND golden_image_encoder ${CMAKE_BINARY_DIR}/golden)
+set_tests_properties(golden_image_encoder PROPERTIES FIXTURES_REQUIRED image_encoder_golden)

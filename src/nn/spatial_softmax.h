@@ -1,0 +1,13 @@
+// Spatial softmax's keypoint read-out (robomimic's SpatialSoftmax after its 1x1 conv):
+// for each keypoint map k of a (K, H, W, B) image, p = softmax over the H*W positions of
+// map / temperature, and the keypoint is the expected position under p on the grids
+// x = linspace(-1, 1, W) (columns), y = linspace(-1, 1, H) (rows).
+// Output rows are batch items: (B, 2K) as [x_0, y_0, x_1, y_1, ...].
+#pragma once
+
+// out (B, 2K); prob (K, H*W, B) keeps the softmax for the backward pass.
+void spatial_softmax_forward(float *out, float *prob, const float *maps, int K, int h, int w, int B,
+                             float temperature);
+// Accumulates dmaps (K, H, W, B) from dout (B, 2K).
+void spatial_softmax_backward(float *dmaps, const float *dout, const float *prob, int K, int h, int w, int B,
+                              float temperature);
