@@ -157,7 +157,7 @@ static int hold_predict(void *ctx, const float *obs, int B, uint64_t seed, float
 
 static void test_hold_still(void) {
   Hold h = {0, 1};
-  ActionSource src = {hold_predict, &h, 2, 8, 20, 2};
+  ActionSource src = {hold_predict, &h, 2, 8, 20, 2, 0, 0, NULL};
   EvalOptions o = options(100000, 100006);
   o.hz_repeats = 3;
   EvalResult r;
@@ -176,6 +176,52 @@ static void test_hold_still(void) {
   CHECK(h.history_ok, "observation history: the reset observation repeated, then the latest two");
   CHECK(r.hz > 0 && r.chunk_s > 0 && h.calls == r.rounds + 4, "Hz %g from %d timing calls", r.hz, h.calls - r.rounds);
   eval_result_free(&r);
+}
+
+// An image policy's frames: camera 0 as (3, 96, 96) / 255, then agent_pos; checked against
+// the env rendered at the same reset. Acts like Hold: the agent stays.
+typedef struct {
+  int calls, frames_ok;
+} ImageProbe;
+
+static int image_predict(void *ctx, const float *obs, int B, uint64_t seed, float *act) {
+  ImageProbe *h = ctx;
+  (void)seed;
+  const int D = 3 * 96 * 96 + 2;
+  if (h->calls++ == 0) {  // the first round: every env is at its reset state
+    PushT *env = pusht_create();
+    uint8_t rgb[96 * 96 * 3];
+    double kp[PUSHT_OBS_DIM];
+    for (int b = 0; env && b < B; b++) {
+      pusht_reset(env, 100000 + (uint32_t)b);
+      pusht_render(env, rgb);
+      pusht_keypoints(env, kp);
+      const float *f = obs + (long)(b * 2 + 1) * D;
+      for (int c = 0; c < 3; c++)
+        for (int i = 0; i < 96 * 96; i++) h->frames_ok &= f[c * 96 * 96 + i] == (float)rgb[i * 3 + c] / 255.0f;
+      h->frames_ok &= f[D - 2] == (float)kp[18] && f[D - 1] == (float)kp[19];
+    }
+    if (env) pusht_destroy(env);
+  }
+  for (int b = 0; b < B; b++)
+    for (int k = 0; k < 8; k++) memcpy(act + (b * 8 + k) * 2, obs + (long)(b * 2 + 1) * D + D - 2, 2 * sizeof(float));
+  return ODP_OK;
+}
+
+static void test_image_frames(void) {
+  ImageProbe h = {0, 1};
+  ActionSource src = {image_predict, &h, 2, 8, 3 * 96 * 96 + 2, 2, 96, 96, "agent_pos"};
+  EvalOptions o = options(100000, 100003);
+  o.max_steps = 16;
+  EvalResult r;
+  CHECK(!eval_run(&r, &src, &o), "image run: %s", odp_error());
+  CHECK(h.frames_ok, "image frames: camera 0 / 255 in (C, H, W), then agent_pos, as rendered at reset");
+  eval_result_free(&r);
+  ActionSource bad = src;
+  bad.lowdim_key = "joint_pos";
+  CHECK(eval_run(&r, &bad, &o) && strstr(odp_error(), "no observation 'joint_pos'"), "unknown key: %s", odp_error());
+  bad = src, bad.obs_dim--;
+  CHECK(eval_run(&r, &bad, &o) && strstr(odp_error(), "floats per frame"), "frame size: %s", odp_error());
 }
 
 static void test_gif(const ActionSource *src) {
@@ -222,6 +268,7 @@ int main(int argc, char **argv) {
   test_draws(&src);
   test_others_do_not_matter(&src);
   test_hold_still();
+  test_image_frames();
   test_gif(&src);
   EvalOptions bad = options(5, 5);
   EvalResult r;

@@ -97,7 +97,7 @@ int main(void) {
   for (long step = 0; step < STEPS; step++) {
     toy_ring_batch(&ring, 1, step, B, obs, act, NULL);
     memset(grads, 0, np * 4);
-    double loss = denoise_loss_step(&u, params, grads, acts, &sched, act, obs, 2, step, work);
+    double loss = denoise_loss_step(&u, params, grads, NULL, acts, &sched, act, obs, 2, step, work);
     adamw_step(&opt, params, m, v, grads, np, lr_at(&lr, step));
     if (step < 20) first += loss / 20;
     if (step >= STEPS - 100) recent += loss / 100;
@@ -106,7 +106,7 @@ int main(void) {
   double held_out = 0;
   for (int r = 0; r < 20; r++) {
     toy_ring_batch(&ring, 777, r, B, obs, act, NULL);
-    held_out += denoise_loss_step(&u, params, grads, acts, &sched, act, obs, 778, r, work) / 20;
+    held_out += denoise_loss_step(&u, params, grads, NULL, acts, &sched, act, obs, 778, r, work) / 20;
   }
   printf("loss: first 20 steps %.4f, last 100 steps %.4f, held-out %.4f; Gaussian baseline %.4f\n", first, recent,
          held_out, baseline);

@@ -28,7 +28,8 @@
 static void print_help(void) {
   printf(
       "usage: onedp bench unet --preset lowdim|image|small [options]\n"
-      "       onedp bench api CHECKPOINT [--reps N] [--threads N]  (onedp bench api --help)\n\n"
+      "       onedp bench api CHECKPOINT [--reps N] [--threads N]  (onedp bench api --help)\n"
+      "       onedp bench encoder [--width N] [--threads LIST] ...   (onedp bench encoder --help)\n\n"
       "Times the ConditionalUnet1D (horizon 16), for each thread count:\n"
       "  batch-1 forward of the training network, and of the inference network with packed\n"
       "  f32 and bf16 weights (one-step generator: timestep fixed), each against the memory\n"
@@ -381,6 +382,7 @@ int cmd_bench(int argc, char **argv) {
   if (argc < 2) return fprintf(stderr, "onedp bench: missing benchmark (unet; see onedp bench --help)\n"), 2;
   if (!strcmp(argv[1], "unet")) return bench_unet(argc, argv);  // argv[0] "bench" names it in messages
   if (!strcmp(argv[1], "api")) return bench_api(argc - 1, argv + 1);
-  fprintf(stderr, "onedp bench: unknown benchmark '%s' (unet, api)\n", argv[1]);
+  if (!strcmp(argv[1], "encoder")) return bench_encoder(argc - 1, argv + 1);
+  fprintf(stderr, "onedp bench: unknown benchmark '%s' (unet, api, encoder)\n", argv[1]);
   return 2;
 }

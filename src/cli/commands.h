@@ -23,6 +23,7 @@ int cmd_eval(int argc, char **argv);     // cmd_eval.c
 int cmd_info(int argc, char **argv);   // cmd_info.c
 int cmd_bench(int argc, char **argv);  // cmd_bench.c
 int bench_api(int argc, char **argv);  // cmd_bench_api.c: onedp bench api
+int bench_encoder(int argc, char **argv);  // cmd_bench_encoder.c: onedp bench encoder
 
 int cmd_train(int argc, char **argv);  // cmd_train.c
 int cmd_distill(int argc, char **argv);  // cmd_distill.c

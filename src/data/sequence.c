@@ -129,6 +129,8 @@ struct SeqDataset {
   int obs_dim, action_dim, n_episodes;
   long n_rows;
   float *obs, *action;    // (n_rows, dim)
+  unsigned char *images;  // (n_rows, image_h, image_w, 3) or NULL
+  int image_h, image_w;
   int64_t *episode_ends;  // (n_episodes,)
   char *train_mask;       // (n_episodes,)
   SeqWindow *win[2];      // per split
@@ -139,7 +141,7 @@ struct SeqDataset {
 };
 
 SeqConfig seq_config_default(void) {
-  SeqConfig c = {SEQ_OBS_KEYPOINT, 16, 2, 8, 0.02, 42, 90};
+  SeqConfig c = {SEQ_OBS_KEYPOINT, 16, 2, 8, 0.02, 42, 90, ""};
   return c;
 }
 
@@ -148,12 +150,14 @@ int seq_obs_key_parse(SeqObsKey *key, const char *name) {
     *key = SEQ_OBS_KEYPOINT;
   else if (!strcmp(name, "state"))
     *key = SEQ_OBS_STATE;
+  else if (!strcmp(name, "agent_pos"))
+    *key = SEQ_OBS_AGENT_POS;
   else
-    return odp_fail("dataset: unknown obs_key '%s' (keypoint or state)", name);
+    return odp_fail("dataset: unknown obs_key '%s' (keypoint, state or agent_pos)", name);
   return ODP_OK;
 }
 
-int seq_obs_dim(SeqObsKey key) { return key == SEQ_OBS_STATE ? 5 : 20; }
+int seq_obs_dim(SeqObsKey key) { return key == SEQ_OBS_STATE ? 5 : key == SEQ_OBS_AGENT_POS ? 2 : 20; }
 
 // mask: (n,) the reference's train mask: ~get_val_mask, then downsample_mask.
 static void train_mask(char *mask, int n, const SeqConfig *c) {
@@ -326,20 +330,64 @@ static int64_t *read_episode_ends(const char *root, int *n_ep) {
   return e;
 }
 
-// obs: (n, 20) keypoints (9 x 2 flattened) then agent_pos = state[:, :2]; or (n, 5) state.
+// obs: (n, 20) keypoints (9 x 2 flattened) then agent_pos = state[:, :2]; (n, 5) state;
+// or (n, 2) agent_pos.
 static float *assemble_obs(const float *kp, const float *state, long n, SeqObsKey key) {
   int d = seq_obs_dim(key);
   float *obs = malloc(sizeof(float) * (size_t)(n * d));
   if (!obs) return NULL;
   for (long i = 0; i < n; i++) {
-    if (key == SEQ_OBS_STATE) {
-      memcpy(obs + i * d, state + i * 5, 5 * sizeof(float));
+    if (key != SEQ_OBS_KEYPOINT) {
+      memcpy(obs + i * d, state + i * 5, (size_t)d * sizeof(float));
     } else {
       memcpy(obs + i * d, kp + i * 18, 18 * sizeof(float));
       memcpy(obs + i * d + 18, state + i * 5, 2 * sizeof(float));
     }
   }
   return obs;
+}
+
+// (n, H, W, 3) uint8 frames of root/name, read a chunk of rows at a time: every value must
+// be a whole number in [0, 255] (a float32 store is converted, not rounded).
+static unsigned char *read_frames(const char *root, const char *name, int64_t rows, int *h, int *w) {
+  ZarrArray *arr = zarr_open(root, name);
+  if (!arr) return NULL;
+  const int64_t *shape = zarr_shape(arr);
+  unsigned char *out = NULL;
+  float *buf = NULL;
+  if (zarr_ndim(arr) != 4 || shape[0] != rows || shape[3] != 3 || shape[1] < 8 || shape[2] < 8 || shape[1] > 4096 ||
+      shape[2] > 4096) {
+    odp_fail("%s/%s: expected (%lld, H, W, 3) frames", root, name, (long long)rows);
+    goto done;
+  }
+  *h = (int)shape[1], *w = (int)shape[2];
+  const int64_t elems = zarr_row_elems(arr), block = zarr_chunks(arr)[0] > 0 ? zarr_chunks(arr)[0] : 64;
+  out = malloc((size_t)(rows * elems));
+  buf = malloc(sizeof(float) * (size_t)(block * elems));
+  if (!out || !buf) {
+    odp_fail("%s/%s: out of memory for %lld frames", root, name, (long long)rows);
+    goto fail;
+  }
+  for (int64_t r0 = 0; r0 < rows; r0 += block) {
+    int64_t n = rows - r0 < block ? rows - r0 : block;
+    if (zarr_read_rows(arr, r0, n, ZARR_F32, buf)) goto fail;
+    for (int64_t i = 0; i < n * elems; i++) {
+      float v = buf[i];
+      if (!(v >= 0.0f && v <= 255.0f) || v != floorf(v)) {
+        odp_fail("%s/%s: row %lld: value %g is not a pixel value (a whole number in [0, 255])", root, name,
+                 (long long)(r0 + i / elems), (double)v);
+        goto fail;
+      }
+      out[r0 * elems + i] = (unsigned char)v;
+    }
+  }
+  goto done;
+fail:
+  free(out), out = NULL;
+done:
+  free(buf);
+  zarr_close(arr);
+  return out;
 }
 
 SeqDataset *seqds_open(const char *zarr_path, const SeqConfig *cfg) {
@@ -358,6 +406,11 @@ SeqDataset *seqds_open(const char *zarr_path, const SeqConfig *cfg) {
   free(state), free(kp);
   SeqDataset *ds = build(obs, seq_obs_dim(cfg->obs_key), action, 2, (long)n, ends, n_ep, cfg);
   if (!ds) odp_fail_context("%s", zarr_path);
+  if (ds && cfg->image_array[0] &&
+      !(ds->images = read_frames(zarr_path, cfg->image_array, n, &ds->image_h, &ds->image_w))) {
+    seqds_close(ds);
+    return NULL;
+  }
   return ds;
 fail:
   free(state), free(kp), free(action), free(ends);
@@ -366,7 +419,7 @@ fail:
 
 void seqds_close(SeqDataset *ds) {
   if (!ds) return;
-  free(ds->obs), free(ds->action), free(ds->episode_ends), free(ds->train_mask);
+  free(ds->obs), free(ds->action), free(ds->episode_ends), free(ds->train_mask), free(ds->images);
   free(ds->win[0]), free(ds->win[1]), free(ds->perm);
   free(ds);
 }
@@ -390,11 +443,15 @@ int seqds_episodes(const SeqDataset *ds, SeqSplit split, int *ids) {
 SeqWindow seqds_window(const SeqDataset *ds, SeqSplit split, long index) { return ds->win[split][index]; }
 
 // dst: (T, dim) rows of the window, the ends repeated outside [sample_start, sample_end).
+// The buffer row window step t reads: the window's ends repeat outside [sample_start, sample_end).
+static int64_t window_row(SeqWindow w, int t) {
+  return w.buffer_start +
+         (t < w.sample_start ? 0 : t >= w.sample_end ? w.buffer_end - w.buffer_start - 1 : t - w.sample_start);
+}
+
 static void gather(float *dst, const float *src, int dim, SeqWindow w, int steps) {
-  for (int t = 0; t < steps; t++) {
-    int64_t k = t < w.sample_start ? 0 : t >= w.sample_end ? w.buffer_end - w.buffer_start - 1 : t - w.sample_start;
-    memcpy(dst + (size_t)t * dim, src + (w.buffer_start + k) * dim, sizeof(float) * (size_t)dim);
-  }
+  for (int t = 0; t < steps; t++)
+    memcpy(dst + (size_t)t * dim, src + window_row(w, t) * dim, sizeof(float) * (size_t)dim);
 }
 
 int seqds_get(const SeqDataset *ds, SeqSplit split, long index, float *obs, float *action) {
@@ -432,14 +489,22 @@ int seqds_permutation(SeqDataset *ds, uint64_t seed, uint64_t epoch, long *perm)
 
 long seqds_batches_per_epoch(const SeqDataset *ds, long B) { return B > 0 ? (ds->n_win[SEQ_TRAIN] + B - 1) / B : 0; }
 
-long seqds_batch(SeqDataset *ds, uint64_t seed, uint64_t epoch, long batch_index, long B, float *obs, float *action) {
+// The train windows of batch `batch_index` in epoch `epoch`: *first into ds->perm; returns
+// how many (0 past the end) or -1.
+static long batch_windows(SeqDataset *ds, uint64_t seed, uint64_t epoch, long batch_index, long B, long *first) {
   long n = ds->n_win[SEQ_TRAIN];
+  *first = 0;
   if (B < 1 || batch_index < 0) return odp_fail("dataset: batch %ld of size %ld", batch_index, B);
   if (!ds->perm_valid || ds->perm_seed != seed || ds->perm_epoch != epoch) {
     seqds_permutation(ds, seed, epoch, ds->perm);
     ds->perm_valid = 1, ds->perm_seed = seed, ds->perm_epoch = epoch;
   }
-  long first = batch_index * B, m = first >= n ? 0 : (n - first < B ? n - first : B);
+  *first = batch_index * B;
+  return *first >= n ? 0 : (n - *first < B ? n - *first : B);
+}
+
+long seqds_batch(SeqDataset *ds, uint64_t seed, uint64_t epoch, long batch_index, long B, float *obs, float *action) {
+  long first, m = batch_windows(ds, seed, epoch, batch_index, B, &first);
   int To = ds->cfg.n_obs_steps, T = ds->cfg.horizon;
   for (long b = 0; b < m; b++) {
     SeqWindow w = ds->win[SEQ_TRAIN][ds->perm[first + b]];
@@ -447,4 +512,31 @@ long seqds_batch(SeqDataset *ds, uint64_t seed, uint64_t epoch, long batch_index
     if (action) gather(action + (size_t)b * T * ds->action_dim, ds->action, ds->action_dim, w, T);
   }
   return m;
+}
+
+static void window_rows(int64_t *rows, SeqWindow w, int steps) {
+  for (int t = 0; t < steps; t++) rows[t] = window_row(w, t);
+}
+
+long seqds_batch_rows(SeqDataset *ds, uint64_t seed, uint64_t epoch, long batch_index, long B, int64_t *rows) {
+  long first, m = batch_windows(ds, seed, epoch, batch_index, B, &first);
+  const int To = ds->cfg.n_obs_steps;
+  for (long b = 0; b < m; b++) window_rows(rows + b * To, ds->win[SEQ_TRAIN][ds->perm[first + b]], To);
+  return m;
+}
+
+int seqds_window_rows(const SeqDataset *ds, SeqSplit split, long index, int64_t *rows) {
+  if (index < 0 || index >= ds->n_win[split]) return odp_fail("dataset: window %ld out of range", index);
+  window_rows(rows, ds->win[split][index], ds->cfg.n_obs_steps);
+  return ODP_OK;
+}
+
+int seqds_image_size(const SeqDataset *ds, int *height, int *width) {
+  if (height) *height = ds->images ? ds->image_h : 0;
+  if (width) *width = ds->images ? ds->image_w : 0;
+  return ds->images ? ds->image_h : 0;
+}
+
+const unsigned char *seqds_image(const SeqDataset *ds, int64_t row) {
+  return ds->images + (size_t)row * ds->image_h * ds->image_w * 3;
 }

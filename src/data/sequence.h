@@ -17,7 +17,8 @@
 
 #include "data/normalizer.h"
 
-typedef enum { SEQ_OBS_KEYPOINT, SEQ_OBS_STATE } SeqObsKey;  // 20-d (keypoints + agent_pos), 5-d
+// 20-d (keypoints + agent_pos), 5-d (state), 2-d (agent_pos = state[:, :2]: image policies' low-dim part)
+typedef enum { SEQ_OBS_KEYPOINT, SEQ_OBS_STATE, SEQ_OBS_AGENT_POS } SeqObsKey;
 typedef enum { SEQ_TRAIN, SEQ_VAL } SeqSplit;
 typedef enum { SEQ_OBS, SEQ_ACTION } SeqField;
 
@@ -29,11 +30,12 @@ typedef struct {
   double val_ratio;        // 0.02; <= 0: no validation episodes
   uint32_t split_seed;     // 42
   int max_train_episodes;  // 90 (paper protocol); <= 0: all
+  char image_array[64];    // camera frames to load beside the low-dim obs ("data/img"); "": none
 } SeqConfig;
 
 // The reference low-dim config: keypoint obs, 16/2/8, val 0.02, seed 42, 90 episodes.
 SeqConfig seq_config_default(void);
-// "keypoint" or "state".
+// "keypoint", "state" or "agent_pos".
 int seq_obs_key_parse(SeqObsKey *key, const char *name);
 int seq_obs_dim(SeqObsKey key);
 
@@ -45,7 +47,9 @@ typedef struct {
 
 typedef struct SeqDataset SeqDataset;
 
-// Loads data/keypoint, data/state, data/action and meta/episode_ends of a zarr store.
+// Loads data/keypoint, data/state, data/action and meta/episode_ends of a zarr store, and
+// cfg->image_array when set: (n_rows, H, W, 3) frames with whole values in [0, 255] (the
+// PushT store keeps them as float32), held as uint8 (PushT: 709 MB instead of 2.8 GB).
 // NULL + odp_error() naming the file/array (and row for NaN/Inf) on failure.
 SeqDataset *seqds_open(const char *zarr_path, const SeqConfig *cfg);
 // From memory (copied): obs (n_rows, obs_dim), action (n_rows, action_dim),
@@ -78,5 +82,16 @@ int seqds_fit_normalizers(const SeqDataset *ds, Normalizer *obs, Normalizer *act
 // the end) or -1 on error. obs: (B, To, obs_dim), the first To frames; action: (B, T, Da).
 long seqds_batches_per_epoch(const SeqDataset *ds, long B);
 long seqds_batch(SeqDataset *ds, uint64_t seed, uint64_t epoch, long batch_index, long B, float *obs, float *action);
+// rows (B, To): the replay-buffer rows of each window's observation frames (for images),
+// the same windows in the same order as seqds_batch's; returns the batch's size.
+long seqds_batch_rows(SeqDataset *ds, uint64_t seed, uint64_t epoch, long batch_index, long B, int64_t *rows);
+// rows (To,) of one window's observation frames.
+int seqds_window_rows(const SeqDataset *ds, SeqSplit split, long index, int64_t *rows);
+
+// Camera frames (cfg->image_array): the frame size, 0 when none were loaded.
+int seqds_image_size(const SeqDataset *ds, int *height, int *width);
+// Row `row`'s frame (H, W, 3) uint8.
+const unsigned char *seqds_image(const SeqDataset *ds, int64_t row);
+
 // perm: (seqds_count(ds, SEQ_TRAIN),) the epoch's order of train window indices.
 int seqds_permutation(SeqDataset *ds, uint64_t seed, uint64_t epoch, long *perm);

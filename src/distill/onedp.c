@@ -342,7 +342,7 @@ static int setup(void *self, const Config *cfg, int resume) {
   Config *tc = config_parse(d->teacher.config_json, d->teacher_path);
   if (!tc) return ODP_ERR;
   d->teacher_passes = teacher_passes(tc, d->teacher.train_step);
-  d->ds = run_open_task_dataset(tc, &d->teacher.shape);
+  d->ds = run_open_task_dataset(tc, &d->teacher);
   config_free(tc);
   if (!d->ds) return ODP_ERR;
   if (seqds_count(d->ds, SEQ_TRAIN) < d->opt.batch)

@@ -153,7 +153,7 @@ static double update_score(OnedpModels *m, OnedpStep *s, const float *cond, long
   for (int j = 0; j < updates; j++) {
     const long t = step * updates + j + 1;  // Adam's step count
     memset(m->g_score, 0, (size_t)m->n * sizeof(float));
-    loss += denoise_loss_step(m->unet, m->score, m->g_score, s->other_acts, m->diffusion, s->A, cond,
+    loss += denoise_loss_step(m->unet, m->score, m->g_score, NULL, s->other_acts, m->diffusion, s->A, cond,
                               m->opt.seed ^ DISTILL_SCORE ^ ((uint64_t)j << 40), step, s->work);
     if (discriminating(&m->opt)) {
       memset(m->g_disc, 0, (size_t)m->disc.numel * sizeof(float));

@@ -61,3 +61,13 @@ void env_destroy(Env *env) {
   env->ops = NULL;
   env->impl = NULL;
 }
+
+const EnvObsKey *env_obs_key(const EnvOps *ops, const char *name) {
+  char known[256] = "";
+  for (const EnvObsKey *k = ops->obs_keys; k && k->name; k++) {
+    if (!strcmp(k->name, name)) return k;
+    snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", known[0] ? ", " : "", k->name);
+  }
+  odp_fail("task %s has no observation '%s' (it has: %s)", ops->name, name, known[0] ? known : "none named");
+  return NULL;
+}

@@ -23,6 +23,13 @@ typedef struct {
 
 #define ENV_MAX_CAMERAS 4
 
+// A named slice of the low-dim observation vector ("agent_pos"): what a policy that takes
+// only part of it (an image policy's low-dim input) reads, by the name its dataset uses.
+typedef struct {
+  const char *name;
+  int offset, dim;
+} EnvObsKey;
+
 // A command-line tool an environment offers for `onedp COMMAND` (env, replay, render):
 // it parses argv itself (argv[0] is COMMAND) and returns the exit code.
 typedef struct {
@@ -37,6 +44,7 @@ typedef struct {
   const char *const *task_names;      // config "task.name" values it runs; NULL-terminated
   int state_dim;                      // low-dimensional simulator state
   int obs_dim;                        // low-dim observation vector
+  const EnvObsKey *obs_keys;          // its named slices, ended by name == NULL
   int n_cameras;
   EnvCamera cameras[ENV_MAX_CAMERAS];
   int action_dim;
@@ -78,6 +86,8 @@ const EnvOps *env_find(const char *name);
 const EnvOps *env_for_config(const char *config_json, const char *where);
 // "a, b": the registered names, into buf.
 const char *env_names(char *buf, int size);
+// The named slice of the observation vector; NULL with odp_error naming the known ones.
+const EnvObsKey *env_obs_key(const EnvOps *ops, const char *name);
 // Whether `size` is a frame side the env draws (camera 0's, or its canvas).
 int env_frame_size_ok(const EnvOps *ops, int size);
 

@@ -264,7 +264,10 @@ static int ops_render(const void *p, int camera, uint8_t *rgb) {
 static void ops_evaluate(const void *p, EnvStep *out) { pusht_evaluate(p, out); }
 static int ops_frame(const void *p, int size, const float *a, uint8_t *rgb) { return pusht_frame(p, size, a, rgb); }
 
-static const char *const task_names[] = {"pusht", "pusht_keypoints", NULL};
+static const char *const task_names[] = {"pusht", "pusht_keypoints", "pusht_image", NULL};
+// The reference's observation keys: keypoints (the low-dim task's whole vector), agent_pos
+// (the image task's low-dim input, beside the camera "image").
+static const EnvObsKey obs_keys[] = {{"keypoint", 0, PUSHT_OBS_DIM}, {"agent_pos", 18, 2}, {NULL, 0, 0}};
 
 const EnvOps pusht_ops = {
     .name = "pusht",
@@ -272,6 +275,7 @@ const EnvOps pusht_ops = {
     .task_names = task_names,
     .state_dim = PUSHT_STATE_DIM,
     .obs_dim = PUSHT_OBS_DIM,
+    .obs_keys = obs_keys,
     .n_cameras = 1,
     .cameras = {{"image", PUSHT_IMAGE, PUSHT_IMAGE}},
     .action_dim = PUSHT_ACTION_DIM,

@@ -19,7 +19,9 @@ static int policy_source_predict(void *ctx, const float *obs, int B, uint64_t se
 
 ActionSource action_source_policy(PolicyActor *a) {
   const PolicyShape *s = &a->policy->shape;
-  ActionSource src = {policy_source_predict, a, s->n_obs_steps, s->n_action_steps, s->obs_dim, s->action_dim};
+  const ObsEncoder *e = &a->policy->encoder;
+  ActionSource src = {policy_source_predict, a, s->n_obs_steps, s->n_action_steps, s->obs_dim, s->action_dim, 0, 0, NULL};
+  if (e->kind == OBS_ENCODER_IMAGE) src.camera_h = e->image_h, src.camera_w = e->image_w, src.lowdim_key = s->obs_key;
   return src;
 }
 
@@ -46,8 +48,10 @@ int eval_time_chunk(double *median_s, const ActionSource *src, const float *obs,
 typedef struct {
   Env env;
   ObsHistory hist;  // the latest n_obs_steps observations
-  double *ob;       // [obs_dim] scratch: the env's observation
-  float *obf;       // [obs_dim] scratch: as the policy takes it
+  double *ob;       // [env obs_dim] scratch: the env's observation
+  float *obf;       // [obs_dim] scratch: the frame as the policy takes it
+  uint8_t *cam;     // [camera_h][camera_w][3] camera 0's image, when the policy sees it
+  int lowdim_offset, lowdim_dim;  // the slice of ob the frame ends with
   double *ad;       // [action_dim] scratch
   GifWriter *gif;   // NULL unless this episode is drawn
   uint8_t *rgb;     // GIF frame
@@ -55,11 +59,22 @@ typedef struct {
   int done, rc;
 } Slot;
 
-// Appends the env's current observation to the history (the first after a reset fills it).
-static void push_obs(Slot *s) {
+// Appends the env's current observation frame to the history (the first after a reset
+// fills it): [camera 0 as (3, H, W) / 255 (Diffusion Policy's image obs), low-dim slice].
+static int push_obs(Slot *s) {
   env_observe(&s->env, s->ob);
-  for (int j = 0; j < s->hist.dim; j++) s->obf[j] = (float)s->ob[j];
+  float *f = s->obf;
+  if (s->cam) {
+    const EnvCamera *c = &s->env.ops->cameras[0];
+    const long hw = (long)c->height * c->width;
+    if (env_render(&s->env, 0, s->cam)) return ODP_ERR;
+    for (int ch = 0; ch < 3; ch++)
+      for (long i = 0; i < hw; i++) f[ch * hw + i] = (float)s->cam[i * 3 + ch] / 255.0f;
+    f += 3 * hw;
+  }
+  for (int j = 0; j < s->lowdim_dim; j++) f[j] = (float)s->ob[s->lowdim_offset + j];
   obs_history_push(&s->hist, s->obf);
+  return ODP_OK;
 }
 
 static int draw_frame(Slot *s, int size, const float *target) {
@@ -71,7 +86,7 @@ static int draw_frame(Slot *s, int size, const float *target) {
 static int slot_reset(Slot *s, int gif_size) {
   if (env_reset(&s->env, s->res.seed)) return ODP_ERR;
   obs_history_reset(&s->hist);
-  push_obs(s);
+  if (push_obs(s)) return ODP_ERR;
   return draw_frame(s, gif_size, NULL);
 }
 
@@ -86,8 +101,7 @@ static int slot_run_chunk(Slot *s, const ActionSource *src, const float *act, in
     s->res.score = fmax(s->res.score, st.reward);
     s->res.coverage = fmax(s->res.coverage, st.coverage);
     s->done = st.done || s->res.steps >= max_steps;
-    push_obs(s);
-    if (draw_frame(s, gif_size, a)) return ODP_ERR;
+    if (push_obs(s) || draw_frame(s, gif_size, a)) return ODP_ERR;
   }
   return ODP_OK;
 }
@@ -106,9 +120,22 @@ static int check_options(const ActionSource *src, const EvalOptions *o, const En
   const EnvOps *e = probe->ops;
   if (o->seed_end <= o->seed_begin) return odp_fail("eval: empty seed range %u:%u", o->seed_begin, o->seed_end);
   if (o->seed_end - o->seed_begin > 1u << 20) return odp_fail("eval: seed range %u:%u too long", o->seed_begin, o->seed_end);
-  if (src->obs_dim != e->obs_dim || src->action_dim != e->action_dim)
-    return odp_fail("eval: policy obs_dim %d / action_dim %d do not match task %s (%d / %d)", src->obs_dim,
-                    src->action_dim, e->name, e->obs_dim, e->action_dim);
+  if (src->action_dim != e->action_dim)
+    return odp_fail("eval: policy action_dim %d does not match task %s's %d", src->action_dim, e->name, e->action_dim);
+  if (src->camera_h > 0 && (e->n_cameras < 1 || e->cameras[0].height != src->camera_h ||
+                            e->cameras[0].width != src->camera_w))
+    return odp_fail("eval: the policy sees %d x %d images; task %s's camera 0 is %s", src->camera_h, src->camera_w,
+                    e->name, e->n_cameras < 1 ? "missing" : "another size");
+  int lowdim = e->obs_dim;
+  if (src->lowdim_key) {
+    const EnvObsKey *k = env_obs_key(e, src->lowdim_key);
+    if (!k) return odp_fail_context("eval");
+    lowdim = k->dim;
+  }
+  int frame = lowdim + (src->camera_h > 0 ? 3 * src->camera_h * src->camera_w : 0);
+  if (src->obs_dim != frame)
+    return odp_fail("eval: policy observations have %d floats per frame; task %s gives %d", src->obs_dim, e->name,
+                    frame);
   if (o->gif_dir && (!e->frame || !env_frame_size_ok(e, o->gif_size)))
     return odp_fail("eval: task %s draws no GIF frames of size %d", e->name, o->gif_size);
   for (int i = 0; o->gif_dir && i < o->n_gif_seeds; i++)
@@ -119,12 +146,16 @@ static int check_options(const ActionSource *src, const EvalOptions *o, const En
 
 static int slot_open(Slot *s, const ActionSource *src, const EvalOptions *o, uint32_t seed, int index) {
   s->res.seed = seed;
-  s->ob = odp_malloc((unsigned long)src->obs_dim * sizeof(double), "observation");
+  if (env_create(&s->env, o->task)) return ODP_ERR;
+  const EnvOps *e = s->env.ops;
+  const EnvObsKey *k = src->lowdim_key ? env_obs_key(e, src->lowdim_key) : NULL;  // checked by check_options
+  s->lowdim_offset = k ? k->offset : 0, s->lowdim_dim = k ? k->dim : e->obs_dim;
+  s->ob = odp_malloc((unsigned long)e->obs_dim * sizeof(double), "observation");
   s->obf = odp_malloc((unsigned long)src->obs_dim * sizeof(float), "observation");
   s->ad = odp_malloc((unsigned long)src->action_dim * sizeof(double), "action");
-  if (obs_history_init(&s->hist, src->n_obs_steps, src->obs_dim) || !s->ob || !s->obf || !s->ad ||
-      env_create(&s->env, o->task))
+  if (src->camera_h > 0 && !(s->cam = odp_malloc((unsigned long)src->camera_h * src->camera_w * 3, "camera image")))
     return ODP_ERR;
+  if (obs_history_init(&s->hist, src->n_obs_steps, src->obs_dim) || !s->ob || !s->obf || !s->ad) return ODP_ERR;
   if (!wants_gif(o, seed, index)) return ODP_OK;
   char path[4096];
   snprintf(path, sizeof path, "%s/seed_%u.gif", o->gif_dir, seed);
@@ -139,7 +170,7 @@ static int slot_close(Slot *s, int ok) {
   else if (s->gif) gif_abort(s->gif);
   if (s->env.impl) env_destroy(&s->env);
   obs_history_free(&s->hist);
-  free(s->ob), free(s->obf), free(s->ad), free(s->rgb);
+  free(s->ob), free(s->obf), free(s->ad), free(s->rgb), free(s->cam);
   return rc;
 }
 

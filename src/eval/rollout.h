@@ -26,6 +26,11 @@ typedef struct {
   int (*predict)(void *ctx, const float *obs, int B, uint64_t seed, float *actions);
   void *ctx;
   int n_obs_steps, n_action_steps, obs_dim, action_dim;
+  // What an observation frame holds: the env's whole low-dim vector (lowdim_key NULL, no
+  // camera), or camera 0's image (3, H, W) / 255 when camera_h > 0, then the env's
+  // observation slice named lowdim_key (env/env.h EnvObsKey).
+  int camera_h, camera_w;
+  const char *lowdim_key;
 } ActionSource;
 
 typedef struct {

@@ -6,8 +6,9 @@
 
 enum { LOSS_TIMESTEP = 0x20, LOSS_NOISE = 0x21 };
 
-double denoise_loss_step(const Unet *u, const float *params, float *grads, UnetActs *a, const Diffusion *df,
-                         const float *x0, const float *cond, uint64_t seed, long step, float *work) {
+double denoise_loss_step(const Unet *u, const float *params, float *grads, float *dcond, UnetActs *a,
+                         const Diffusion *df, const float *x0, const float *cond, uint64_t seed, long step,
+                         float *work) {
   const int B = a->B;
   const long per = (long)a->T * u->cfg.input_dim, n = B * per;
   float *eps = work, *xt = work + n, *pred = work + 2 * n;
@@ -29,7 +30,7 @@ double denoise_loss_step(const Unet *u, const float *params, float *grads, UnetA
       pred[b * per + i] = 2.0f * d / (float)n;  // d loss / d pred, reusing the buffer
     }
   }
-  if (grads) unet_backward(u, params, a, grads, pred, NULL, NULL);
+  if (grads) unet_backward(u, params, a, grads, pred, NULL, dcond);
   free(level), free(t);
   return loss / (double)n;
 }

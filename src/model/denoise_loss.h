@@ -10,7 +10,10 @@
 #include "diffusion/diffusion.h"
 #include "model/unet1d.h"
 
-// Accumulates d loss / d params into grads (forward only when grads is NULL); returns the
-// loss. x0 (B, T, Da), cond (B, Gc). work holds 3 * B * T * Da floats.
-double denoise_loss_step(const Unet *u, const float *params, float *grads, UnetActs *a, const Diffusion *df,
-                         const float *x0, const float *cond, uint64_t seed, long step, float *work);
+// Accumulates d loss / d params into grads (forward only when grads is NULL) and, when
+// dcond is not NULL, d loss / d cond into dcond (B, Gc) (overwritten: an image policy's
+// encoder continues the backward pass from it); returns the loss. x0 (B, T, Da),
+// cond (B, Gc). work holds 3 * B * T * Da floats.
+double denoise_loss_step(const Unet *u, const float *params, float *grads, float *dcond, UnetActs *a,
+                         const Diffusion *df, const float *x0, const float *cond, uint64_t seed, long step,
+                         float *work);

@@ -1,20 +1,64 @@
-// The observation encoder between the normaliser and the U-Net's global conditioning:
-// (B, n_obs_steps, obs_dim) normalised observations -> (B, out_dim) features.
-// Today's only kind is the identity for low-dimensional observations (Diffusion Policy's
-// lowdim policies flatten the history: out_dim = n_obs_steps * obs_dim, no parameters);
-// an image encoder plugs in here as another kind with its own parameters and workspace.
+// The observation encoder between the raw observation history and the U-Net's global
+// conditioning: the normaliser, then per frame either nothing (low-dim policies) or a
+// camera encoder (image policies), concatenated over the n_obs_steps frames, oldest first.
+//   identity: a frame is obs_dim low-dim features; cond = the normalised history flattened
+//             (Diffusion Policy's low-dim policies): out_dim = To * obs_dim.
+//   image:    a frame is [camera image (3, H, W) in [0, 1], low-dim (lowdim_dim)]; the image
+//             is centre-cropped to S x S, mapped to [-1, 1] and encoded (model/image_encoder.h);
+//             cond per frame = [image features (F), normalised low-dim] (Diffusion Policy's
+//             hybrid image policy, its task/pusht_image.yaml key order): out_dim = To (F + lowdim).
+// The image encoder's parameters live in the policy's table (obs_encoder.obs_nets.image.*).
 #pragma once
+#include "core/params.h"
+#include "data/normalizer.h"
+#include "model/image_encoder.h"
 
-typedef enum { OBS_ENCODER_IDENTITY = 0 } ObsEncoderKind;
+typedef enum { OBS_ENCODER_IDENTITY = 0, OBS_ENCODER_IMAGE = 1 } ObsEncoderKind;
 
 typedef struct {
   ObsEncoderKind kind;
-  int n_obs_steps, obs_dim;  // input per batch item: (n_obs_steps, obs_dim)
-  int out_dim;               // output per batch item
+  int n_obs_steps;
+  int lowdim_dim;          // normalised low-dim features per frame
+  int image_h, image_w;    // image: the raw camera frame in each observation
+  int frame_dim;           // raw floats per frame: 3 H W + lowdim_dim (identity: lowdim_dim)
+  ImageEncoder image;      // image: the camera encoder
+  int out_dim;             // conditioning per batch item
 } ObsEncoder;
 
-// The identity encoder for (n_obs_steps, obs_dim) low-dim observations.
-void obs_encoder_init_identity(ObsEncoder *e, int n_obs_steps, int obs_dim);
+// Workspace for B batch items (B * n_obs_steps images).
+typedef struct {
+  int B;
+  ImageEncoderActs *image;  // NULL for the identity
+  float *lowdim;            // (B, To, lowdim_dim) normalised
+  float *dfeatures;         // (B * To, F): backward's share of dcond for the images
+} ObsEncoderActs;
 
-// out (B, out_dim) from obs (B, n_obs_steps, obs_dim); allocates nothing.
-int obs_encoder_forward(const ObsEncoder *e, float *out, const float *obs, int B);
+// The run-config keys of the "encoder" section, NULL-terminated.
+extern const char *const obs_encoder_config_keys[];
+
+void obs_encoder_init_identity(ObsEncoder *e, int n_obs_steps, int obs_dim);
+// An image encoder from a config's "encoder" section (encoder.kind "image"), its
+// parameters registered in t. A config without the section (or kind "identity") gives
+// the identity over lowdim_dim features.
+int obs_encoder_init(ObsEncoder *e, const char *config_json, const char *where, int n_obs_steps, int lowdim_dim,
+                     ParamTable *t);
+void obs_encoder_init_params(const ObsEncoder *e, const ParamTable *t, float *params, unsigned long long seed);
+
+ObsEncoderActs *obs_encoder_acts_create(const ObsEncoder *e, int B);
+void obs_encoder_acts_free(ObsEncoderActs *a);
+
+// cond (B, out_dim) from raw observations obs (B, To, frame_dim): normalised low-dim part,
+// centre-cropped images. Allocates nothing.
+int obs_encoder_forward(const ObsEncoder *e, const float *params, const Normalizer *norm, ObsEncoderActs *a,
+                        float *cond, const float *obs);
+
+// Training: a->image->images already holds the B * To crops (item b * To + t) and a->lowdim
+// the normalised low-dim history; cond (B, out_dim). backward accumulates the encoder's
+// gradients from dcond (B, out_dim). The identity's backward does nothing.
+void obs_encoder_forward_train(const ObsEncoder *e, const float *params, ObsEncoderActs *a, float *cond);
+void obs_encoder_backward(const ObsEncoder *e, const float *params, float *grads, ObsEncoderActs *a,
+                          const float *dcond);
+
+// Loads frame (b, t)'s crop at (top, left) of an (H, W, 3) uint8 camera frame (training).
+void obs_encoder_load_crop(const ObsEncoder *e, ObsEncoderActs *a, int b, int t, const unsigned char *frame, int top,
+                           int left);

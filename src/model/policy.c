@@ -24,12 +24,15 @@ static int read_shape(PolicyShape *s, const char *json, const char *where) {
   int err = config_get_int(c, "policy.horizon", &s->horizon, 2, 1024) ||
             config_get_int(c, "policy.n_obs_steps", &s->n_obs_steps, 1, 64) ||
             config_get_int(c, "policy.n_action_steps", &s->n_action_steps, 1, 1024) ||
-            config_get_int(c, "policy.obs_dim", &s->obs_dim, 1, NORMALIZER_MAX_DIM) ||
+            config_get_int(c, "policy.obs_dim", &s->lowdim_dim, 1, NORMALIZER_MAX_DIM) ||
             config_get_int(c, "policy.action_dim", &s->action_dim, 1, NORMALIZER_MAX_DIM) ||
             config_get_int(c, "policy.num_train_timesteps", &s->num_train_timesteps, 1, DIFFUSION_MAX_TRAIN_STEPS);
   const char *process = "ddpm";
   if (!err && config_has(c, "policy.diffusion")) err = config_get_string(c, "policy.diffusion", &process);
   if (!err) snprintf(s->diffusion, sizeof s->diffusion, "%s", process);
+  const char *obs_key = "";
+  if (!err && config_has(c, "task.obs_key")) err = config_get_string(c, "task.obs_key", &obs_key);
+  if (!err) snprintf(s->obs_key, sizeof s->obs_key, "%s", obs_key);
   config_free(c);
   if (err) return ODP_ERR;
   if (s->n_obs_steps - 1 + s->n_action_steps > s->horizon)
@@ -38,15 +41,19 @@ static int read_shape(PolicyShape *s, const char *json, const char *where) {
   return ODP_OK;
 }
 
-static int build_table(Policy *p) {
+static int add_unet_entries(Policy *p) {
   for (int i = 0; i < p->unet.table.count; i++) {
     const ParamEntry *e = &p->unet.table.entries[i];
     char name[128];
     snprintf(name, sizeof name, "model.%s", e->name);
     if (param_table_add(&p->table, name, e->ndim, e->shape, e->layout) < 0) return ODP_ERR;
   }
+  return ODP_OK;
+}
+
+static int add_normalizer_entries(Policy *p) {
   const char *keys[2] = {"obs", "action"};
-  int dims[2] = {p->shape.obs_dim, p->shape.action_dim};
+  int dims[2] = {p->shape.lowdim_dim, p->shape.action_dim};
   for (int k = 0; k < 2; k++)
     for (int f = 0; f < 2; f++) {
       char name[128];
@@ -67,17 +74,24 @@ static int policy_setup(Policy *p, const char *config_json, const char *where, i
   if (uc.input_dim != p->shape.action_dim)
     return odp_fail("%s: field 'model.input_dim': %d, but policy.action_dim is %d", where, uc.input_dim,
                     p->shape.action_dim);
-  obs_encoder_init_identity(&p->encoder, p->shape.n_obs_steps, p->shape.obs_dim);
-  if (uc.global_cond_dim != p->encoder.out_dim)
-    return odp_fail("%s: field 'model.global_cond_dim': %d, but policy.n_obs_steps x policy.obs_dim is %d", where,
-                    uc.global_cond_dim, p->encoder.out_dim);
   if (unet_init(&p->unet, &uc)) return odp_fail_context("%s", where);
-  if (build_table(p)) return policy_free(p), ODP_ERR;
+  if (add_unet_entries(p) ||
+      obs_encoder_init(&p->encoder, config_json, where, p->shape.n_obs_steps, p->shape.lowdim_dim, &p->table))
+    return policy_free(p), ODP_ERR;
+  p->shape.obs_dim = p->encoder.frame_dim;
+  if (uc.global_cond_dim != p->encoder.out_dim) {
+    policy_free(p);
+    return odp_fail("%s: field 'model.global_cond_dim': %d, but the observation encoder gives %d (%s)", where,
+                    uc.global_cond_dim, p->encoder.out_dim,
+                    p->encoder.kind == OBS_ENCODER_IMAGE ? "policy.n_obs_steps x (encoder.feature_dim + policy.obs_dim)"
+                                                         : "policy.n_obs_steps x policy.obs_dim");
+  }
+  if (add_normalizer_entries(p)) return policy_free(p), ODP_ERR;
   if (diffusion_init(&p->diffusion, p->shape.diffusion, p->shape.num_train_timesteps)) {
     policy_free(p);
     return odp_fail_context("%s: field 'policy.diffusion'", where);
   }
-  p->obs_norm.dim = p->shape.obs_dim, p->action_norm.dim = p->shape.action_dim;
+  p->obs_norm.dim = p->shape.lowdim_dim, p->action_norm.dim = p->shape.action_dim;
   p->config_json = strdup(config_json);
   if (!with_params) return ODP_OK;
   p->params = odp_calloc((unsigned long)p->table.numel, sizeof(float), "policy parameters");
@@ -93,7 +107,8 @@ int policy_init(Policy *p, const char *config_json, const char *where) { return 
 static void work_free(PolicyWork *w) {
   unet_acts_free(w->acts);
   unet_infer_acts_free(w->infer_acts);
-  free(w->obs), free(w->cond), free(w->x);
+  obs_encoder_acts_free(w->enc);
+  free(w->cond), free(w->x);
   free(w->dw.eps), free(w->dw.z), free(w->dw.tb);
   memset(w, 0, sizeof *w);
 }
@@ -136,7 +151,7 @@ void policy_store_normalizers(Policy *p, float *params) {
 void policy_fetch_normalizers(Policy *p, const float *params) {
   float *dst[4];
   normalizer_arrays(p, dst);
-  p->obs_norm.dim = p->shape.obs_dim, p->action_norm.dim = p->shape.action_dim;
+  p->obs_norm.dim = p->shape.lowdim_dim, p->action_norm.dim = p->shape.action_dim;
   for (int k = 0; k < 4; k++) {
     const ParamEntry *e = normalizer_entry(p, k);
     memcpy(dst[k], params + e->offset, (size_t)e->numel * sizeof(float));
@@ -201,7 +216,22 @@ static int read_normalizers(Policy *p, Safetensors *st) {
     for (int i = 0; i < e->numel; i++)
       if (!isfinite(dst[k][i])) return odp_fail("%s: tensor %s: element %d is not finite", safetensors_path(st), e->name, i);
   }
-  p->obs_norm.dim = p->shape.obs_dim, p->action_norm.dim = p->shape.action_dim;
+  p->obs_norm.dim = p->shape.lowdim_dim, p->action_norm.dim = p->shape.action_dim;
+  return ODP_OK;
+}
+
+// An image policy's camera encoder runs on the training layers: its tensors go into a
+// parameter buffer of the whole table, of which only their pages are ever touched (the
+// U-Net's share stays unallocated zero pages: the packed network holds the U-Net).
+static int read_encoder_params(Policy *p, Safetensors *st) {
+  if (p->encoder.kind == OBS_ENCODER_IDENTITY) return ODP_OK;
+  if (!(p->params = odp_calloc((unsigned long)p->table.numel, sizeof(float), "image encoder parameters")))
+    return ODP_ERR;
+  for (int i = 0; i < p->table.count; i++) {
+    const ParamEntry *e = &p->table.entries[i];
+    if (!strncmp(e->name, "obs_encoder.", 12) && safetensors_read_f32(st, e->name, p->params + e->offset, e->numel))
+      return ODP_ERR;
+  }
   return ODP_OK;
 }
 
@@ -210,7 +240,7 @@ int policy_load_inference(Policy *p, const char *path, WeightFormat fmt) {
   if (!st) return ODP_ERR;
   if (setup_from_checkpoint(p, st, path, 0)) return safetensors_close(st), ODP_ERR;
   p->infer = odp_calloc(1, sizeof *p->infer, "inference U-Net");
-  int err = !p->infer || read_normalizers(p, st) ||
+  int err = !p->infer || read_normalizers(p, st) || read_encoder_params(p, st) ||
             unet_infer_from_file(p->infer, &p->unet, st, "model.", fmt, p->generator_timestep);
   safetensors_close(st);
   if (err) {
@@ -271,7 +301,7 @@ static int ensure_work(Policy *p, int B) {
   const PolicyShape *sh = &p->shape;
   const long per = (long)sh->horizon * sh->action_dim;
   int err = 0;
-  w->obs = work_alloc((long)B * sh->n_obs_steps * sh->obs_dim, sizeof(float), "observations", &err);
+  if (!(w->enc = obs_encoder_acts_create(&p->encoder, B))) err = 1;
   w->cond = work_alloc((long)B * p->encoder.out_dim, sizeof(float), "conditioning", &err);
   w->x = work_alloc(B * per, sizeof(float), "action chunk", &err);
   w->dw.eps = work_alloc(B * per, sizeof(float), "predicted noise", &err);
@@ -351,8 +381,7 @@ int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uin
   if (ensure_work(p, B)) return ODP_ERR;
   PolicyWork *w = &p->work;
   float *x = w->x;
-  normalizer_apply(&p->obs_norm, w->obs, obs, (long)B * sh->n_obs_steps);  // normaliser -> encoder -> U-Net
-  if (obs_encoder_forward(&p->encoder, w->cond, w->obs, B)) return ODP_ERR;
+  if (obs_encoder_forward(&p->encoder, p->params, &p->obs_norm, w->enc, w->cond, obs)) return ODP_ERR;
   int err;
   if (s->kind == SAMPLER_ONESTEP) {
     err = generate_onestep(p, x, B, per, seed);

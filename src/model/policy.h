@@ -22,17 +22,20 @@ typedef struct {
   int horizon;          // T = 16
   int n_obs_steps;      // To = 2
   int n_action_steps;   // Ta = 8
-  int obs_dim;          // low-dim observation features (20: keypoints)
+  int obs_dim;          // raw observation floats per frame (low-dim: 20 keypoint features; image:
+                        // the camera frame (3, H, W) in [0, 1], then the low-dim part)
+  int lowdim_dim;       // the normalised low-dim features per frame ("policy.obs_dim")
   int action_dim;       // 2
   int num_train_timesteps;  // 100
   char diffusion[16];       // the noise process, "policy.diffusion" (default "ddpm")
+  char obs_key[32];         // the low-dim observation it was trained on ("task.obs_key"; "" if unrecorded)
 } PolicyShape;
 
 // Inference scratch for one batch size B: sized by the first policy_predict at B and
 // reused, so later calls at that B allocate nothing (the runtime API's act relies on it).
 typedef struct {
   int B;                   // batch the buffers hold (0: none yet)
-  float *obs;              // (B, n_obs_steps, obs_dim) normalised observations
+  ObsEncoderActs *enc;     // the encoder's workspace (normalised low-dim history, images)
   float *cond;             // (B, encoder.out_dim) the U-Net's global conditioning
   float *x;                // (B, horizon, action_dim) the chunk being sampled
   DiffusionWork dw;        // eps, z (B, horizon, action_dim), tb (B); the generator's too
@@ -43,7 +46,7 @@ typedef struct {
 typedef struct Policy {
   PolicyShape shape;
   Unet unet;
-  ParamTable table;  // "model.*" (the U-Net, offset 0) then the normalizer tensors
+  ParamTable table;  // "model.*" (the U-Net, offset 0), "obs_encoder.*" (image policies), the normalizer tensors
   float *params;     // table.numel floats; the U-Net's parameters are the first unet.table.numel
   Normalizer obs_norm, action_norm;
   Diffusion diffusion;     // the noise process (config "policy.diffusion", default ddpm)
@@ -51,7 +54,7 @@ typedef struct Policy {
   int stochastic;          // one-step students: z ~ N(0, I) input (OneDP-S) or zeros (OneDP-D)
   long train_step;         // teachers: the training step the checkpoint holds (-1: not recorded)
   char *config_json;       // the run config this policy was trained with
-  ObsEncoder encoder;      // normalised observations -> global conditioning
+  ObsEncoder encoder;      // raw observations -> global conditioning (normaliser + camera encoder)
   UnetInfer *infer;        // policy_load_inference: the packed network (params is then NULL)
   PolicyWork work;         // inference scratch, sized on demand
   struct Policy *refiner;  // onestep:2's second call: the student's teacher (borrowed), or NULL: its own network
@@ -68,9 +71,10 @@ int policy_load(Policy *p, const char *path);
 int policy_check_sampler(const Policy *p, const SamplerSpec *s);
 
 // Loads a checkpoint for inference only: the U-Net packed (nn/conv1d_packed.h) in f32 or
-// bf16, a one-step student's timestep folded in, and no parameter buffer (p->params is
-// NULL: such a policy predicts but cannot be trained or saved). Memory: the packed
-// weights plus one tensor while loading.
+// bf16, a one-step student's timestep folded in, and no U-Net parameters (p->params is
+// NULL, or for an image policy holds only the camera encoder's: such a policy predicts but
+// cannot be trained or saved). Memory: the packed weights (and the encoder's) plus one
+// tensor while loading.
 int policy_load_inference(Policy *p, const char *path, WeightFormat fmt);
 // Writes params (the full table) with the policy's config; extra metadata key/values
 // (NULL-terminated pairs) may be added. Atomic (temp file + rename).

@@ -185,10 +185,22 @@ int run_log_rewind(const char *path, long step) {
   return rc;
 }
 
-const char *const run_task_keys[] = {"task.name", "task.dataset", "task.obs_key", "task.max_train_episodes",
-                                     "task.val_ratio", "task.split_seed", NULL};
+const char *const run_task_keys[] = {"task.name",    "task.dataset",    "task.obs_key", "task.max_train_episodes",
+                                     "task.val_ratio", "task.split_seed", "task.image_array", NULL};
 
-SeqDataset *run_open_task_dataset(const Config *cfg, const PolicyShape *shape) {
+// An image policy's camera frames: task.image_array of the store, the encoder's frame size.
+static int open_images(const Config *cfg, const ObsEncoder *e, SeqConfig *sc) {
+  if (e->kind != OBS_ENCODER_IMAGE) return ODP_OK;
+  const char *name = "data/img";
+  if (config_has(cfg, "task.image_array") && config_get_string(cfg, "task.image_array", &name)) return ODP_ERR;
+  if (!*name || strlen(name) >= sizeof sc->image_array)
+    return odp_fail("%s: field 'task.image_array': '%s' is not an array path of the store", config_origin(cfg), name);
+  snprintf(sc->image_array, sizeof sc->image_array, "%s", name);
+  return ODP_OK;
+}
+
+SeqDataset *run_open_task_dataset(const Config *cfg, const Policy *policy) {
+  const PolicyShape *shape = &policy->shape;
   const char *path, *obs_key;
   SeqConfig sc = seq_config_default();
   long cap, split_seed;
@@ -206,14 +218,21 @@ SeqDataset *run_open_task_dataset(const Config *cfg, const PolicyShape *shape) {
                     found ? "not a directory (a zarr store)" : strerror(errno)), NULL;
   sc.split_seed = (uint32_t)split_seed, sc.max_train_episodes = (int)cap;
   sc.horizon = shape->horizon, sc.n_obs_steps = shape->n_obs_steps, sc.n_action_steps = shape->n_action_steps;
+  if (open_images(cfg, &policy->encoder, &sc)) return NULL;
   SeqDataset *ds = seqds_open(path, &sc);
-  if (ds && seqds_obs_dim(ds) != shape->obs_dim) {
+  if (!ds) return NULL;
+  int h, w;
+  seqds_image_size(ds, &h, &w);
+  if (seqds_obs_dim(ds) != shape->lowdim_dim)
     odp_fail("%s: dataset obs has %d features, policy.obs_dim is %d", config_origin(cfg), seqds_obs_dim(ds),
-             shape->obs_dim);
-    seqds_close(ds);
-    return NULL;
-  }
-  return ds;
+             shape->lowdim_dim);
+  else if (policy->encoder.kind == OBS_ENCODER_IMAGE && (h != policy->encoder.image_h || w != policy->encoder.image_w))
+    odp_fail("%s: %s/%s holds %d x %d frames, encoder.image_height x encoder.image_width is %d x %d",
+             config_origin(cfg), path, sc.image_array, h, w, policy->encoder.image_h, policy->encoder.image_w);
+  else
+    return ds;
+  seqds_close(ds);
+  return NULL;
 }
 
 Config *run_load_config(const char *config_path, int n_overrides, char **overrides, const char *const *known,

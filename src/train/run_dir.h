@@ -49,6 +49,6 @@ int run_log_rewind(const char *path, long step);
 Config *run_load_config(const char *config_path, int n_overrides, char **overrides, const char *const *known,
                         const char *state_path, int resume);
 // The demonstration windows the run config's "task" section names, shaped for the policy.
-SeqDataset *run_open_task_dataset(const Config *cfg, const PolicyShape *shape);
+SeqDataset *run_open_task_dataset(const Config *cfg, const Policy *policy);
 // The "task" section's keys (task.name: env/env.h env_for_config), NULL-terminated.
 extern const char *const run_task_keys[];

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/rng.h"
 #include "data/sequence.h"
 #include "model/denoise_loss.h"
 #include "model/policy.h"
@@ -20,7 +21,10 @@
 // Activations for the full and the (shorter) last batch of an epoch.
 typedef struct {
   UnetActs *acts[2];
-  float *obs, *action, *work;
+  ObsEncoderActs *enc[2];
+  float *obs, *action, *work;  // obs: (B, To, lowdim_dim) raw low-dim history
+  float *cond, *dcond;         // (B, Gc) the U-Net's conditioning and its gradient
+  int64_t *rows;               // (B, To) the frames' replay-buffer rows (image policies)
 } Batches;
 
 typedef struct {
@@ -41,7 +45,8 @@ typedef struct {
 } Teacher;
 
 static const char *const *const teacher_keys[] = {run_task_keys, unet_config_keys, policy_config_keys,
-                                                  train_option_keys, NULL};
+                                                  obs_encoder_config_keys, train_option_keys, NULL};
+enum { TEACHER_CROP = 0x40 };  // Philox stream ODP_STREAM(step, TEACHER_CROP) of the random crops
 
 static int read_options(void *self, const Config *cfg, RunBudget *b) {
   Teacher *r = self;
@@ -62,10 +67,14 @@ static int allocate(Teacher *r) {
   const PolicyShape *s = &r->policy.shape;
   const long B = r->opt.batch;
   r->per_epoch = seqds_batches_per_epoch(r->ds, B);
-  r->bt.obs = odp_malloc((size_t)B * s->n_obs_steps * s->obs_dim * sizeof(float), "batch observations");
+  const long gc = r->policy.encoder.out_dim;
+  r->bt.obs = odp_malloc((size_t)B * s->n_obs_steps * s->lowdim_dim * sizeof(float), "batch observations");
   r->bt.action = odp_malloc((size_t)B * s->horizon * s->action_dim * sizeof(float), "batch actions");
   r->bt.work = odp_malloc((size_t)3 * B * s->horizon * s->action_dim * sizeof(float), "loss scratch");
-  return r->bt.obs && r->bt.action && r->bt.work ? ODP_OK : ODP_ERR;
+  r->bt.cond = odp_malloc((size_t)B * gc * sizeof(float), "batch conditioning");
+  r->bt.dcond = odp_malloc((size_t)B * gc * sizeof(float), "batch conditioning");
+  r->bt.rows = odp_malloc((size_t)B * s->n_obs_steps * sizeof(int64_t), "batch frame rows");
+  return r->bt.obs && r->bt.action && r->bt.work && r->bt.cond && r->bt.dcond && r->bt.rows ? ODP_OK : ODP_ERR;
 }
 
 // Fresh runs: normalizers fitted on the data, U-Net initialised, EMA = parameters.
@@ -73,11 +82,12 @@ static int setup(void *self, const Config *cfg, int resume) {
   Teacher *r = self;
   char *json = config_to_json(cfg);
   int err = !json || policy_init(&r->policy, json, config_origin(cfg)) ||
-            !(r->ds = run_open_task_dataset(cfg, &r->policy.shape)) || allocate(r);
+            !(r->ds = run_open_task_dataset(cfg, &r->policy)) || allocate(r);
   free(json);
   if (err || resume) return err ? ODP_ERR : ODP_OK;
   if (seqds_fit_normalizers(r->ds, &r->policy.obs_norm, &r->policy.action_norm)) return ODP_ERR;
   unet_init_params(&r->policy.unet, r->params, r->opt.seed);
+  obs_encoder_init_params(&r->policy.encoder, &r->policy.table, r->params, r->opt.seed);
   policy_store_normalizers(&r->policy, r->params);
   memcpy(r->ema, r->params, (size_t)r->policy.table.numel * sizeof(float));
   return ODP_OK;
@@ -105,37 +115,61 @@ static int save_policy(void *self, const char *path, long step) {
   return policy_save(&r->policy, r->opt.ema ? r->ema : r->params, path, meta);
 }
 
-// Normalised conditioning (B, To * obs_dim) and actions (B, T, Da) in place.
-static void normalize_batch(Teacher *r, float *obs, float *action, long B) {
-  const PolicyShape *s = &r->policy.shape;
-  normalizer_apply(&r->policy.obs_norm, obs, obs, B * s->n_obs_steps);
-  normalizer_apply(&r->policy.action_norm, action, action, B * s->horizon);
-}
-
 static UnetActs *acts_for(Teacher *r, Batches *bt, long B) {
   for (int i = 0; i < 2; i++)
     if (bt->acts[i] && bt->acts[i]->B == B) return bt->acts[i];
   int slot = bt->acts[0] ? 1 : 0;
   unet_acts_free(bt->acts[slot]);
-  bt->acts[slot] = unet_acts_create(&r->policy.unet, (int)B, r->policy.shape.horizon);
+  obs_encoder_acts_free(bt->enc[slot]);
+  bt->enc[slot] = obs_encoder_acts_create(&r->policy.encoder, (int)B);
+  bt->acts[slot] = bt->enc[slot] ? unet_acts_create(&r->policy.unet, (int)B, r->policy.shape.horizon) : NULL;
   return bt->acts[slot];
+}
+
+static ObsEncoderActs *enc_for(Batches *bt, const UnetActs *a) { return bt->enc[bt->acts[0] == a ? 0 : 1]; }
+
+// The batch's conditioning into bt->cond: the normalised low-dim history, and for image
+// policies each frame's crop (random in training, Diffusion Policy's CropRandomizer: top-left
+// offsets uniform in [0, H - S); the centre at validation, its eval_fixed_crop) through the
+// camera encoder. Actions normalised in place.
+static void encode_batch(Teacher *r, ObsEncoderActs *enc, long B, int random_crop, long step) {
+  const PolicyShape *s = &r->policy.shape;
+  const ObsEncoder *e = &r->policy.encoder;
+  Batches *bt = &r->bt;
+  normalizer_apply(&r->policy.obs_norm, enc->lowdim, bt->obs, B * s->n_obs_steps);
+  normalizer_apply(&r->policy.action_norm, bt->action, bt->action, B * s->horizon);
+  if (e->kind == OBS_ENCODER_IMAGE) {
+    const int S = e->image.cfg.image_size, dh = e->image_h - S, dw = e->image_w - S;
+    Rng crop = rng_make(r->opt.seed, ODP_STREAM(step, TEACHER_CROP));
+    for (long b = 0; b < B; b++)
+      for (int t = 0; t < s->n_obs_steps; t++) {
+        long i = b * s->n_obs_steps + t;
+        int top = random_crop ? (int)(rng_uniform(crop, 2 * (uint64_t)i) * dh) : dh / 2;
+        int left = random_crop ? (int)(rng_uniform(crop, 2 * (uint64_t)i + 1) * dw) : dw / 2;
+        obs_encoder_load_crop(e, enc, (int)b, t, seqds_image(r->ds, bt->rows[i]), top, left);
+      }
+  }
+  obs_encoder_forward_train(e, r->opt.ema && !random_crop ? r->ema : r->params, enc, bt->cond);
 }
 
 static double validation_loss(Teacher *r, Batches *bt, long step) {
   long n = seqds_count(r->ds, SEQ_VAL), B = r->opt.batch < n ? r->opt.batch : n;
   if (n == 0) return NAN;
   const PolicyShape *s = &r->policy.shape;
-  float *obs_full = malloc((size_t)s->horizon * s->obs_dim * sizeof(float));
+  float *obs_full = malloc((size_t)s->horizon * s->lowdim_dim * sizeof(float));
   for (long b = 0; b < B; b++) {  // the first B validation windows, evenly spread
     long idx = b * n / B;
     seqds_get(r->ds, SEQ_VAL, idx, obs_full, bt->action + b * s->horizon * s->action_dim);
-    memcpy(bt->obs + b * s->n_obs_steps * s->obs_dim, obs_full, (size_t)s->n_obs_steps * s->obs_dim * sizeof(float));
+    seqds_window_rows(r->ds, SEQ_VAL, idx, bt->rows + b * s->n_obs_steps);
+    memcpy(bt->obs + b * s->n_obs_steps * s->lowdim_dim, obs_full,
+           (size_t)s->n_obs_steps * s->lowdim_dim * sizeof(float));
   }
   free(obs_full);
-  normalize_batch(r, bt->obs, bt->action, B);
   UnetActs *a = acts_for(r, bt, B);
+  if (!a) return NAN;
+  encode_batch(r, enc_for(bt, a), B, 0, step);
   const float *weights = r->opt.ema ? r->ema : r->params;
-  return denoise_loss_step(&r->policy.unet, weights, NULL, a, &r->policy.diffusion, bt->action, bt->obs,
+  return denoise_loss_step(&r->policy.unet, weights, NULL, NULL, a, &r->policy.diffusion, bt->action, bt->cond,
                            r->opt.seed ^ 0x5a5a, step, bt->work);
 }
 
@@ -153,15 +187,19 @@ static int teacher_step(void *self, long step, RunStepOut *out) {
   Teacher *r = self;
   Batches *bt = &r->bt;
   const long B = r->opt.batch;
-  long nb = seqds_batch(r->ds, r->opt.seed, (uint64_t)(step / r->per_epoch), step % r->per_epoch, B, bt->obs,
-                        bt->action);
+  const uint64_t epoch = (uint64_t)(step / r->per_epoch);
+  long nb = seqds_batch(r->ds, r->opt.seed, epoch, step % r->per_epoch, B, bt->obs, bt->action);
   if (nb <= 0) return odp_fail("step %ld: no training batch (dataset has %ld windows)", step, seqds_count(r->ds, SEQ_TRAIN));
-  normalize_batch(r, bt->obs, bt->action, nb);
+  seqds_batch_rows(r->ds, r->opt.seed, epoch, step % r->per_epoch, B, bt->rows);
   UnetActs *a = acts_for(r, bt, nb);
   if (!a) return ODP_ERR;
+  ObsEncoderActs *enc = enc_for(bt, a);
+  encode_batch(r, enc, nb, 1, step);
+  const int image = r->policy.encoder.kind == OBS_ENCODER_IMAGE;
   memset(r->grads, 0, (size_t)r->state_n * sizeof(float));
-  out->loss = denoise_loss_step(&r->policy.unet, r->params, r->grads, a, &r->policy.diffusion, bt->action, bt->obs,
-                                r->opt.seed, step, bt->work);
+  out->loss = denoise_loss_step(&r->policy.unet, r->params, r->grads, image ? bt->dcond : NULL, a,
+                                &r->policy.diffusion, bt->action, bt->cond, r->opt.seed, step, bt->work);
+  if (image) obs_encoder_backward(&r->policy.encoder, r->params, r->grads, enc, bt->dcond);
   if (!isfinite(out->loss)) return ODP_OK;  // the driver stops the run; nothing is updated
   r->lr = lr_at(&r->opt.schedule, step);
   update(r, step, r->lr);
@@ -197,8 +235,8 @@ static void teacher_free(void *self) {
   Teacher *r = self;
   seqds_close(r->ds);
   policy_free(&r->policy);
-  for (int i = 0; i < 2; i++) unet_acts_free(r->bt.acts[i]);
-  free(r->bt.obs), free(r->bt.action), free(r->bt.work);
+  for (int i = 0; i < 2; i++) unet_acts_free(r->bt.acts[i]), obs_encoder_acts_free(r->bt.enc[i]);
+  free(r->bt.obs), free(r->bt.action), free(r->bt.work), free(r->bt.cond), free(r->bt.dcond), free(r->bt.rows);
   free(r->params), free(r->grads), free(r->m), free(r->v), free(r->ema);
 }
 
