@@ -1,0 +1,112 @@
+// The image policy's training loss against PyTorch (tests/ref/image_policy_ref.py): camera
+// encoder and U-Net built from one policy config, the global condition assembled from the
+// frames' features and low-dim inputs, the noise-prediction loss back-propagated through the
+// U-Net into the encoder; every parameter gradient compared with float64 PyTorch.
+// Usage: golden_image_policy GOLDEN_DIR
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "io/safetensors.h"
+#include "model/policy.h"
+#include "test.h"
+
+static float *read_tensor(Safetensors *st, const char *name, long n) {
+  float *x = malloc((size_t)n * sizeof *x);
+  if (safetensors_read_f32(st, name, x, n)) {
+    fprintf(stderr, "%s\n", odp_error());
+    exit(1);
+  }
+  return x;
+}
+
+// ||a - b|| / max(||b||, floor)
+static double rel_error(const float *a, const float *b, long n, double floor) {
+  double num = 0, den = 0;
+  for (long i = 0; i < n; i++) num += ((double)a[i] - b[i]) * ((double)a[i] - b[i]), den += (double)b[i] * b[i];
+  return sqrt(num) / fmax(sqrt(den), floor + 1e-30);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) return fprintf(stderr, "usage: golden_image_policy GOLDEN_DIR\n"), 2;
+  char path[512];
+  snprintf(path, sizeof path, "%s/image_policy_weights.safetensors", argv[1]);
+  Safetensors *wf = safetensors_open(path);
+  CHECK(wf != NULL, "%s", odp_error());
+  if (!wf) TEST_MAIN_END();
+  Policy p;
+  CHECK(policy_init(&p, safetensors_metadata(wf, "config"), path) == 0, "%s", odp_error());
+  safetensors_close(wf);
+  CHECK(p.encoder.kind == OBS_ENCODER_IMAGE && p.shape.obs_dim == 3 * 96 * 96 + 2, "image policy, frame %d floats",
+        p.shape.obs_dim);
+  CHECK(safetensors_load_params(path, &p.table, p.params, NULL) == 0, "%s", odp_error());
+
+  snprintf(path, sizeof path, "%s/image_policy_golden.safetensors", argv[1]);
+  Safetensors *g = safetensors_open(path);
+  CHECK(g != NULL, "%s", odp_error());
+  if (!g) TEST_MAIN_END();
+  const int B = 2, To = p.shape.n_obs_steps, T = p.shape.horizon, S = p.encoder.image.cfg.image_size;
+  const int gc = p.encoder.out_dim;
+  const long n = (long)B * T * 2, per_image = 3L * S * S;
+  float *images = read_tensor(g, "images", B * To * per_image), *agent = read_tensor(g, "agent_pos", B * To * 2);
+  float *x_t = read_tensor(g, "x_t", n), *eps = read_tensor(g, "eps", n), *t = read_tensor(g, "timestep", B);
+  float *ref_cond = read_tensor(g, "cond", (long)B * gc), *ref_loss = read_tensor(g, "loss", 1);
+
+  ObsEncoderActs *enc = obs_encoder_acts_create(&p.encoder, B);
+  const int m = B * To;
+  for (int i = 0; i < m; i++)  // image i = b * To + t, (3, S, S) -> (3, S, S, m)
+    for (long k = 0; k < per_image; k++) enc->image->images[k * m + i] = images[i * per_image + k];
+  memcpy(enc->lowdim, agent, (size_t)m * 2 * sizeof(float));
+  float *cond = malloc((size_t)B * gc * sizeof(float)), *dcond = malloc((size_t)B * gc * sizeof(float));
+  obs_encoder_forward_train(&p.encoder, p.params, enc, cond);
+  double ce = rel_error(cond, ref_cond, (long)B * gc, 0);
+  printf("global condition: relative error %.2e (goal <= 1e-4)\n", ce);
+  CHECK(ce <= 1e-4, "global condition differs from PyTorch: relative error %.3g", ce);
+
+  UnetActs *a = unet_acts_create(&p.unet, B, T);
+  float *pred = malloc((size_t)n * sizeof(float)), *grads = calloc((size_t)p.table.numel, sizeof(float));
+  unet_forward(&p.unet, p.params, a, pred, x_t, t, cond);
+  double loss = 0;
+  for (long i = 0; i < n; i++) {
+    double d = (double)pred[i] - eps[i];
+    loss += d * d;
+    pred[i] = (float)(2.0 * d / (double)n);
+  }
+  loss /= (double)n;
+  printf("loss %.6f (PyTorch %.6f)\n", loss, ref_loss[0]);
+  CHECK(fabs(loss - ref_loss[0]) <= 1e-4 * fabs(ref_loss[0]), "loss %.7g vs PyTorch %.7g", loss, ref_loss[0]);
+  unet_backward(&p.unet, p.params, a, grads, pred, NULL, dcond);
+  obs_encoder_backward(&p.encoder, p.params, grads, enc, dcond);
+
+  double total = 0;
+  for (long i = 0; i < p.table.numel; i++) total += (double)grads[i] * grads[i];
+  const double floor = 1e-5 * sqrt(total);  // the keypoint conv's bias: zero gradient in exact arithmetic
+  double worst = 0;
+  const char *worst_name = "";
+  int checked = 0;
+  float *pt = malloc((size_t)p.table.numel * sizeof(float));
+  for (int i = 0; i < p.table.count; i++) {
+    const ParamEntry *e = &p.table.entries[i];
+    if (e->frozen) continue;  // normalizer statistics
+    char name[200];
+    snprintf(name, sizeof name, "grad.%s", e->name);
+    float *ref = read_tensor(g, name, e->numel);
+    param_to_pytorch(e, grads + e->offset, pt);
+    double err = rel_error(pt, ref, e->numel, floor);
+    if (err > worst) worst = err, worst_name = e->name;
+    CHECK(err <= 1e-3, "gradient of %s differs from PyTorch: relative error %.3g", e->name, err);
+    checked++;
+    free(ref);
+  }
+  printf("backward: %d parameter gradients (U-Net and encoder), worst relative error %.2e in %s (goal <= 1e-3)\n",
+         checked, worst, worst_name);
+  free(pt), free(images), free(agent), free(x_t), free(eps), free(t), free(ref_cond), free(ref_loss);
+  free(cond), free(dcond), free(pred), free(grads);
+  unet_acts_free(a);
+  obs_encoder_acts_free(enc);
+  safetensors_close(g);
+  policy_free(&p);
+  TEST_MAIN_END();
+}
