@@ -1,6 +1,7 @@
 #include "nn/conv2d.h"
 
 #include <cblas.h>
+#include <omp.h>
 #include <string.h>
 
 #include "nn/conv1d.h"
@@ -11,7 +12,12 @@ static int is_pointwise(Conv2dShape s) { return s.kernel == 1 && s.stride == 1 &
 // all batch items each: a tile's columns are contiguous in the output (C, Ho*Wo*B), and a
 // tile of at most TILE_FLOATS (256 KB) stays in cache between its gather and its GEMM
 // (Zen 5, batch 128: the stem 2x faster than one whole-image im2col).
+// Threads work on whole tiles with their own scratch slot and a one-thread GEMM (OpenBLAS
+// runs single-threaded inside a parallel region): the forward pass splits the tiles; the
+// backward pass splits the input channels, so each weight-gradient column and each input
+// pixel is summed by one thread over the tiles in order, the same whatever the thread count.
 #define TILE_FLOATS (64L * 1024)
+#define SLOTS 8  // threads at most on one convolution (scratch: SLOTS tiles)
 
 static long tile_positions(Conv2dShape s, int ho, int wo, int B) {
   long per = (long)s.cin * s.kernel * s.kernel * B, n = TILE_FLOATS / per;
@@ -21,22 +27,27 @@ static long tile_positions(Conv2dShape s, int ho, int wo, int B) {
 long conv2d_scratch_floats(Conv2dShape s, int h, int w, int B) {
   if (is_pointwise(s)) return 0;
   const int ho = conv2d_out_size(s, h), wo = conv2d_out_size(s, w);
-  return (long)s.cin * s.kernel * s.kernel * tile_positions(s, ho, wo, B) * B;
+  return SLOTS * (long)s.cin * s.kernel * s.kernel * tile_positions(s, ho, wo, B) * B;
 }
 
-// col (Cin*K*K, (p1 - p0) * B): row (ci, i, j) holds in[ci, y*s + i - p, x*s + j - p, :] for
-// the output positions p = y * Wo + x in [p0, p1), zero outside the image. With src set:
-// im2col (col = the gathered input). With dst set: col2im (dst += col scattered back).
-// Threads split the input channels, so col2im's adds never collide.
+static int slots(long tasks) {
+  int t = omp_get_max_threads();
+  t = t > SLOTS ? SLOTS : t;
+  return tasks < t ? (int)tasks : t;
+}
+
+// col (rows of input channels [c0, c1) x K x K, (p1 - p0) * B): row (ci, i, j) holds
+// in[ci, y*s + i - p, x*s + j - p, :] for the output positions p = y * Wo + x in [p0, p1),
+// zero outside the image. With src set: im2col (col = the gathered input). With dst set:
+// col2im (dst += col scattered back).
 static void im2col_tile(float *col, const float *src, float *dst, Conv2dShape s, int h, int w, int B, long p0,
-                        long p1) {
+                        long p1, int c0, int c1) {
   const int wo = conv2d_out_size(s, w), K = s.kernel;
   const long n = (p1 - p0) * B;
-#pragma omp parallel for schedule(static)
-  for (int ci = 0; ci < s.cin; ci++)
+  for (int ci = c0; ci < c1; ci++)
     for (int i = 0; i < K; i++)
       for (int j = 0; j < K; j++) {
-        float *c = col + (((long)ci * K + i) * K + j) * n;
+        float *c = col + (((long)(ci - c0) * K + i) * K + j) * n;
         for (long p = p0; p < p1; p++) {
           const int iy = (int)(p / wo) * s.stride + i - s.pad, ix = (int)(p % wo) * s.stride + j - s.pad;
           float *px = c + (p - p0) * B;
@@ -55,26 +66,29 @@ static void im2col_tile(float *col, const float *src, float *dst, Conv2dShape s,
 void conv2d_forward(float *out, const float *in, const float *weight, const float *bias, Conv2dShape s, int h, int w,
                     int B, float *scratch) {
   const int ho = conv2d_out_size(s, h), wo = conv2d_out_size(s, w), k = s.cin * s.kernel * s.kernel;
-  const long n = (long)ho * wo * B;
+  const long n = (long)ho * wo * B, P = (long)ho * wo;
   channel_bias_set(out, bias, s.cout, ho * wo, B);
   if (is_pointwise(s)) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.cout, (int)n, k, 1.0f, weight, k, in, (int)n, 1.0f, out,
                 (int)n);
     return;
   }
-  const long tile = tile_positions(s, ho, wo, B);
-  for (long p0 = 0; p0 < (long)ho * wo; p0 += tile) {
-    const long p1 = p0 + tile < (long)ho * wo ? p0 + tile : (long)ho * wo, m = (p1 - p0) * B;
-    im2col_tile(scratch, in, NULL, s, h, w, B, p0, p1);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.cout, (int)m, k, 1.0f, weight, k, scratch, (int)m, 1.0f,
+  const long tile = tile_positions(s, ho, wo, B), tiles = (P + tile - 1) / tile;
+  const int nt = slots(tiles);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (long it = 0; it < tiles; it++) {
+    const long p0 = it * tile, p1 = p0 + tile < P ? p0 + tile : P, m = (p1 - p0) * B;
+    float *col = scratch + omp_get_thread_num() * k * tile * B;
+    im2col_tile(col, in, NULL, s, h, w, B, p0, p1, 0, s.cin);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.cout, (int)m, k, 1.0f, weight, k, col, (int)m, 1.0f,
                 out + p0 * B, (int)n);
   }
 }
 
 void conv2d_backward(float *din, float *dweight, float *dbias, const float *dout, const float *in,
                      const float *weight, Conv2dShape s, int h, int w, int B, float *scratch) {
-  const int ho = conv2d_out_size(s, h), wo = conv2d_out_size(s, w), k = s.cin * s.kernel * s.kernel;
-  const long n = (long)ho * wo * B;
+  const int ho = conv2d_out_size(s, h), wo = conv2d_out_size(s, w), KK = s.kernel * s.kernel, k = s.cin * KK;
+  const long n = (long)ho * wo * B, P = (long)ho * wo;
   if (dbias) channel_bias_grad(dbias, dout, s.cout, ho * wo, B);
   if (is_pointwise(s)) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.cout, k, (int)n, 1.0f, dout, (int)n, in, (int)n, 1.0f,
@@ -85,15 +99,22 @@ void conv2d_backward(float *din, float *dweight, float *dbias, const float *dout
     return;
   }
   const long tile = tile_positions(s, ho, wo, B);
-  for (long p0 = 0; p0 < (long)ho * wo; p0 += tile) {
-    const long p1 = p0 + tile < (long)ho * wo ? p0 + tile : (long)ho * wo, m = (p1 - p0) * B;
-    im2col_tile(scratch, in, NULL, s, h, w, B, p0, p1);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.cout, k, (int)m, 1.0f, dout + p0 * B, (int)n, scratch,
-                (int)m, 1.0f, dweight, k);
-    if (!din) continue;
-    // dcol = W^T dout, scattered back onto the input positions it was gathered from.
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, (int)m, s.cout, 1.0f, weight, k, dout + p0 * B, (int)n,
-                0.0f, scratch, (int)m);
-    im2col_tile(scratch, NULL, din, s, h, w, B, p0, p1);
+  const int nt = slots(s.cin);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int t = omp_get_thread_num(), c0 = (int)((long)s.cin * t / nt), c1 = (int)((long)s.cin * (t + 1) / nt);
+    const int rows = (c1 - c0) * KK;  // this thread's rows of the im2col matrix and columns of dweight
+    float *col = scratch + t * k * tile * B;
+    for (long p0 = 0; p0 < P && rows; p0 += tile) {
+      const long p1 = p0 + tile < P ? p0 + tile : P, m = (p1 - p0) * B;
+      im2col_tile(col, in, NULL, s, h, w, B, p0, p1, c0, c1);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.cout, rows, (int)m, 1.0f, dout + p0 * B, (int)n, col,
+                  (int)m, 1.0f, dweight + (long)c0 * KK, k);
+      if (!din) continue;
+      // dcol = W^T dout for these rows, scattered back onto the input positions they came from.
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, (int)m, s.cout, 1.0f, weight + (long)c0 * KK, k,
+                  dout + p0 * B, (int)n, 0.0f, col, (int)m);
+      im2col_tile(col, NULL, din, s, h, w, B, p0, p1, c0, c1);
+    }
   }
 }
