@@ -110,7 +110,7 @@ static void distill(const Unet *u, const Diffusion *s, const float *teacher, flo
   OnedpStepStats stats = {0};
   for (long step = 0; step < DISTILL_STEPS; step++) {
     toy_ring_batch(&ring, 3, step, B, obs, act, NULL);
-    CHECK(onedp_step(&m, &st, obs, NULL, NULL, step, 1.0, &stats) == 0, "%s", odp_error());
+    CHECK(onedp_step(&m, &st, &(OnedpCond){obs, obs, NULL}, NULL, NULL, step, 1.0, &stats) == 0, "%s", odp_error());
   }
   printf("OneDP-%s: %d steps, last score difference %.4f, score-network loss %.4f\n", stochastic ? "S" : "D",
          DISTILL_STEPS, stats.score_diff, stats.score_loss);
@@ -157,7 +157,7 @@ typedef struct {
 static double regression_loss(void *ctx) {
   RegressionCtx *c = ctx;
   OnedpStepStats at;
-  CHECK(onedp_step(c->m, c->st, c->cond, NULL, c->pairs, 0, 1.0, &at) == 0, "%s", odp_error());
+  CHECK(onedp_step(c->m, c->st, &(OnedpCond){c->cond, c->cond, NULL}, NULL, c->pairs, 0, 1.0, &at) == 0, "%s", odp_error());
   return at.regression;
 }
 
@@ -180,16 +180,20 @@ static void regression(const Unet *u, const Diffusion *s, const float *teacher) 
   for (int j = 0; j < 2; j++) {
     toy_ring_batch(&ring, 7, j, B, cond[j], act, NULL);
     CHECK(onedp_pair_targets(&m, &st, &ddim10, cond[j], 100 + j, z[j], target[j]) == 0, "%s", odp_error());
-    pairs[j] = (OnedpPairs){z[j], cond[j], target[j]};
+    pairs[j] = (OnedpPairs){z[j], cond[j], target[j], NULL};
   }
   OnedpStepStats at;
-  CHECK(onedp_step(&m, &st, cond[0], NULL, &pairs[0], 0, 1.0, &at) == 0, "%s", odp_error());  // lr 0: gen unchanged
+  static float dcond[B * 2];
+  pairs[0].dcond = dcond;  // the conditioning's gradient: what an image student's encoder continues from
+  CHECK(onedp_step(&m, &st, &(OnedpCond){cond[0], cond[0], NULL}, NULL, &pairs[0], 0, 1.0, &at) == 0, "%s", odp_error());  // lr 0: gen unchanged
   RegressionCtx ctx = {&m, &st, cond[0], &pairs[0]};
   check_fd("regression", gen, m.g_gen, np, regression_loss, &ctx, 1e-3f, 0.03);
+  check_fd("regression conditioning", cond[0], dcond, B * 2, regression_loss, &ctx, 1e-3f, 0.03);
+  pairs[0].dcond = NULL;
   m.opt.gen_adam.lr = 1e-3;
   double first = at.regression, last = 0;
   for (long step = 0; step < 300; step++) {
-    CHECK(onedp_step(&m, &st, cond[step % 2], NULL, &pairs[step % 2], step, 1.0, &at) == 0, "%s", odp_error());
+    CHECK(onedp_step(&m, &st, &(OnedpCond){cond[step % 2], cond[step % 2], NULL}, NULL, &pairs[step % 2], step, 1.0, &at) == 0, "%s", odp_error());
     if (step >= 290) last += at.regression / 10;
   }
   printf("regression only: mean squared error to the teacher's DDIM-10 %.5f at init, %.5f after 300 steps\n", first,
@@ -208,7 +212,7 @@ typedef struct {
 
 static OnedpStepStats adversarial_step(AdversarialCtx *c) {
   OnedpStepStats at;
-  CHECK(onedp_step(c->m, c->st, c->cond, c->real, NULL, 0, 1.0, &at) == 0, "%s", odp_error());
+  CHECK(onedp_step(c->m, c->st, &(OnedpCond){c->cond, c->cond, NULL}, c->real, NULL, 0, 1.0, &at) == 0, "%s", odp_error());
   return at;
 }
 static double gan_loss(void *ctx) { return adversarial_step(ctx).gan; }
@@ -257,7 +261,7 @@ static void adversarial(const Unet *u, const Diffusion *s, const float *teacher)
   double first = 0, acc = 0;
   for (long step = 0; step < 200; step++) {
     toy_ring_batch(&ring, 11, step, B, cond, real, NULL);
-    CHECK(onedp_step(&m, &st, cond, real, NULL, step, 1.0, &at) == 0, "%s", odp_error());
+    CHECK(onedp_step(&m, &st, &(OnedpCond){cond, cond, NULL}, real, NULL, step, 1.0, &at) == 0, "%s", odp_error());
     if (step == 0) first = at.disc_loss;
     if (step >= 180) acc += at.disc_accuracy / 20;
   }

@@ -81,3 +81,19 @@ print("resume: bit-identical params, ema, adam_m, adam_v at step 12;",
 print("distill resume: OneDP-S and OneDP-D states and students byte-identical at step 6")
 print("2 passed, 0 failed")
 PY
+# Image policies: the camera encoder trains with the U-Net (random crops keyed by the step),
+# and in distillation the student's encoder with its generator (Adam moments in the state);
+# stopped and resumed equals uninterrupted for both, the two-stage recipe's pairs included.
+img=(model.down_dims=16,32,64 model.diffusion_step_embed_dim=16 encoder.width=16 train.batch=4 train.steps=6
+     train.warmup_steps=2 train.log_every=2 train.val_every=0 train.checkpoint_every=3 train.threads=1)
+"$onedp" train configs/pusht_image_cpu.json "${img[@]}" -o "$work/img"
+"$onedp" train configs/pusht_image_cpu.json "${img[@]}" --until 3 -o "$work/img_split"
+"$onedp" train --resume -o "$work/img_split"
+cmp "$work/img/policy.safetensors" "$work/img_split/policy.safetensors"
+idist=(distill.steps=4 distill.batch=4 distill.regression_weight=1 distill.regression_pairs=8 distill.log_every=2
+       distill.checkpoint_every=2 distill.threads=1)
+"$onedp" distill "$work/img/policy.safetensors" "${idist[@]}" -o "$work/img_d"
+"$onedp" distill "$work/img/policy.safetensors" "${idist[@]}" --until 2 -o "$work/img_d_split"
+"$onedp" distill "$work/img/policy.safetensors" --resume -o "$work/img_d_split"
+cmp "$work/img_d/train_state.safetensors" "$work/img_d_split/train_state.safetensors"
+cmp "$work/img_d/policy.safetensors" "$work/img_d_split/policy.safetensors"

@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/rng.h"
 #include "model/policy.h"
 #include "distill/onedp_core.h"
 #include "optim/lr_schedule.h"
+#include "train/frames.h"
 #include "train/run_dir.h"
 #include "train/run_driver.h"
 
@@ -34,11 +36,14 @@ typedef struct {
 } DistillOptions;
 
 // The regression pairs, made once at setup (deterministic, so a resume remakes the same):
-// n_batches batches of the distillation batch size, walked in turn.
+// n_batches batches of the distillation batch size, walked in turn. A pair's observation is
+// kept as its normalised low-dim history (a low-dim generator's conditioning) and, for image
+// students, its frames' rows: the generator's encoder sees their crops afresh at each step.
 typedef struct {
   long n_batches;
-  long chunk_floats, cond_floats;  // one batch's share of z / target, and of cond
-  float *z, *cond, *target;        // (n_batches·B, T, Da), (n_batches·B, Gc), (n_batches·B, T, Da)
+  long chunk_floats, lowdim_floats, rows_count;  // one batch's share of z / target, lowdim, rows
+  float *z, *lowdim, *target;  // (n_batches·B, T, Da), (n_batches·B, To, Dl), (n_batches·B, T, Da)
+  int64_t *rows;               // (n_batches·B, To) image students
 } RegressionPairs;
 
 // distill.regression_pairs rounded up to whole batches.
@@ -52,7 +57,15 @@ typedef struct {
   OnedpModels models;
   OnedpStep step;
   float *score;
-  float *obs, *actions;  // one batch
+  float *obs, *actions;  // one batch: normalised low-dim history (B, To, Dl) and actions
+  // Image students: the teacher's camera encoder (frozen; psi shares its conditioning) and
+  // the student's, the generator's own, trained with it at its learning rate and Adam settings.
+  int image;
+  int64_t *rows;  // (B, To) the batch's frame rows
+  ObsEncoderActs *enc_teacher, *enc_gen, *enc_pairs;
+  float *cond_teacher, *cond_gen, *dcond_gen, *pair_cond, *dpair_cond;  // (B, Gc) each
+  long enc_offset, enc_n;        // the student encoder's span in its buffers
+  float *g_enc, *m_enc, *v_enc;  // its gradient (student table sized) and Adam moments (enc_n)
   char teacher_path[1024];
   double teacher_passes;  // the teacher's training cost in sample-passes (0: its config does not say)
   RegressionPairs pairs;
@@ -183,7 +196,12 @@ static int buffers(void *self, StateBuffer *b) {
   b[6] = (StateBuffer){"discriminator", m->disc_params, m->disc.numel};
   b[7] = (StateBuffer){"adam_m_discriminator", m->m_disc, m->disc.numel};
   b[8] = (StateBuffer){"adam_v_discriminator", m->v_disc, m->disc.numel};
-  return !d->opt.core.stochastic ? 3 : d->opt.core.disc_weight > 0 ? 9 : 6;
+  int k = !d->opt.core.stochastic ? 3 : d->opt.core.disc_weight > 0 ? 9 : 6;
+  if (d->image) {
+    b[k++] = (StateBuffer){"adam_m_encoder", d->m_enc, d->enc_n};
+    b[k++] = (StateBuffer){"adam_v_encoder", d->v_enc, d->enc_n};
+  }
+  return k;
 }
 
 static int save_policy(void *self, const char *path, long step) {
@@ -209,39 +227,60 @@ static int options(void *self, const Config *cfg, RunBudget *b) {
   return ODP_OK;
 }
 
-// Normalised observations and action chunks of a training batch (full batches only: a
-// short last one is skipped), in the order of the shuffle seeded by seed.
-static int load_conditioning(Distill *d, uint64_t seed, float *obs, float *actions, long step) {
+// Batch `index` of the shuffle keyed by `seed` (full batches only: a short last one is
+// skipped): the normalised low-dim history lowdim (B, To, Dl), actions normalised, and for
+// image students the frames' rows (B, To).
+static int load_batch(Distill *d, uint64_t seed, long index, float *lowdim, float *actions, int64_t *rows) {
   long B = d->opt.batch, per_epoch = seqds_count(d->ds, SEQ_TRAIN) / B;
   if (per_epoch < 1) return odp_fail("distill: batch %ld exceeds the %ld training windows", B, seqds_count(d->ds, SEQ_TRAIN));
-  if (seqds_batch(d->ds, seed, (uint64_t)(step / per_epoch), step % per_epoch, B, obs, actions) != B)
-    return odp_fail("distill: step %ld: short batch", step);
-  normalizer_apply(&d->teacher.obs_norm, obs, obs, B * d->teacher.shape.n_obs_steps);
+  const uint64_t epoch = (uint64_t)(index / per_epoch);
+  if (seqds_batch(d->ds, seed, epoch, index % per_epoch, B, lowdim, actions) != B)
+    return odp_fail("distill: step %ld: short batch", index);
+  if (d->image) seqds_batch_rows(d->ds, seed, epoch, index % per_epoch, B, rows);
+  normalizer_apply(&d->teacher.obs_norm, lowdim, lowdim, B * d->teacher.shape.n_obs_steps);
   normalizer_apply(&d->teacher.action_norm, actions, actions, B * d->teacher.shape.horizon);
   return ODP_OK;
 }
 
-// Separate shuffles for the training batches and the regression pairs' observations.
-enum { PAIR_SHUFFLE = 0x5041, PAIR_NOISE = 0x4e5a };
+// An image student's conditioning from one of its encoders (the teacher's or the student's,
+// params): the batch's frames cropped from Philox stream `crops`, with its low-dim history.
+static void encode(Distill *d, const Policy *p, ObsEncoderActs *a, const float *params, const float *lowdim,
+                   const int64_t *rows, uint64_t crops, float *cond) {
+  const long B = d->opt.batch;
+  memcpy(a->lowdim, lowdim, (size_t)B * p->encoder.n_obs_steps * p->encoder.lowdim_dim * sizeof(float));
+  frames_load_crops(&p->encoder, a, d->ds, rows, B, d->opt.core.seed, crops, 1);
+  obs_encoder_forward_train(&p->encoder, params, a, cond);
+}
+
+// Separate shuffles for the training batches and the regression pairs' observations, and
+// the Philox purposes of their frames' crops.
+enum { PAIR_SHUFFLE = 0x5041, PAIR_NOISE = 0x4e5a, BATCH_CROPS = 0x48, PAIR_CROPS = 0x49 };
 
 // The regression pairs: n_batches batches of training observations, each with noise z and
 // the teacher's sample from it. Shows progress: at ddim:10 this is a few teacher epochs' forwards.
 static int make_pairs(Distill *d) {
   RegressionPairs *p = &d->pairs;
+  const PolicyShape *sh = &d->teacher.shape;
   const long B = d->opt.batch, count = pair_batches(&d->opt) * B;
   p->n_batches = pair_batches(&d->opt);
-  p->chunk_floats = B * d->step.per, p->cond_floats = B * d->teacher.shape.n_obs_steps * d->teacher.shape.obs_dim;
+  p->chunk_floats = B * d->step.per, p->lowdim_floats = B * sh->n_obs_steps * sh->lowdim_dim;
+  p->rows_count = d->image ? B * sh->n_obs_steps : 0;
   p->z = odp_malloc((size_t)(p->n_batches * p->chunk_floats) * sizeof(float), "regression pairs");
   p->target = odp_malloc((size_t)(p->n_batches * p->chunk_floats) * sizeof(float), "regression pairs");
-  p->cond = odp_malloc((size_t)(p->n_batches * p->cond_floats) * sizeof(float), "regression pairs");
-  if (!p->z || !p->target || !p->cond) return ODP_ERR;
+  p->lowdim = odp_malloc((size_t)(p->n_batches * p->lowdim_floats) * sizeof(float), "regression pairs");
+  p->rows = odp_malloc((size_t)(p->n_batches * p->rows_count + 1) * sizeof(int64_t), "regression pairs");
+  if (!p->z || !p->target || !p->lowdim || !p->rows) return ODP_ERR;
   char name[64];
   fprintf(stderr, "distill: %ld regression pairs from the teacher's %s\n", count,
           sampler_name(&d->opt.pair_sampler, name, sizeof name));
   for (long j = 0; j < p->n_batches; j++) {
-    float *cond = p->cond + j * p->cond_floats;
-    if (load_conditioning(d, d->opt.core.seed ^ PAIR_SHUFFLE, cond, d->actions, j) ||
-        onedp_pair_targets(&d->models, &d->step, &d->opt.pair_sampler, cond,
+    float *lowdim = p->lowdim + j * p->lowdim_floats, *cond = lowdim;
+    int64_t *rows = p->rows + j * p->rows_count;
+    if (load_batch(d, d->opt.core.seed ^ PAIR_SHUFFLE, j, lowdim, d->actions, rows)) return ODP_ERR;
+    if (d->image)
+      encode(d, &d->teacher, d->enc_teacher, d->teacher.params, lowdim, rows, ODP_STREAM(j, PAIR_CROPS),
+             cond = d->cond_teacher);
+    if (onedp_pair_targets(&d->models, &d->step, &d->opt.pair_sampler, cond,
                            policy_call_seed(d->opt.core.seed ^ PAIR_NOISE, j), p->z + j * p->chunk_floats,
                            p->target + j * p->chunk_floats))
       return ODP_ERR;
@@ -251,19 +290,47 @@ static int make_pairs(Distill *d) {
   return ODP_OK;
 }
 
+// An image student's encoder update, after the step updated the generator: its gradient
+// from the conditioning gradients of the objectives the step computed, at the generator's
+// learning rate and Adam settings.
+static void update_encoder(Distill *d, const OnedpStepStats *st, long step, double lr_factor) {
+  memset(d->g_enc + d->enc_offset, 0, (size_t)d->enc_n * sizeof(float));
+  const ObsEncoder *e = &d->student.encoder;
+  if (!isnan(st->score_diff)) obs_encoder_backward(e, d->student.params, d->g_enc, d->enc_gen, d->dcond_gen);
+  if (!isnan(st->regression)) obs_encoder_backward(e, d->student.params, d->g_enc, d->enc_pairs, d->dpair_cond);
+  const AdamWConfig *a = &d->opt.core.gen_adam;
+  adamw_update(d->student.params + d->enc_offset, d->m_enc, d->v_enc, d->g_enc + d->enc_offset, d->enc_n, a,
+               a->lr * lr_factor, step + 1);
+}
+
 static int distill_step(void *self, long step, RunStepOut *out) {
   Distill *d = self;
   OnedpStepStats st;
   const RegressionPairs *p = &d->pairs;
   OnedpPairs batch, *pairs = NULL;
+  if (load_batch(d, d->opt.core.seed, step, d->obs, d->actions, d->rows)) return ODP_ERR;
+  OnedpCond cond = {d->obs, d->obs, NULL};  // low-dim: the normalised history is everyone's conditioning
+  if (d->image) {
+    encode(d, &d->teacher, d->enc_teacher, d->teacher.params, d->obs, d->rows, ODP_STREAM(step, BATCH_CROPS),
+           d->cond_teacher);
+    encode(d, &d->student, d->enc_gen, d->student.params, d->obs, d->rows, ODP_STREAM(step, BATCH_CROPS),
+           d->cond_gen);
+    cond = (OnedpCond){d->cond_teacher, d->cond_gen, d->dcond_gen};
+  }
   if (p->n_batches) {
     const long j = step % p->n_batches;
-    batch = (OnedpPairs){p->z + j * p->chunk_floats, p->cond + j * p->cond_floats, p->target + j * p->chunk_floats};
+    batch = (OnedpPairs){p->z + j * p->chunk_floats, p->lowdim + j * p->lowdim_floats, p->target + j * p->chunk_floats,
+                         NULL};
+    if (d->image) {
+      encode(d, &d->student, d->enc_pairs, d->student.params, batch.cond, p->rows + j * p->rows_count,
+             ODP_STREAM(j, PAIR_CROPS), d->pair_cond);
+      batch.cond = d->pair_cond, batch.dcond = d->dpair_cond;
+    }
     pairs = &batch;
   }
-  if (load_conditioning(d, d->opt.core.seed, d->obs, d->actions, step) ||
-      onedp_step(&d->models, &d->step, d->obs, d->actions, pairs, step, lr_at(&d->opt.schedule, step), &st))
-    return ODP_ERR;
+  const double lr_factor = lr_at(&d->opt.schedule, step);
+  if (onedp_step(&d->models, &d->step, &cond, d->actions, pairs, step, lr_factor, &st)) return ODP_ERR;
+  if (d->image && st.generator_updated) update_encoder(d, &st, step, lr_factor);
   if (!isnan(st.score_loss)) d->sum_loss += st.score_loss, d->count++;
   if (!isnan(st.score_diff)) d->sum_diff += st.score_diff, d->diff_count++;
   if (!isnan(st.regression)) d->sum_reg += st.regression, d->reg_count++;
@@ -312,6 +379,27 @@ static int load_init_generator(Distill *d) {
   return err;
 }
 
+// An image student's encoder workspaces, conditioning buffers and optimiser state.
+static int alloc_image(Distill *d) {
+  const int B = d->opt.batch;
+  const long gc = d->teacher.encoder.out_dim, numel = d->student.table.numel;
+  d->enc_offset = d->models.n, d->enc_n = param_table_trainable_end(&d->student.table) - d->models.n;
+  d->rows = odp_malloc((size_t)B * d->teacher.shape.n_obs_steps * sizeof(int64_t), "batch frame rows");
+  d->enc_teacher = obs_encoder_acts_create(&d->teacher.encoder, B);
+  d->enc_gen = obs_encoder_acts_create(&d->student.encoder, B);
+  if (d->opt.core.regression_weight > 0) d->enc_pairs = obs_encoder_acts_create(&d->student.encoder, B);
+  float **cond[5] = {&d->cond_teacher, &d->cond_gen, &d->dcond_gen, &d->pair_cond, &d->dpair_cond};
+  for (int i = 0; i < 5; i++)
+    if (!(*cond[i] = odp_malloc((size_t)B * gc * sizeof(float), "image conditioning"))) return ODP_ERR;
+  d->g_enc = odp_calloc((unsigned long)numel, sizeof(float), "encoder optimiser");
+  d->m_enc = odp_calloc((unsigned long)d->enc_n, sizeof(float), "encoder optimiser");
+  d->v_enc = odp_calloc((unsigned long)d->enc_n, sizeof(float), "encoder optimiser");
+  return d->rows && d->enc_teacher && d->enc_gen && (d->enc_pairs || d->opt.core.regression_weight <= 0) &&
+                 d->g_enc && d->m_enc && d->v_enc
+             ? ODP_OK
+             : ODP_ERR;
+}
+
 // The teacher and its dataset; generator and score network start as copies of the
 // teacher (one memcpy each), the generator from distill.init_generator when set.
 static int setup(void *self, const Config *cfg, int resume) {
@@ -329,6 +417,7 @@ static int setup(void *self, const Config *cfg, int resume) {
   if (o->k_max >= steps)
     return odp_fail("%s: field 'distill.k_max': %d is beyond the %d timesteps of teacher %s", origin, o->k_max, steps,
                     d->teacher_path);
+  d->image = d->teacher.encoder.kind == OBS_ENCODER_IMAGE;
   if (policy_init(&d->student, d->teacher.config_json, d->teacher_path) ||
       onedp_models_alloc(&d->models, &d->teacher.unet, &d->teacher.diffusion, o, d->teacher.shape.horizon))
     return ODP_ERR;
@@ -349,9 +438,9 @@ static int setup(void *self, const Config *cfg, int resume) {
     return odp_fail("%s: field 'distill.batch': %d exceeds the %ld training windows of teacher %s's dataset", origin,
                     d->opt.batch, seqds_count(d->ds, SEQ_TRAIN), d->teacher_path);
   const PolicyShape *sh = &d->teacher.shape;
-  d->obs = odp_malloc((size_t)d->opt.batch * sh->n_obs_steps * sh->obs_dim * sizeof(float), "batch observations");
+  d->obs = odp_malloc((size_t)d->opt.batch * sh->n_obs_steps * sh->lowdim_dim * sizeof(float), "batch observations");
   d->actions = odp_malloc((size_t)d->opt.batch * sh->horizon * sh->action_dim * sizeof(float), "batch actions");
-  if (!d->obs || !d->actions) return ODP_ERR;
+  if (!d->obs || !d->actions || (d->image && alloc_image(d))) return ODP_ERR;
   if (onedp_step_alloc(&d->step, &d->models, d->opt.batch, sh->horizon)) return ODP_ERR;
   return o->regression_weight > 0 ? make_pairs(d) : ODP_OK;
 }
@@ -368,12 +457,15 @@ static void finished(void *self, long stop) { report_cost(self, stop); }
 static void distill_free(void *self) {
   Distill *d = self;
   onedp_step_free(&d->step);
-  free(d->obs), free(d->actions);
+  free(d->obs), free(d->actions), free(d->rows);
+  obs_encoder_acts_free(d->enc_teacher), obs_encoder_acts_free(d->enc_gen), obs_encoder_acts_free(d->enc_pairs);
+  free(d->cond_teacher), free(d->cond_gen), free(d->dcond_gen), free(d->pair_cond), free(d->dpair_cond);
+  free(d->g_enc), free(d->m_enc), free(d->v_enc);
   seqds_close(d->ds);
   policy_free(&d->teacher), policy_free(&d->student);
   onedp_models_free(&d->models);
   free(d->score);
-  free(d->pairs.z), free(d->pairs.cond), free(d->pairs.target);
+  free(d->pairs.z), free(d->pairs.lowdim), free(d->pairs.target), free(d->pairs.rows);
 }
 
 static const char *const *const distill_keys[] = {distill_config_keys, NULL};

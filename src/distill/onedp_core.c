@@ -216,9 +216,10 @@ static void clip_teacher_eps(OnedpStep *s, const Diffusion *d) {
 
 // (OneDP-S) psi's update, then the reverse-KL gradient accumulated into g_gen. *generator
 // stays 0 during psi's warm-up, when the generator is not updated.
-static int kl_gradient(OnedpModels *m, OnedpStep *s, const float *cond, const float *real, long step,
+static int kl_gradient(OnedpModels *m, OnedpStep *s, const OnedpCond *c, const float *real, long step,
                        double lr_factor, OnedpStepStats *st, int *generator) {
-  onedp_generate(m, s, m->generator, cond, step, s->A);
+  const float *cond = c->teacher;
+  onedp_generate(m, s, m->generator, c->generator, step, s->A);
   diffuse(m, s, real, step);
   if (m->opt.stochastic) st->score_loss = update_score(m, s, cond, step, lr_factor, st);
   if (m->opt.stochastic && !isfinite(st->score_loss))  // steps count from 1, as in the log
@@ -232,7 +233,7 @@ static int kl_gradient(OnedpModels *m, OnedpStep *s, const float *cond, const fl
   if (!isfinite(st->score_diff))
     return odp_fail("step %ld: score difference is %g: distillation diverged", step + 1, st->score_diff);
   if (discriminating(&m->opt) && m->opt.gan_weight > 0) st->gan = adversarial_gradient(m, s, cond);
-  unet_backward(m->unet, m->generator, s->gen_acts, m->g_gen, s->grad, NULL, NULL);
+  unet_backward(m->unet, m->generator, s->gen_acts, m->g_gen, s->grad, NULL, c->dgenerator);
   *generator = 1;
   return ODP_OK;
 }
@@ -251,16 +252,16 @@ static double regression_gradient(OnedpModels *m, OnedpStep *s, const OnedpPairs
     err2 += (double)err * err;
     s->grad[i] = scale * err;
   }
-  unet_backward(m->unet, m->generator, s->other_acts, m->g_gen, s->grad, NULL, NULL);
+  unet_backward(m->unet, m->generator, s->other_acts, m->g_gen, s->grad, NULL, p->dcond);
   return err2 / (double)n;
 }
 
-int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, const float *real, const OnedpPairs *pairs, long step,
-               double lr_factor, OnedpStepStats *st) {
-  *st = (OnedpStepStats){NAN, NAN, NAN, NAN, NAN, NAN};
+int onedp_step(OnedpModels *m, OnedpStep *s, const OnedpCond *c, const float *real, const OnedpPairs *pairs,
+               long step, double lr_factor, OnedpStepStats *st) {
+  *st = (OnedpStepStats){NAN, NAN, NAN, NAN, NAN, NAN, 0};
   int generator = 0;  // whether g_gen holds a gradient to apply
   memset(m->g_gen, 0, (size_t)m->n * sizeof(float));
-  if (m->opt.kl_weight > 0 && kl_gradient(m, s, cond, real, step, lr_factor, st, &generator)) return ODP_ERR;
+  if (m->opt.kl_weight > 0 && kl_gradient(m, s, c, real, step, lr_factor, st, &generator)) return ODP_ERR;
   if (pairs && m->opt.regression_weight > 0 && (generator || m->opt.kl_weight <= 0)) {
     st->regression = regression_gradient(m, s, pairs);
     if (!isfinite(st->regression))
@@ -270,5 +271,6 @@ int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, const float *rea
   if (generator)
     adamw_update(m->generator, m->m_gen, m->v_gen, m->g_gen, m->n, &m->opt.gen_adam, m->opt.gen_adam.lr * lr_factor,
                  step + 1);
+  st->generator_updated = generator;
   return ODP_OK;
 }

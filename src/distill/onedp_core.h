@@ -40,10 +40,20 @@ typedef struct {
   float *disc_params, *g_disc, *m_disc, *v_disc;
 } OnedpModels;
 
+// One step's conditioning (B, Gc): the teacher's, which psi shares, and the generator's.
+// A low-dim student's are the same normalised history; an image student's generator has its
+// own camera encoder (trained with it), whose backward pass continues from dgenerator.
+typedef struct {
+  const float *teacher, *generator;
+  float *dgenerator;  // d loss / d generator conditioning, overwritten; NULL: not needed
+} OnedpCond;
+
 // A batch of DMD's regression pairs: the generator's input z (B, T, Da), its conditioning
-// (B, Gc) and the teacher's deterministic sample from that same z as x_T (B, T, Da).
+// (B, Gc) and the teacher's deterministic sample from that same z as x_T (B, T, Da); dcond
+// (B, Gc, may be NULL) receives the regression's gradient of the conditioning.
 typedef struct {
   const float *z, *cond, *target;
+  float *dcond;
 } OnedpPairs;
 
 // What one step measured; NaN where the step did not compute it.
@@ -54,6 +64,7 @@ typedef struct {
   double disc_loss;   // the discriminator's logistic loss, mean over real and fake chunks
   double disc_accuracy;  // the fraction of real and fake chunks it classifies right
   double gan;         // the generator's adversarial loss (its diffused samples classified as real)
+  int generator_updated;  // whether the step updated the generator (not during psi's warm-up)
 } OnedpStepStats;
 
 // Per-step buffers for batch B of chunks (T, Da).
@@ -78,7 +89,7 @@ void onedp_models_free(OnedpModels *m);
 int onedp_step_alloc(OnedpStep *s, const OnedpModels *m, int B, int T);
 void onedp_step_free(OnedpStep *s);
 
-// One distillation step on conditioning cond (B, Gc): (OneDP-S) psi's denoising update on
+// One distillation step on conditioning c: (OneDP-S) psi's denoising update on
 // the generator's samples, with the discriminator's loss on real (B, T, Da: the normalised
 // demonstration chunks of cond; only read with the discriminator) against them; then the
 // generator's update (not during psi's warm-up) on kl_weight times the reverse-KL gradient,
@@ -87,8 +98,8 @@ void onedp_step_free(OnedpStep *s);
 // lr_factor scales both learning rates (a schedule's value at this step; 1 for constant).
 // Fails (naming the step, counted from 1) when a loss or the score difference is not
 // finite: the run has diverged.
-int onedp_step(OnedpModels *m, OnedpStep *s, const float *cond, const float *real, const OnedpPairs *pairs, long step,
-               double lr_factor, OnedpStepStats *stats);
+int onedp_step(OnedpModels *m, OnedpStep *s, const OnedpCond *c, const float *real, const OnedpPairs *pairs,
+               long step, double lr_factor, OnedpStepStats *stats);
 
 // DMD's regression pairs for conditioning cond (B, Gc): z (B, T, Da) drawn from seed as the
 // sampler's x_T, and the teacher's sample from it with spec (deterministic: ddim:N) as target.

@@ -12,6 +12,7 @@
 #include "model/policy.h"
 #include "model/unet_config.h"
 #include "optim/ema.h"
+#include "train/frames.h"
 #include "train/run_dir.h"
 #include "train/run_driver.h"
 #include "train/train_options.h"
@@ -129,26 +130,16 @@ static UnetActs *acts_for(Teacher *r, Batches *bt, long B) {
 static ObsEncoderActs *enc_for(Batches *bt, const UnetActs *a) { return bt->enc[bt->acts[0] == a ? 0 : 1]; }
 
 // The batch's conditioning into bt->cond: the normalised low-dim history, and for image
-// policies each frame's crop (random in training, Diffusion Policy's CropRandomizer: top-left
-// offsets uniform in [0, H - S); the centre at validation, its eval_fixed_crop) through the
-// camera encoder. Actions normalised in place.
+// policies each frame's crop (random in training, the centre at validation: train/frames.h)
+// through the camera encoder. Actions normalised in place.
 static void encode_batch(Teacher *r, ObsEncoderActs *enc, long B, int random_crop, long step) {
   const PolicyShape *s = &r->policy.shape;
   const ObsEncoder *e = &r->policy.encoder;
   Batches *bt = &r->bt;
   normalizer_apply(&r->policy.obs_norm, enc->lowdim, bt->obs, B * s->n_obs_steps);
   normalizer_apply(&r->policy.action_norm, bt->action, bt->action, B * s->horizon);
-  if (e->kind == OBS_ENCODER_IMAGE) {
-    const int S = e->image.cfg.image_size, dh = e->image_h - S, dw = e->image_w - S;
-    Rng crop = rng_make(r->opt.seed, ODP_STREAM(step, TEACHER_CROP));
-    for (long b = 0; b < B; b++)
-      for (int t = 0; t < s->n_obs_steps; t++) {
-        long i = b * s->n_obs_steps + t;
-        int top = random_crop ? (int)(rng_uniform(crop, 2 * (uint64_t)i) * dh) : dh / 2;
-        int left = random_crop ? (int)(rng_uniform(crop, 2 * (uint64_t)i + 1) * dw) : dw / 2;
-        obs_encoder_load_crop(e, enc, (int)b, t, seqds_image(r->ds, bt->rows[i]), top, left);
-      }
-  }
+  if (e->kind == OBS_ENCODER_IMAGE)
+    frames_load_crops(e, enc, r->ds, bt->rows, B, r->opt.seed, ODP_STREAM(step, TEACHER_CROP), random_crop);
   obs_encoder_forward_train(e, r->opt.ema && !random_crop ? r->ema : r->params, enc, bt->cond);
 }
 
