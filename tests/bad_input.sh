@@ -25,8 +25,12 @@ cfg=configs/pusht_keypoints_small.json
   -o "$work/student" 2>/dev/null || { echo "bad_input: setup distill failed" >&2; exit 1; }
 "$onedp" eval "$work/run/policy.safetensors" --sampler ddim:1 --seeds 100000 --hz-repeats 0 --threads 1 \
   >"$work/eval.txt" 2>/dev/null || { echo "bad_input: setup eval failed" >&2; exit 1; }
+icfg=configs/pusht_image_cpu.json  # a one-step image policy
+"$onedp" train $icfg model.down_dims=16,32,64 model.diffusion_step_embed_dim=16 train.batch=2 train.steps=1 \
+  train.warmup_steps=0 train.val_every=0 train.threads=1 -o "$work/image" 2>/dev/null ||
+  { echo "bad_input: setup image run failed" >&2; exit 1; }
 /usr/bin/python3 tests/bad_input_files.py "$fx" "$work/run/policy.safetensors" "$work/run/train_state.safetensors" \
-  "$work/student/train_state.safetensors" $cfg "$work/student/log.jsonl" $zarr || exit 1
+  "$work/student/train_state.safetensors" $cfg "$work/student/log.jsonl" $zarr "$work/image/policy.safetensors" || exit 1
 ckpt=$work/run/policy.safetensors state=$work/run/train_state.safetensors student=$work/student/policy.safetensors
 printf '{"score": NaN, "score_std": 0, "success": 0, "hz": 1, "nfe": 1}\n' >"$fx/nan_eval.json"
 printf '{"score": 1e999, "score_std": 0, "success": 0, "hz": 1, "nfe": 1}\n' >"$fx/inf_eval.json"
@@ -107,6 +111,17 @@ bad train "dataset NaN in data" "$fx/store_nan.zarr;row 3;nan" "$o/policy.safete
   train $cfg "${tiny[@]}" task.dataset="$fx/store_nan.zarr" -o "$o"
 bad train "dataset episode_ends decreasing" "$fx/store_badends.zarr;episode_ends" "$o/policy.safetensors" -- \
   train $cfg "${tiny[@]}" task.dataset="$fx/store_badends.zarr" -o "$o"
+bad train "image: crop 100 of 96 x 96 frames" "$icfg;encoder.crop;larger" "$o" -- train $icfg encoder.crop=100 -o "$o"
+bad train "image: encoder.width 24 (GroupNorm of 16)" "$icfg;encoder.width" "$o" -- train $icfg encoder.width=24 -o "$o"
+bad train "image: encoder.kind video" "$icfg;encoder.kind;video" "$o" -- train $icfg encoder.kind=video -o "$o"
+bad train "image: global_cond_dim 40 (encoder gives 132)" "$icfg;model.global_cond_dim;132" "$o" -- \
+  train $icfg model.global_cond_dim=40 -o "$o"
+bad train "image: frames 96 x 96, camera 90 x 96" "$icfg;encoder.image_height;96 x 96" "$o/policy.safetensors" -- \
+  train $icfg encoder.image_height=90 -o "$o"
+bad train "image: frames RGBA" "$fx/store_rgba.zarr;data/img;RGB" "$o/policy.safetensors" -- \
+  train $icfg task.dataset="$fx/store_rgba.zarr" -o "$o"
+bad train "image: image_array is low-dim" "$icfg;data/state;frames" "$o/policy.safetensors" -- \
+  train $icfg task.image_array=data/state -o "$o"
 bad train "-o is a file" "$fx/a_file" "" -- train $cfg -o "$fx/a_file"
 bad train "-o holds a run already" "$work/run;--resume" "" -- train $cfg "${tiny[@]}" -o "$work/run"
 bad train "--resume, no state" "$fx/norun;train_state" "" -- train --resume -o "$fx/norun"
@@ -191,6 +206,9 @@ bad eval "checkpoint truncated" "$fx/trunc_policy.safetensors;truncated" "" -- e
 bad eval "checkpoint NaN weight" "$fx/nan_policy.safetensors;model.final_conv.1.bias;NaN" "" -- \
   eval "$fx/nan_policy.safetensors" "${e[@]}"
 bad eval "checkpoint is a training state" "$state;training state" "" -- eval "$state" "${e[@]}"
+bad eval "image checkpoint: encoder tensors narrower than its config" \
+  "$fx/encoder_mismatch_policy.safetensors;obs_encoder.obs_nets.image.backbone.nets.0.weight;shape" "" -- \
+  eval "$fx/encoder_mismatch_policy.safetensors" "${e[@]}"
 bad eval "checkpoint is a config" "$cfg" "" -- eval $cfg "${e[@]}"
 bad eval "checkpoint is a zarr store" "$zarr;directory" "" -- eval $zarr "${e[@]}"
 bad eval "--sampler ddim:0" "--sampler;ddim:0" "" -- eval "$ckpt" --sampler ddim:0 "${e[@]}"

@@ -1,10 +1,10 @@
 # Writes the broken inputs tests/bad_input.sh feeds every command: truncated, NaN-patched
 # and wrong-kind copies of a real checkpoint, training state, config and log, and zarr
 # stores that differ from the real one in a single chunk or file (the rest symlinked).
-# usage: bad_input_files.py OUT POLICY STATE STUDENT_STATE CONFIG LOG ZARR
+# usage: bad_input_files.py OUT POLICY STATE STUDENT_STATE CONFIG LOG ZARR IMAGE_POLICY
 import json, math, os, struct, sys
 
-out, policy, state, student_state, config, log, zarr = sys.argv[1:8]
+out, policy, state, student_state, config, log, zarr, image_policy = sys.argv[1:9]
 os.makedirs(out, exist_ok=True)
 
 
@@ -26,6 +26,18 @@ def patch_tensor(data, name, value):
     return data[:begin] + struct.pack("<f", value) + data[begin + 4:]
 
 
+def with_config(data, edit):
+    """The safetensors bytes with its "config" metadata edited (tensors unchanged)."""
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    cfg = json.loads(header["__metadata__"]["config"])
+    edit(cfg)
+    header["__metadata__"]["config"] = json.dumps(cfg)
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    return struct.pack("<Q", len(h)) + h + data[8 + n:]
+
+
 write("empty.safetensors", b"")
 write("empty.json", b"")
 os.makedirs(os.path.join(out, "adir"), exist_ok=True)
@@ -36,6 +48,8 @@ write("nan_policy.safetensors", patch_tensor(read(policy), "model.final_conv.1.b
 write("inf_policy.safetensors", patch_tensor(read(policy), "model.final_conv.1.bias", math.inf))
 write("nan_state.safetensors", patch_tensor(read(state), "params", math.nan))
 write("nan_student_state.safetensors", patch_tensor(read(student_state), "generator", math.nan))
+# An image checkpoint whose config asks for a wider camera encoder than its tensors hold.
+write("encoder_mismatch_policy.safetensors", with_config(read(image_policy), lambda c: c["encoder"].update(width=32)))
 
 text = read(config).decode()
 write("trunc_config.json", text[:len(text) * 2 // 5])
@@ -102,3 +116,6 @@ store("store_badends.zarr", {"meta/episode_ends/0": blosc_memcpy(struct.pack(f"<
 zarray = read(os.path.join(zarr, "data/state/.zarray"))
 store("store_truncmeta.zarr", {"data/state/.zarray": zarray[:len(zarray) // 2]})
 os.makedirs(os.path.join(out, "store_empty.zarr"), exist_ok=True)
+img = json.loads(read(os.path.join(zarr, "data/img/.zarray")))
+img["shape"][3] = img["chunks"][3] = 4  # RGBA frames
+store("store_rgba.zarr", {"data/img/.zarray": json.dumps(img).encode()})

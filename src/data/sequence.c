@@ -141,7 +141,7 @@ struct SeqDataset {
 };
 
 SeqConfig seq_config_default(void) {
-  SeqConfig c = {SEQ_OBS_KEYPOINT, 16, 2, 8, 0.02, 42, 90, ""};
+  SeqConfig c = {SEQ_OBS_KEYPOINT, 16, 2, 8, 0.02, 42, 90, "", 0, 0};
   return c;
 }
 
@@ -348,8 +348,10 @@ static float *assemble_obs(const float *kp, const float *state, long n, SeqObsKe
 }
 
 // (n, H, W, 3) uint8 frames of root/name, read a chunk of rows at a time: every value must
-// be a whole number in [0, 255] (a float32 store is converted, not rounded).
-static unsigned char *read_frames(const char *root, const char *name, int64_t rows, int *h, int *w) {
+// be a whole number in [0, 255] (a float32 store is converted, not rounded). want_h, want_w:
+// the size expected (0: any), checked first.
+static unsigned char *read_frames(const char *root, const char *name, int64_t rows, int want_h, int want_w, int *h,
+                                  int *w) {
   ZarrArray *arr = zarr_open(root, name);
   if (!arr) return NULL;
   const int64_t *shape = zarr_shape(arr);
@@ -357,7 +359,13 @@ static unsigned char *read_frames(const char *root, const char *name, int64_t ro
   float *buf = NULL;
   if (zarr_ndim(arr) != 4 || shape[0] != rows || shape[3] != 3 || shape[1] < 8 || shape[2] < 8 || shape[1] > 4096 ||
       shape[2] > 4096) {
-    odp_fail("%s/%s: expected (%lld, H, W, 3) frames", root, name, (long long)rows);
+    odp_fail("%s/%s: expected (%lld, H, W, 3) frames (RGB), not shape %s", root, name, (long long)rows,
+             zarr_ndim(arr) == 4 ? "(N, H, W, C) with other N or C" : "of another rank");
+    goto done;
+  }
+  if ((want_h && shape[1] != want_h) || (want_w && shape[2] != want_w)) {
+    odp_fail("%s/%s: frames are %lld x %lld, the policy's camera expects %d x %d", root, name, (long long)shape[1],
+             (long long)shape[2], want_h, want_w);
     goto done;
   }
   *h = (int)shape[1], *w = (int)shape[2];
@@ -407,7 +415,8 @@ SeqDataset *seqds_open(const char *zarr_path, const SeqConfig *cfg) {
   SeqDataset *ds = build(obs, seq_obs_dim(cfg->obs_key), action, 2, (long)n, ends, n_ep, cfg);
   if (!ds) odp_fail_context("%s", zarr_path);
   if (ds && cfg->image_array[0] &&
-      !(ds->images = read_frames(zarr_path, cfg->image_array, n, &ds->image_h, &ds->image_w))) {
+      !(ds->images =
+            read_frames(zarr_path, cfg->image_array, n, cfg->image_h, cfg->image_w, &ds->image_h, &ds->image_w))) {
     seqds_close(ds);
     return NULL;
   }

@@ -31,6 +31,7 @@ typedef struct {
   uint32_t split_seed;     // 42
   int max_train_episodes;  // 90 (paper protocol); <= 0: all
   char image_array[64];    // camera frames to load beside the low-dim obs ("data/img"); "": none
+  int image_h, image_w;    // their expected size (checked before any is decoded); 0: any
 } SeqConfig;
 
 // The reference low-dim config: keypoint obs, 16/2/8, val 0.02, seed 42, 90 episodes.

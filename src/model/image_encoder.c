@@ -22,12 +22,12 @@ ImageEncoderConfig image_encoder_config_default(int image_size) {
 
 int image_encoder_config_validate(const ImageEncoderConfig *c) {
   if (c->image_size < 32 || c->image_size > 1024)
-    return odp_fail("image encoder: image size must be in 32..1024 (got %d)", c->image_size);
+    return odp_fail("field 'encoder.crop': must be in 32..1024 (got %d)", c->image_size);
   if (c->group_size < 1 || c->width < c->group_size || c->width % c->group_size || c->width > 1024)
-    return odp_fail("image encoder: width must be a multiple of the GroupNorm group size %d, at most 1024 (got %d)",
+    return odp_fail("field 'encoder.width': must be a multiple of encoder.group_size (%d), at most 1024 (got %d)",
                     c->group_size, c->width);
-  if (c->keypoints < 1 || c->keypoints > 1024) return odp_fail("image encoder: keypoints must be in 1..1024");
-  if (c->feature_dim < 1 || c->feature_dim > 4096) return odp_fail("image encoder: feature_dim must be in 1..4096");
+  if (c->keypoints < 1 || c->keypoints > 1024) return odp_fail("field 'encoder.keypoints': must be in 1..1024");
+  if (c->feature_dim < 1 || c->feature_dim > 4096) return odp_fail("field 'encoder.feature_dim': must be in 1..4096");
   return ODP_OK;
 }
 

@@ -35,7 +35,7 @@ static int read_image_config(const Config *c, ImageEncoderConfig *ic, int *h, in
   if (ic->image_size > *h || ic->image_size > *w)
     return odp_fail("%s: field 'encoder.crop': %d is larger than the %d x %d image", config_origin(c), ic->image_size,
                     *h, *w);
-  if (image_encoder_config_validate(ic)) return odp_fail_context("%s: section 'encoder'", config_origin(c));
+  if (image_encoder_config_validate(ic)) return odp_fail_context("%s", config_origin(c));
   return ODP_OK;
 }
 

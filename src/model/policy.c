@@ -80,11 +80,11 @@ static int policy_setup(Policy *p, const char *config_json, const char *where, i
     return policy_free(p), ODP_ERR;
   p->shape.obs_dim = p->encoder.frame_dim;
   if (uc.global_cond_dim != p->encoder.out_dim) {
-    policy_free(p);
-    return odp_fail("%s: field 'model.global_cond_dim': %d, but the observation encoder gives %d (%s)", where,
-                    uc.global_cond_dim, p->encoder.out_dim,
-                    p->encoder.kind == OBS_ENCODER_IMAGE ? "policy.n_obs_steps x (encoder.feature_dim + policy.obs_dim)"
-                                                         : "policy.n_obs_steps x policy.obs_dim");
+    odp_fail("%s: field 'model.global_cond_dim': %d, but the observation encoder gives %d (%s)", where,
+             uc.global_cond_dim, p->encoder.out_dim,
+             p->encoder.kind == OBS_ENCODER_IMAGE ? "policy.n_obs_steps x (encoder.feature_dim + policy.obs_dim)"
+                                                  : "policy.n_obs_steps x policy.obs_dim");
+    return policy_free(p), ODP_ERR;
   }
   if (add_normalizer_entries(p)) return policy_free(p), ODP_ERR;
   if (diffusion_init(&p->diffusion, p->shape.diffusion, p->shape.num_train_timesteps)) {

@@ -196,6 +196,7 @@ static int open_images(const Config *cfg, const ObsEncoder *e, SeqConfig *sc) {
   if (!*name || strlen(name) >= sizeof sc->image_array)
     return odp_fail("%s: field 'task.image_array': '%s' is not an array path of the store", config_origin(cfg), name);
   snprintf(sc->image_array, sizeof sc->image_array, "%s", name);
+  sc->image_h = e->image_h, sc->image_w = e->image_w;
   return ODP_OK;
 }
 
@@ -220,15 +221,12 @@ SeqDataset *run_open_task_dataset(const Config *cfg, const Policy *policy) {
   sc.horizon = shape->horizon, sc.n_obs_steps = shape->n_obs_steps, sc.n_action_steps = shape->n_action_steps;
   if (open_images(cfg, &policy->encoder, &sc)) return NULL;
   SeqDataset *ds = seqds_open(path, &sc);
+  if (!ds && sc.image_array[0]) return odp_fail_context("%s: fields 'task.image_array', 'encoder.image_height', "
+                                                        "'encoder.image_width'", config_origin(cfg)), NULL;
   if (!ds) return NULL;
-  int h, w;
-  seqds_image_size(ds, &h, &w);
   if (seqds_obs_dim(ds) != shape->lowdim_dim)
     odp_fail("%s: dataset obs has %d features, policy.obs_dim is %d", config_origin(cfg), seqds_obs_dim(ds),
              shape->lowdim_dim);
-  else if (policy->encoder.kind == OBS_ENCODER_IMAGE && (h != policy->encoder.image_h || w != policy->encoder.image_w))
-    odp_fail("%s: %s/%s holds %d x %d frames, encoder.image_height x encoder.image_width is %d x %d",
-             config_origin(cfg), path, sc.image_array, h, w, policy->encoder.image_h, policy->encoder.image_w);
   else
     return ds;
   seqds_close(ds);

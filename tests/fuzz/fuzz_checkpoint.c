@@ -14,14 +14,18 @@
 
 #define MAX_PARAMS (1L << 16)  // 16x the seed policy: room to mutate, small enough for millions of runs
 
-// Parameter count of the U-Net the file's config describes, or -1.
+// Parameter count of the U-Net and camera encoder the file's config describes, or -1.
 static long model_params(const char *path) {
   Safetensors *st = safetensors_open(path);
   const char *json = st ? safetensors_metadata(st, "config") : NULL;
   UnetConfig cfg;
   Unet u = {0};
+  ParamTable enc = {0};
+  ObsEncoder e;
   long n = json && unet_config_from_json(&cfg, json, path) == ODP_OK && unet_init(&u, &cfg) == ODP_OK ? u.table.numel : -1;
+  if (n >= 0) n = obs_encoder_init(&e, json, path, 1, 1, &enc) == ODP_OK ? n + enc.numel : -1;
   unet_free(&u);
+  param_table_free(&enc);
   safetensors_close(st);
   return n;
 }
@@ -31,7 +35,12 @@ static void load_policy(const char *path) {
   if (policy_load(&p, path) != ODP_OK) return;
   FUZZ_CHECK(p.generator_timestep >= -1 && p.generator_timestep < p.shape.num_train_timesteps,
              "generator_timestep %d", p.generator_timestep);
-  FUZZ_CHECK(p.table.numel == p.unet.table.numel + 2 * (p.shape.obs_dim + p.shape.action_dim), "policy table size");
+  long encoder = 0;
+  for (int i = 0; i < p.table.count; i++)
+    if (!strncmp(p.table.entries[i].name, "obs_encoder.", 12)) encoder += p.table.entries[i].numel;
+  FUZZ_CHECK(p.table.numel == p.unet.table.numel + encoder + 2 * (p.shape.lowdim_dim + p.shape.action_dim),
+             "policy table size");
+  FUZZ_CHECK(p.shape.obs_dim == p.encoder.frame_dim && p.shape.obs_dim >= p.shape.lowdim_dim, "observation frame size");
   policy_free(&p);
 }
 

@@ -1,6 +1,6 @@
 // libFuzzer: the model config JSON (a configs/unet_*.json file, or a checkpoint's
-// "config" metadata) through unet_config_from_json, unet_init (the parameter table) and
-// policy_init. Checked: a parsed config prints and parses back to itself.
+// "config" metadata) through unet_config_from_json, unet_init (the parameter table), the
+// observation encoder's section (obs_encoder_init) and policy_init. Checked: a parsed config prints and parses back to itself.
 // Models of more than MAX_PARAMS floats get no policy_init (which allocates them).
 #include "core/error.h"
 #include "fuzz.h"
@@ -30,6 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       FUZZ_CHECK(u.table.numel > 0, "empty model");
       long numel = u.table.numel;
       unet_free(&u);
+      ParamTable enc = {0};  // an image policy's camera encoder (its "encoder" section)
+      ObsEncoder e;
+      numel = obs_encoder_init(&e, json, "fuzz.json", 1, 1, &enc) == ODP_OK ? numel + enc.numel : MAX_PARAMS + 1;
+      param_table_free(&enc);
       Policy p;
       if (numel <= MAX_PARAMS && policy_init(&p, json, "fuzz.json") == ODP_OK) policy_free(&p);
     }

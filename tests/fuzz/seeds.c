@@ -145,7 +145,31 @@ static const char *tiny_policy_config =
     " \"policy\": {\"horizon\": 4, \"n_obs_steps\": 2, \"n_action_steps\": 2, \"obs_dim\": 2, \"action_dim\": 2,"
     " \"num_train_timesteps\": 100}}";
 
+// An image policy: a 4-channel trunk on 32 x 32 crops of 36 x 36 frames (2 x (8 + 2) conditioning).
+static const char *tiny_image_policy_config =
+    "{\"task\": {\"name\": \"pusht_image\", \"obs_key\": \"agent_pos\"},"
+    " \"model\": {\"input_dim\": 2, \"global_cond_dim\": 20, \"diffusion_step_embed_dim\": 8, \"down_dims\": [8],"
+    " \"kernel_size\": 3, \"n_groups\": 4, \"cond_predict_scale\": true},"
+    " \"policy\": {\"horizon\": 4, \"n_obs_steps\": 2, \"n_action_steps\": 2, \"obs_dim\": 2, \"action_dim\": 2,"
+    " \"num_train_timesteps\": 100},"
+    " \"encoder\": {\"kind\": \"image\", \"image_height\": 36, \"image_width\": 36, \"crop\": 32, \"width\": 4,"
+    " \"keypoints\": 4, \"feature_dim\": 8, \"group_size\": 4}}";
+
+static void image_checkpoint_seed(const char *tmp) {
+  Policy p;
+  if (policy_init(&p, tiny_image_policy_config, "tiny image")) die("tiny image policy");
+  unet_init_params(&p.unet, p.params, 3);
+  obs_encoder_init_params(&p.encoder, &p.table, p.params, 3);
+  for (int j = 0; j < 2; j++) p.obs_norm.scale[j] = p.action_norm.scale[j] = 0.5f, p.obs_norm.offset[j] = p.action_norm.offset[j] = -1;
+  policy_store_normalizers(&p, p.params);
+  if (policy_save(&p, p.params, tmp, NULL)) die(tmp);
+  seed_file("checkpoint", "tiny-image-policy", tmp);
+  seed("model_config", "tiny-image-policy", tiny_image_policy_config, strlen(tiny_image_policy_config));
+  policy_free(&p);
+}
+
 static void checkpoint_seeds(const char *tmp) {
+  image_checkpoint_seed(tmp);
   Policy p;
   if (policy_init(&p, tiny_policy_config, "tiny")) die("tiny policy");
   unet_init_params(&p.unet, p.params, 3);
