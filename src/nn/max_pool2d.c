@@ -1,29 +1,34 @@
 #include "nn/max_pool2d.h"
 
-#include <math.h>
-
+// Per output position, the window's taps in row-major order, each a contiguous run of B
+// batch items: the running maximum vectorises over the batch. A tap replaces the maximum
+// when it is larger or NaN (so NaN propagates, as in PyTorch); ties keep the first.
 void max_pool2d_forward(float *out, int *argmax, const float *in, Pool2dShape s, int C, int h, int w, int B) {
   const int ho = max_pool2d_out_size(s, h), wo = max_pool2d_out_size(s, w);
 #pragma omp parallel for schedule(static)
   for (int c = 0; c < C; c++)
     for (int y = 0; y < ho; y++)
-      for (int x = 0; x < wo; x++)
-        for (int b = 0; b < B; b++) {
-          float best = -INFINITY;
-          long at = -1;
-          for (int i = 0; i < s.kernel; i++) {
-            int iy = y * s.stride + i - s.pad;
-            if (iy < 0 || iy >= h) continue;
-            for (int j = 0; j < s.kernel; j++) {
-              int ix = x * s.stride + j - s.pad;
-              if (ix < 0 || ix >= w) continue;
-              long k = (((long)c * h + iy) * w + ix) * B + b;
-              if (at < 0 || in[k] > best || isnan(in[k])) best = in[k], at = k;
+      for (int x = 0; x < wo; x++) {
+        const long o = (((long)c * ho + y) * wo + x) * B;
+        int first = 1;
+        for (int i = 0; i < s.kernel; i++) {
+          const int iy = y * s.stride + i - s.pad;
+          if (iy < 0 || iy >= h) continue;
+          for (int j = 0; j < s.kernel; j++) {
+            const int ix = x * s.stride + j - s.pad;
+            if (ix < 0 || ix >= w) continue;
+            const long k = (((long)c * h + iy) * w + ix) * B;
+            const float *v = in + k;
+            if (first) {
+              for (int b = 0; b < B; b++) out[o + b] = v[b], argmax[o + b] = (int)(k + b);
+              first = 0;
+              continue;
             }
+            for (int b = 0; b < B; b++)
+              if (out[o + b] == out[o + b] && !(v[b] <= out[o + b])) out[o + b] = v[b], argmax[o + b] = (int)(k + b);
           }
-          long o = (((long)c * ho + y) * wo + x) * B + b;
-          out[o] = best, argmax[o] = (int)at;
         }
+      }
 }
 
 void max_pool2d_backward(float *din, const float *dout, const int *argmax, long n_out) {
