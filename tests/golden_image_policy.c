@@ -2,7 +2,8 @@
 // encoder and U-Net built from one policy config, the global condition assembled from the
 // frames' features and low-dim inputs, the noise-prediction loss back-propagated through the
 // U-Net into the encoder; every parameter gradient compared with float64 PyTorch.
-// Usage: golden_image_policy GOLDEN_DIR
+// Also: configs/pusht_image_paper.json counts PyTorch's parameters of the reference policy.
+// Usage: golden_image_policy GOLDEN_DIR PAPER_CONFIG
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "core/error.h"
 #include "io/safetensors.h"
 #include "model/policy.h"
+#include "model/unet_config.h"
 #include "test.h"
 
 static float *read_tensor(Safetensors *st, const char *name, long n) {
@@ -29,8 +31,43 @@ static double rel_error(const float *a, const float *b, long n, double floor) {
   return sqrt(num) / fmax(sqrt(den), floor + 1e-30);
 }
 
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *s = malloc((size_t)n + 1);
+  s[fread(s, 1, (size_t)n, f)] = 0;
+  fclose(f);
+  return s;
+}
+
+// The paper configuration's U-Net + encoder parameters (tables only: nothing allocated).
+static void check_paper_count(const char *dir, const char *config_path) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/image_policy_paper.json", dir);
+  char *ref = slurp(path), *json = slurp(config_path);
+  CHECK(ref && json, "cannot read %s or %s", path, config_path);
+  if (!ref || !json) return;
+  const char *at = strstr(ref, "\"params\":");
+  long want = at ? strtol(at + 9, NULL, 10) : -1;
+  UnetConfig uc;
+  Unet u;
+  ParamTable t = {0};
+  ObsEncoder e;
+  CHECK(unet_config_from_json(&uc, json, config_path) == 0 && unet_init(&u, &uc) == 0 &&
+            obs_encoder_init(&e, json, config_path, 2, 2, &t) == 0, "%s", odp_error());
+  long got = u.table.numel + t.numel;
+  printf("%s: %ld parameters (PyTorch %ld)\n", config_path, got, want);
+  CHECK(got == want, "%s: %ld parameters, PyTorch's reference policy has %ld", config_path, got, want);
+  unet_free(&u), param_table_free(&t);
+  free(ref), free(json);
+}
+
 int main(int argc, char **argv) {
-  if (argc != 2) return fprintf(stderr, "usage: golden_image_policy GOLDEN_DIR\n"), 2;
+  if (argc != 3) return fprintf(stderr, "usage: golden_image_policy GOLDEN_DIR PAPER_CONFIG\n"), 2;
+  check_paper_count(argv[1], argv[2]);
   char path[512];
   snprintf(path, sizeof path, "%s/image_policy_weights.safetensors", argv[1]);
   Safetensors *wf = safetensors_open(path);

@@ -21,5 +21,6 @@ add_test(NAME image_policy_oracle COMMAND ${ONEDP_PYTHON} ${CMAKE_SOURCE_DIR}/te
 set_tests_properties(image_policy_oracle PROPERTIES FIXTURES_SETUP image_policy_golden)
 add_executable(golden_image_policy tests/golden_image_policy.c)
 target_link_libraries(golden_image_policy PRIVATE onedp_lib)
-add_test(NAME golden_image_policy COMMAND golden_image_policy ${CMAKE_BINARY_DIR}/golden)
+add_test(NAME golden_image_policy COMMAND golden_image_policy ${CMAKE_BINARY_DIR}/golden
+         ${CMAKE_SOURCE_DIR}/configs/pusht_image_paper.json)
 set_tests_properties(golden_image_policy PROPERTIES FIXTURES_REQUIRED image_policy_golden)

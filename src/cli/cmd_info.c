@@ -18,7 +18,8 @@ static void print_help(void) {
   printf(
       "usage: onedp info FILE.safetensors|CONFIG.json [--tensors]\n\n"
       "Summarises a ConditionalUnet1D: its config, parameter count and size, the cost of\n"
-      "one forward pass. A checkpoint's weights are loaded and validated (names, shapes,\n"
+      "one forward pass; for an image policy also its camera encoder and the policy's total\n"
+      "parameter count (what PyTorch's policy.parameters() counts). A checkpoint's weights are loaded and validated (names, shapes,\n"
       "finite values) as a policy would load them. A run's train_state.safetensors is\n"
       "read whole and checked the same way (step, buffers, finite values).\n\n"
       "  --tensors   list every tensor with its PyTorch name and shape\n");
@@ -57,6 +58,44 @@ static int describe_policy(const char *path) {
   return ODP_OK;
 }
 
+// The config JSON of a checkpoint ("config" metadata) or a config file; malloc'd.
+static char *config_text(const char *path) {
+  Safetensors *st = safetensors_open(path);
+  if (st) {
+    const char *c = safetensors_metadata(st, "config");
+    char *copy = c ? strdup(c) : NULL;
+    safetensors_close(st);
+    return copy;
+  }
+  Config *c = config_load(path);
+  char *json = c ? config_to_json(c) : NULL;
+  config_free(c);
+  return json;
+}
+
+// An image policy's camera encoder (its config's "encoder" section) and the policy's total:
+// the count PyTorch's policy.parameters() gives (U-Net + encoder; the normalizers are buffers).
+static void describe_encoder(const char *path, const Unet *u, int tensors) {
+  char *json = config_text(path);
+  ParamTable t = {0};
+  ObsEncoder e;
+  if (json && obs_encoder_init(&e, json, path, 1, 1, &t) == ODP_OK && e.kind == OBS_ENCODER_IMAGE) {
+    const ImageEncoderConfig *c = &e.image.cfg;
+    printf("encoder: ResNet-18-GN per camera, width %d, %dx%d crops of %dx%d frames, %d keypoints, %d features\n",
+           c->width, c->image_size, c->image_size, e.image_h, e.image_w, c->keypoints, c->feature_dim);
+    printf("encoder params: %ld\n", t.numel);
+    printf("encoder forward (one image): %.3f GMAC\n", image_encoder_forward_macs(&e.image) * 1e-9);
+    printf("policy params (U-Net + encoder): %ld\n", u->table.numel + t.numel);
+    if (tensors)
+      for (int i = 0; i < t.count; i++) {
+        char shape[64];
+        printf("  %-48s %s\n", t.entries[i].name, shape_str(t.entries[i].ndim, t.entries[i].shape, shape, sizeof shape));
+      }
+  }
+  param_table_free(&t);
+  free(json);
+}
+
 static int describe_unet(const char *path, int tensors) {
   Unet u;
   float *params = NULL;
@@ -75,6 +114,7 @@ static int describe_unet(const char *path, int tensors) {
       char shape[64];
       printf("  %-48s %s\n", e->name, shape_str(e->ndim, e->shape, shape, sizeof shape));
     }
+  describe_encoder(path, &u, tensors);
   free(cfg);
   free(params);
   unet_free(&u);

@@ -7,6 +7,8 @@ into the U-Net's global condition, and the noise-prediction loss mean((unet(x_t,
 is back-propagated into both networks. Writes:
   <out>/image_policy_weights.safetensors  model.*, obs_encoder.*, normalizer.* (+ the config)
   <out>/image_policy_golden.safetensors   inputs, loss and every parameter gradient (float64)
+  <out>/image_policy_paper.json           the parameter count of the reference's PushT image policy
+                                          (ResNet-18-GN encoder + U-Net 512/1024/2048: configs/pusht_image_paper.json)
 Usage: image_policy_ref.py OUTDIR
 """
 import json
@@ -35,6 +37,10 @@ CONFIG = {
 def main(out):
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)
+    paper = [VisualCore(S), Unet(dict(UNET, diffusion_step_embed_dim=128, down_dims=[512, 1024, 2048]))]
+    json.dump({"params": sum(p.numel() for m in paper for p in m.parameters())},
+              open(os.path.join(out, "image_policy_paper.json"), "w"))
+    del paper
     torch.manual_seed(1)
     enc, unet = VisualCore(S), Unet(UNET)
     with torch.no_grad():  # GroupNorm affines off their trivial init
