@@ -217,6 +217,19 @@ static void test_image_frames(void) {
   CHECK(!eval_run(&r, &src, &o), "image run: %s", odp_error());
   CHECK(h.frames_ok, "image frames: camera 0 / 255 in (C, H, W), then agent_pos, as rendered at reset");
   eval_result_free(&r);
+  char dir[] = "/tmp/onedp_eval_img_XXXXXX", path[128];  // GIF frames: the camera beside the drawing
+  CHECK(mkdtemp(dir) != NULL, "temp dir");
+  o.gif_dir = dir, o.gif_count = 1, o.gif_size = 512;
+  CHECK(!eval_run(&r, &src, &o), "image GIF run: %s", odp_error());
+  snprintf(path, sizeof path, "%s/seed_100000.gif", dir);
+  int e = 0;
+  GifFileType *g = DGifOpenFileName(path, &e);
+  CHECK(g && g->SWidth == 1024 && g->SHeight == 512, "image policy GIF: %d x %d (camera 512 | canvas 512)",
+        g ? g->SWidth : 0, g ? g->SHeight : 0);
+  if (g) DGifCloseFile(g, &e);
+  unlink(path), rmdir(dir);
+  o.gif_dir = NULL;
+  eval_result_free(&r);
   ActionSource bad = src;
   bad.lowdim_key = "joint_pos";
   CHECK(eval_run(&r, &bad, &o) && strstr(odp_error(), "no observation 'joint_pos'"), "unknown key: %s", odp_error());

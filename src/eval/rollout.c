@@ -55,6 +55,7 @@ typedef struct {
   double *ad;       // [action_dim] scratch
   GifWriter *gif;   // NULL unless this episode is drawn
   uint8_t *rgb;     // GIF frame
+  uint8_t *view;    // the env's drawing, when an image policy's camera goes beside it
   EpisodeResult res;
   int done, rc;
 } Slot;
@@ -77,9 +78,22 @@ static int push_obs(Slot *s) {
   return ODP_OK;
 }
 
+// A GIF frame: the env's drawing at size x size; for an image policy, the camera image it
+// saw (scaled up, nearest pixel) on the left of it, so the frame is 2 size wide.
 static int draw_frame(Slot *s, int size, const float *target) {
   if (!s->gif) return ODP_OK;
-  if (env_frame(&s->env, size, target, s->rgb)) return ODP_ERR;
+  const int width = s->cam ? 2 * size : size;
+  uint8_t *view = s->cam ? s->view : s->rgb;
+  if (env_frame(&s->env, size, target, view)) return ODP_ERR;
+  if (s->cam) {  // rows of [camera | view]
+    const EnvCamera *c = &s->env.ops->cameras[0];
+    for (int y = 0; y < size; y++) {
+      uint8_t *row = s->rgb + (long)y * width * 3;
+      memcpy(row + (long)size * 3, view + (long)y * size * 3, (size_t)size * 3);
+      const uint8_t *src = s->cam + (long)(y * c->height / size) * c->width * 3;
+      for (int x = 0; x < size; x++) memcpy(row + (long)x * 3, src + (long)(x * c->width / size) * 3, 3);
+    }
+  }
   return gif_add_frame(s->gif, s->rgb);
 }
 
@@ -159,8 +173,10 @@ static int slot_open(Slot *s, const ActionSource *src, const EvalOptions *o, uin
   if (!wants_gif(o, seed, index)) return ODP_OK;
   char path[4096];
   snprintf(path, sizeof path, "%s/seed_%u.gif", o->gif_dir, seed);
-  s->rgb = odp_malloc((unsigned long)o->gif_size * o->gif_size * 3, "GIF frame");
-  if (!s->rgb || !(s->gif = gif_open(path, o->gif_size, o->gif_size, 100 / s->env.ops->control_hz))) return ODP_ERR;
+  const int width = s->cam ? 2 * o->gif_size : o->gif_size;  // an image policy's camera beside the drawing
+  s->rgb = odp_malloc((unsigned long)width * o->gif_size * 3, "GIF frame");
+  if (s->cam && !(s->view = odp_malloc((unsigned long)o->gif_size * o->gif_size * 3, "GIF frame"))) return ODP_ERR;
+  if (!s->rgb || !(s->gif = gif_open(path, width, o->gif_size, 100 / s->env.ops->control_hz))) return ODP_ERR;
   return ODP_OK;
 }
 
@@ -170,7 +186,7 @@ static int slot_close(Slot *s, int ok) {
   else if (s->gif) gif_abort(s->gif);
   if (s->env.impl) env_destroy(&s->env);
   obs_history_free(&s->hist);
-  free(s->ob), free(s->obf), free(s->ad), free(s->rgb), free(s->cam);
+  free(s->ob), free(s->obf), free(s->ad), free(s->rgb), free(s->view), free(s->cam);
   return rc;
 }
 
