@@ -18,16 +18,28 @@ static int is_pointwise(Conv2dShape s) { return s.kernel == 1 && s.stride == 1 &
 // pixel is summed by one thread over the tiles in order, the same whatever the thread count.
 #define TILE_FLOATS (64L * 1024)
 #define SLOTS 8  // threads at most on one convolution (scratch: SLOTS tiles)
+// A tile has at least this many columns: a small batch (inference: one observation's frames)
+// would otherwise make many narrow GEMMs, each packing the whole weight matrix again.
+#define MIN_COLUMNS 256
 
 static long tile_positions(Conv2dShape s, int ho, int wo, int B) {
-  long per = (long)s.cin * s.kernel * s.kernel * B, n = TILE_FLOATS / per;
-  return n < 1 ? 1 : n > (long)ho * wo ? (long)ho * wo : n;
+  long per = (long)s.cin * s.kernel * s.kernel * B, n = TILE_FLOATS / per, least = (MIN_COLUMNS + B - 1) / B;
+  n = n < least ? least : n;
+  return n > (long)ho * wo ? (long)ho * wo : n;
 }
 
 long conv2d_scratch_floats(Conv2dShape s, int h, int w, int B) {
   if (is_pointwise(s)) return 0;
   const int ho = conv2d_out_size(s, h), wo = conv2d_out_size(s, w);
   return SLOTS * (long)s.cin * s.kernel * s.kernel * tile_positions(s, ho, wo, B) * B;
+}
+
+// Output columns [x0, x1) whose tap j lands inside a row of width w: x*stride + j - pad in [0, w).
+static void valid_columns(Conv2dShape s, int w, int wo, int j, int *x0, int *x1) {
+  int d = j - s.pad;
+  int lo = d >= 0 ? 0 : (-d + s.stride - 1) / s.stride;
+  int hi = w - 1 - d < 0 ? 0 : (w - 1 - d) / s.stride + 1;
+  *x0 = lo, *x1 = hi < wo ? hi : wo;
 }
 
 static int slots(long tasks) {
@@ -48,17 +60,40 @@ static void im2col_tile(float *col, const float *src, float *dst, Conv2dShape s,
     for (int i = 0; i < K; i++)
       for (int j = 0; j < K; j++) {
         float *c = col + (((long)(ci - c0) * K + i) * K + j) * n;
-        for (long p = p0; p < p1; p++) {
-          const int iy = (int)(p / wo) * s.stride + i - s.pad, ix = (int)(p % wo) * s.stride + j - s.pad;
-          float *px = c + (p - p0) * B;
-          if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-            if (src) memset(px, 0, (size_t)B * sizeof *px);
+        int x0, x1;  // the output columns whose tap j lands inside the image row
+        valid_columns(s, w, wo, j, &x0, &x1);
+        for (long p = p0; p < p1;) {  // one output row's share of the tile at a time
+          const int y = (int)(p / wo), xa = (int)(p % wo);
+          const int xb = p1 - p < wo - xa ? xa + (int)(p1 - p) : wo;
+          const int iy = y * s.stride + i - s.pad, lo = xa > x0 ? xa : x0, hi = xb < x1 ? xb : x1;
+          float *row = c + (p - p0) * B;  // output column xa of this row
+          p += xb - xa;
+          if (iy < 0 || iy >= h || lo >= hi) {
+            if (src) memset(row, 0, (size_t)(xb - xa) * B * sizeof *row);
             continue;
           }
-          const long in0 = (((long)ci * h + iy) * w + ix) * B;
-          if (src) memcpy(px, src + in0, (size_t)B * sizeof *px);
-          else
-            for (int b = 0; b < B; b++) dst[in0 + b] += px[b];
+          if (src) {
+            memset(row, 0, (size_t)(lo - xa) * B * sizeof *row);
+            memset(row + (long)(hi - xa) * B, 0, (size_t)(xb - hi) * B * sizeof *row);
+          }
+          const float *in_row = src ? src + ((long)ci * h + iy) * w * B : NULL;
+          float *out_row = dst ? dst + ((long)ci * h + iy) * w * B : NULL;
+          if (s.stride == 1) {  // a contiguous run of the input row
+            const long at = (long)(lo + j - s.pad) * B, len = (long)(hi - lo) * B;
+            float *run = row + (long)(lo - xa) * B;
+            if (src) memcpy(run, in_row + at, (size_t)len * sizeof *run);
+            else
+              for (long k = 0; k < len; k++) out_row[at + k] += run[k];
+            continue;
+          }
+          for (int x = lo; x < hi; x++) {
+            const long at = (long)(x * s.stride + j - s.pad) * B;
+            float *px = row + (long)(x - xa) * B;
+            if (src)
+              for (int b = 0; b < B; b++) px[b] = in_row[at + b];
+            else
+              for (int b = 0; b < B; b++) out_row[at + b] += px[b];
+          }
         }
       }
 }
