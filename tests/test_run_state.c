@@ -88,17 +88,20 @@ static void test_state(void) {
 static void test_log_rewind(void) {
   const char *log = path_in("log.jsonl");
   write_text(log,
-             "{\"step\": 2, \"loss\": 1.0}\n{\"step\": 4, \"loss\": 0.9}\n{\"event\": \"resume\", \"step\": 4}\n"
-             "{\"step\": 6, \"loss\": 0.8}\n{\"step\": 8, \"loss\": 0.7}\n{\"step\": 10, \"lo");
-  CHECK(run_log_rewind(log, 6) == ODP_OK, "rewind: %s", odp_error());
+             "{\"step\": 2, \"loss\": 1.0, \"elapsed_s\": 3.5}\n{\"step\": 4, \"loss\": 0.9, \"elapsed_s\": 7.25}\n"
+             "{\"event\": \"resume\", \"step\": 4}\n{\"step\": 6, \"loss\": 0.8, \"elapsed_s\": 11.5}\n"
+             "{\"step\": 8, \"loss\": 0.7, \"elapsed_s\": 15.0}\n{\"step\": 10, \"lo");
+  double elapsed = -1;
+  CHECK(run_log_rewind(log, 6, &elapsed) == ODP_OK, "rewind: %s", odp_error());
+  CHECK(elapsed == 11.5, "the clock continues from the last kept line's elapsed_s (got %g)", elapsed);
   long len;
   char *text = slurp(log, &len);
-  const char *want = "{\"step\": 2, \"loss\": 1.0}\n{\"step\": 4, \"loss\": 0.9}\n{\"event\": \"resume\", \"step\": 4}\n"
-                     "{\"step\": 6, \"loss\": 0.8}\n";
+  const char *want = "{\"step\": 2, \"loss\": 1.0, \"elapsed_s\": 3.5}\n{\"step\": 4, \"loss\": 0.9, \"elapsed_s\": 7.25}\n"
+                     "{\"event\": \"resume\", \"step\": 4}\n{\"step\": 6, \"loss\": 0.8, \"elapsed_s\": 11.5}\n";
   CHECK(text && !strcmp(text, want), "rewound log:\n%s", text ? text : "(unreadable)");
   free(text);
   CHECK(!exists(path_in("log.jsonl.tmp")), "no temp file left");
-  CHECK(run_log_rewind(path_in("no_log.jsonl"), 6) == ODP_OK && !exists(path_in("no_log.jsonl")),
+  CHECK(run_log_rewind(path_in("no_log.jsonl"), 6, NULL) == ODP_OK && !exists(path_in("no_log.jsonl")),
         "a missing log is fine and stays missing: %s", odp_error());
 }
 

@@ -165,7 +165,8 @@ static long line_step(const char *line) {
   return step;
 }
 
-int run_log_rewind(const char *path, long step) {
+int run_log_rewind(const char *path, long step, double *elapsed) {
+  if (elapsed) *elapsed = 0;
   FILE *f = fopen(path, "r");
   if (!f) return errno == ENOENT ? ODP_OK : odp_fail("%s: cannot read: %s", path, strerror(errno));
   char *line = NULL, *kept = NULL;
@@ -173,8 +174,13 @@ int run_log_rewind(const char *path, long step) {
   FILE *out = open_memstream(&kept, &kept_len);
   int dropped = 0;
   for (ssize_t n; out && (n = getline(&line, &cap, f)) > 0;) {
-    if (line[n - 1] != '\n' || line_step(line) > step) dropped = 1;  // torn by a kill, or past the state
-    else fputs(line, out);
+    if (line[n - 1] != '\n' || line_step(line) > step) {  // torn by a kill, or past the state
+      dropped = 1;
+      continue;
+    }
+    fputs(line, out);
+    const char *e = strstr(line, "\"elapsed_s\": ");
+    if (e && elapsed) *elapsed = strtod(e + 13, NULL);
   }
   fclose(f);
   free(line);

@@ -41,8 +41,11 @@ int run_dir_write_text(const char *dir, const char *name, const char *text);
 void run_dir_log(const char *path, const char *line);
 // Keeps the log's complete lines up to `step` (the state a resumed run continues from):
 // lines a killed run wrote past its last checkpoint are dropped, as is a torn last line,
-// so the resumed run's lines follow without duplicate or missing steps. Atomic.
-int run_log_rewind(const char *path, long step);
+// so the resumed run's lines follow without duplicate or missing steps. Atomic. *elapsed
+// (may be NULL): the last kept line's elapsed_s (0 if none), where the resumed run's clock
+// continues, so elapsed_s is the run's own time across resumes (the time lost after the
+// last checkpoint is not counted).
+int run_log_rewind(const char *path, long step, double *elapsed);
 // A fresh run's config (the file with key=value overrides applied), or a resumed run's
 // own config from its training state (overrides refused: the run continues as it
 // began). Every key must be in `known`.

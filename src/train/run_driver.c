@@ -19,6 +19,7 @@ typedef struct {
   char *config_json;  // the effective config: config file, training state
   long saved_step;    // the step of the last checkpoint written or resumed from (-1: none)
   long stop;          // this process stops after step stop (--until, else the budget)
+  double elapsed;     // the run's time before this process (a resume continues the clock)
   int noted;          // the error so far is the driver's own and says what was kept
 } Run;
 
@@ -61,7 +62,7 @@ static int resume_state(Run *r, long *start) {
   StateBuffer b[RUN_MAX_BUFFERS];
   int n = r->t->buffers(r->self, b);
   if (run_state_peek(r->paths.state, start, NULL) || run_state_load(r->paths.state, b, n) ||
-      run_log_rewind(r->paths.log, *start))
+      run_log_rewind(r->paths.log, *start, &r->elapsed))
     return ODP_ERR;
   r->saved_step = *start;
   if (r->t->resumed) r->t->resumed(r->self);
@@ -85,7 +86,7 @@ static int loop(Run *r, long start) {
   const RunBudget *b = &r->budget;
   Progress pb;
   progress_start(&pb, b->progress, "steps", stop);
-  double t0 = now_seconds();
+  double t0 = now_seconds() - r->elapsed;
   int err = ODP_OK;
   for (long step = start; step < stop && !err; step++) {
     RunStepOut out = {0};
