@@ -23,15 +23,17 @@
 
 // The checkpoint's task at env seed 100000, its reset observation: the history `onedp
 // eval` times its chunks on.
-static int first_obs(float *obs, int dim, const Policy *p) {
-  Env env;
-  double kp[64];
+static int first_obs(float *obs, Policy *p) {
+  PolicyActor actor = {p, {0}};
+  ActionSource src = action_source_policy(&actor);
+  FrameReader frames;
+  Env env = {0};
   const EnvOps *task = env_for_config(p->config_json, "checkpoint");
-  if (dim > 64 || !task || env_create(&env, task->name) || env_reset(&env, 100000)) return ODP_ERR;
-  env_observe(&env, kp);
-  env_destroy(&env);
-  for (int j = 0; j < dim; j++) obs[j] = (float)kp[j];
-  return ODP_OK;
+  int rc = !task || frame_reader_open(&frames, &src, task) || env_create(&env, task->name) ||
+           env_reset(&env, 100000) || frame_reader_read(&frames, &env, obs);
+  if (env.impl) env_destroy(&env);
+  frame_reader_close(&frames);
+  return rc ? ODP_ERR : ODP_OK;
 }
 
 static void print_help(void) {
@@ -47,7 +49,7 @@ typedef struct {
   Policy cli;
   SamplerSpec spec;
   onedp_policy *api;
-  float hist[128], obs[64], act[1024];
+  float *hist, *obs, act[1024];  // hist (To, D), obs (D): one observation frame
   int To, D;
 } Bench;
 
@@ -56,9 +58,11 @@ static int bench_open(Bench *b, const char *ckpt, const char *sampler, int threa
   if (sampler_parse(&b->spec, onedp_policy_sampler(b->api)) || policy_load_inference(&b->cli, ckpt, WEIGHTS_F32))
     return ODP_ERR;
   b->To = b->cli.shape.n_obs_steps, b->D = b->cli.shape.obs_dim;
-  if (b->To * b->D > 128 || b->cli.shape.n_action_steps * b->cli.shape.action_dim > 1024)
+  if (b->cli.shape.n_action_steps * b->cli.shape.action_dim > 1024)
     return odp_fail("bench api: policy too large for this benchmark's buffers");
-  if (first_obs(b->obs, b->D, &b->cli)) return ODP_ERR;
+  b->hist = odp_malloc((size_t)b->To * b->D * sizeof(float), "observations");
+  b->obs = odp_malloc((size_t)b->D * sizeof(float), "observations");
+  if (!b->hist || !b->obs || first_obs(b->obs, &b->cli)) return ODP_ERR;
   for (int t = 0; t < b->To; t++) memcpy(b->hist + t * b->D, b->obs, (size_t)b->D * sizeof(float));
   onedp_policy_reset(b->api, 0);
   return onedp_policy_observe(b->api, b->obs) ? odp_fail("%s", onedp_last_error()) : ODP_OK;
@@ -99,7 +103,7 @@ int bench_api(int argc, char **argv) {
     printf("{\"checkpoint\": \"%s\", \"threads\": %d, \"calls\": %d, \"cli_ms\": %.5f, \"api_ms\": %.5f, \"ratio\": %.4f}\n",
            ckpt, threads, reps, cli, api, api / cli);
   }
-  if (b) onedp_policy_close(b->api), policy_free(&b->cli);
+  if (b) onedp_policy_close(b->api), policy_free(&b->cli), free(b->hist), free(b->obs);
   free(b), free(t_api), free(t_cli);
   if (rc) fprintf(stderr, "onedp bench api: %s\n", odp_error());
   return rc ? 1 : 0;

@@ -48,10 +48,8 @@ int eval_time_chunk(double *median_s, const ActionSource *src, const float *obs,
 typedef struct {
   Env env;
   ObsHistory hist;  // the latest n_obs_steps observations
-  double *ob;       // [env obs_dim] scratch: the env's observation
+  FrameReader frames;
   float *obf;       // [obs_dim] scratch: the frame as the policy takes it
-  uint8_t *cam;     // [camera_h][camera_w][3] camera 0's image, when the policy sees it
-  int lowdim_offset, lowdim_dim;  // the slice of ob the frame ends with
   double *ad;       // [action_dim] scratch
   GifWriter *gif;   // NULL unless this episode is drawn
   uint8_t *rgb;     // GIF frame
@@ -60,20 +58,38 @@ typedef struct {
   int done, rc;
 } Slot;
 
-// Appends the env's current observation frame to the history (the first after a reset
-// fills it): [camera 0 as (3, H, W) / 255 (Diffusion Policy's image obs), low-dim slice].
-static int push_obs(Slot *s) {
-  env_observe(&s->env, s->ob);
-  float *f = s->obf;
-  if (s->cam) {
-    const EnvCamera *c = &s->env.ops->cameras[0];
+int frame_reader_open(FrameReader *r, const ActionSource *src, const EnvOps *task) {
+  memset(r, 0, sizeof *r);
+  const EnvObsKey *k = src->lowdim_key ? env_obs_key(task, src->lowdim_key) : NULL;
+  if (src->lowdim_key && !k) return ODP_ERR;
+  r->lowdim_offset = k ? k->offset : 0, r->lowdim_dim = k ? k->dim : task->obs_dim;
+  r->ob = odp_malloc((unsigned long)task->obs_dim * sizeof(double), "observation");
+  if (src->camera_h > 0) r->cam = odp_malloc((unsigned long)src->camera_h * src->camera_w * 3, "camera image");
+  return r->ob && (src->camera_h <= 0 || r->cam) ? ODP_OK : ODP_ERR;
+}
+
+int frame_reader_read(FrameReader *r, const Env *env, float *frame) {
+  env_observe(env, r->ob);
+  if (r->cam) {
+    const EnvCamera *c = &env->ops->cameras[0];
     const long hw = (long)c->height * c->width;
-    if (env_render(&s->env, 0, s->cam)) return ODP_ERR;
+    if (env_render(env, 0, r->cam)) return ODP_ERR;
     for (int ch = 0; ch < 3; ch++)
-      for (long i = 0; i < hw; i++) f[ch * hw + i] = (float)s->cam[i * 3 + ch] / 255.0f;
-    f += 3 * hw;
+      for (long i = 0; i < hw; i++) frame[ch * hw + i] = (float)r->cam[i * 3 + ch] / 255.0f;
+    frame += 3 * hw;
   }
-  for (int j = 0; j < s->lowdim_dim; j++) f[j] = (float)s->ob[s->lowdim_offset + j];
+  for (int j = 0; j < r->lowdim_dim; j++) frame[j] = (float)r->ob[r->lowdim_offset + j];
+  return ODP_OK;
+}
+
+void frame_reader_close(FrameReader *r) {
+  free(r->ob), free(r->cam);
+  memset(r, 0, sizeof *r);
+}
+
+// Appends the env's current observation frame to the history (the first after a reset fills it).
+static int push_obs(Slot *s) {
+  if (frame_reader_read(&s->frames, &s->env, s->obf)) return ODP_ERR;
   obs_history_push(&s->hist, s->obf);
   return ODP_OK;
 }
@@ -82,15 +98,16 @@ static int push_obs(Slot *s) {
 // saw (scaled up, nearest pixel) on the left of it, so the frame is 2 size wide.
 static int draw_frame(Slot *s, int size, const float *target) {
   if (!s->gif) return ODP_OK;
-  const int width = s->cam ? 2 * size : size;
-  uint8_t *view = s->cam ? s->view : s->rgb;
+  const uint8_t *cam = s->frames.cam;  // the camera image of the frame just read
+  const int width = cam ? 2 * size : size;
+  uint8_t *view = cam ? s->view : s->rgb;
   if (env_frame(&s->env, size, target, view)) return ODP_ERR;
-  if (s->cam) {  // rows of [camera | view]
+  if (cam) {  // rows of [camera | view]
     const EnvCamera *c = &s->env.ops->cameras[0];
     for (int y = 0; y < size; y++) {
       uint8_t *row = s->rgb + (long)y * width * 3;
       memcpy(row + (long)size * 3, view + (long)y * size * 3, (size_t)size * 3);
-      const uint8_t *src = s->cam + (long)(y * c->height / size) * c->width * 3;
+      const uint8_t *src = cam + (long)(y * c->height / size) * c->width * 3;
       for (int x = 0; x < size; x++) memcpy(row + (long)x * 3, src + (long)(x * c->width / size) * 3, 3);
     }
   }
@@ -161,21 +178,16 @@ static int check_options(const ActionSource *src, const EvalOptions *o, const En
 static int slot_open(Slot *s, const ActionSource *src, const EvalOptions *o, uint32_t seed, int index) {
   s->res.seed = seed;
   if (env_create(&s->env, o->task)) return ODP_ERR;
-  const EnvOps *e = s->env.ops;
-  const EnvObsKey *k = src->lowdim_key ? env_obs_key(e, src->lowdim_key) : NULL;  // checked by check_options
-  s->lowdim_offset = k ? k->offset : 0, s->lowdim_dim = k ? k->dim : e->obs_dim;
-  s->ob = odp_malloc((unsigned long)e->obs_dim * sizeof(double), "observation");
+  if (frame_reader_open(&s->frames, src, s->env.ops)) return ODP_ERR;
   s->obf = odp_malloc((unsigned long)src->obs_dim * sizeof(float), "observation");
   s->ad = odp_malloc((unsigned long)src->action_dim * sizeof(double), "action");
-  if (src->camera_h > 0 && !(s->cam = odp_malloc((unsigned long)src->camera_h * src->camera_w * 3, "camera image")))
-    return ODP_ERR;
-  if (obs_history_init(&s->hist, src->n_obs_steps, src->obs_dim) || !s->ob || !s->obf || !s->ad) return ODP_ERR;
+  if (obs_history_init(&s->hist, src->n_obs_steps, src->obs_dim) || !s->obf || !s->ad) return ODP_ERR;
   if (!wants_gif(o, seed, index)) return ODP_OK;
   char path[4096];
   snprintf(path, sizeof path, "%s/seed_%u.gif", o->gif_dir, seed);
-  const int width = s->cam ? 2 * o->gif_size : o->gif_size;  // an image policy's camera beside the drawing
+  const int width = s->frames.cam ? 2 * o->gif_size : o->gif_size;  // an image policy's camera beside the drawing
   s->rgb = odp_malloc((unsigned long)width * o->gif_size * 3, "GIF frame");
-  if (s->cam && !(s->view = odp_malloc((unsigned long)o->gif_size * o->gif_size * 3, "GIF frame"))) return ODP_ERR;
+  if (s->frames.cam && !(s->view = odp_malloc((unsigned long)o->gif_size * o->gif_size * 3, "GIF frame"))) return ODP_ERR;
   if (!s->rgb || !(s->gif = gif_open(path, width, o->gif_size, 100 / s->env.ops->control_hz))) return ODP_ERR;
   return ODP_OK;
 }
@@ -186,7 +198,8 @@ static int slot_close(Slot *s, int ok) {
   else if (s->gif) gif_abort(s->gif);
   if (s->env.impl) env_destroy(&s->env);
   obs_history_free(&s->hist);
-  free(s->ob), free(s->obf), free(s->ad), free(s->rgb), free(s->view), free(s->cam);
+  frame_reader_close(&s->frames);
+  free(s->obf), free(s->ad), free(s->rgb), free(s->view);
   return rc;
 }
 

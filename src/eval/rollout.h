@@ -17,6 +17,7 @@
 #pragma once
 #include <stdint.h>
 
+#include "env/env.h"
 #include "model/policy.h"
 
 // Where actions come from: a policy, or any controller (tests, scripted baselines).
@@ -32,6 +33,20 @@ typedef struct {
   int camera_h, camera_w;
   const char *lowdim_key;
 } ActionSource;
+
+// Reads what an action source observes of an env into one frame of obs_dim floats: camera
+// 0's image as (3, H, W) / 255 (Diffusion Policy's image observation) when the source sees a
+// camera, then the observation slice it takes (the env's whole low-dim vector, or the slice
+// named lowdim_key). The rollout and the runtime-API benchmark read frames through it.
+typedef struct {
+  int lowdim_offset, lowdim_dim;
+  double *ob;    // [env obs_dim] scratch
+  uint8_t *cam;  // [camera_h][camera_w][3] camera 0's image, NULL when the source sees none
+} FrameReader;
+
+int frame_reader_open(FrameReader *r, const ActionSource *src, const EnvOps *task);
+int frame_reader_read(FrameReader *r, const Env *env, float *frame);
+void frame_reader_close(FrameReader *r);
 
 typedef struct {
   Policy *policy;
