@@ -19,7 +19,12 @@
  * allocate nothing and call no BLAS (tests/api/api_alloc.c counts malloc and cblas over
  * 1,000 calls), and at 1 thread take no lock; with more threads act's only synchronisation
  * is OpenMP's team barriers (the first act on a new thread may let libgomp set up its
- * per-thread state once).
+ * per-thread state once). An image policy's camera encoder runs its convolutions as
+ * OpenBLAS GEMMs (still without allocating): its acts do call BLAS.
+ *
+ * Observations: one step is obs_dim floats in raw units. For an image policy that is the
+ * camera image as (3, H, W) floats in [0, 1] (channel, row, column), then its low-dim part
+ * (PushT: the agent position), as Diffusion Policy's image environments give them.
  *
  * Threading: a handle is used by one thread at a time (calls on different handles may run
  * concurrently). Each act runs the network on `threads` OpenMP threads (default 1), set for
@@ -80,7 +85,7 @@ ONEDP_API int onedp_policy_open(onedp_policy **out, const char *checkpoint_path,
 ONEDP_API void onedp_policy_close(onedp_policy *p); /* NULL is fine */
 
 /* Shapes; -1 for a NULL handle. */
-ONEDP_API int onedp_policy_obs_dim(const onedp_policy *p);        /* floats in one low-dim observation step */
+ONEDP_API int onedp_policy_obs_dim(const onedp_policy *p);        /* floats in one observation step */
 ONEDP_API int onedp_policy_action_dim(const onedp_policy *p);     /* floats in one action */
 ONEDP_API int onedp_policy_n_obs_steps(const onedp_policy *p);    /* observations each act conditions on */
 ONEDP_API int onedp_policy_n_action_steps(const onedp_policy *p); /* actions returned by one act */

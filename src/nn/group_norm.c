@@ -2,7 +2,6 @@
 
 #include <math.h>
 #include <omp.h>
-#include <stdlib.h>
 
 // Work is split over (group, range of batch items): with batch innermost each range is a
 // column range of every row. Ranges are as wide as the thread count allows (the whole
@@ -15,9 +14,15 @@ static int batch_ranges(int G, int B) {
   return ranges < 1 ? 1 : ranges > most ? most : ranges;
 }
 
-// Per batch item in [b0, b1): mean and rstd of one group, rows of width B (a row = one (c, t)).
-static void group_stats(float *mean, float *rstd, const float *x, long rows, int B, int b0, int b1, float eps) {
-  double *sum = calloc((size_t)(b1 - b0), sizeof *sum), *sq = calloc((size_t)(b1 - b0), sizeof *sq);
+// Per-batch-item sums are kept on the stack for at most this many items at a time (a wider
+// range is done in pieces; each item's sums are the same either way): no allocation, so an
+// inference call through the runtime API allocates nothing here.
+#define MAX_RANGE 512
+
+// Per batch item in [b0, b1) (b1 - b0 <= MAX_RANGE): mean and rstd of one group, rows of
+// width B (a row = one (c, t)).
+static void group_stats_range(float *mean, float *rstd, const float *x, long rows, int B, int b0, int b1, float eps) {
+  double sum[MAX_RANGE] = {0}, sq[MAX_RANGE] = {0};
   for (long r = 0; r < rows; r++)
     for (int b = b0; b < b1; b++) sum[b - b0] += x[r * B + b];
   for (int b = b0; b < b1; b++) sum[b - b0] /= (double)rows;
@@ -30,7 +35,10 @@ static void group_stats(float *mean, float *rstd, const float *x, long rows, int
     mean[b] = (float)sum[b - b0];
     rstd[b] = (float)(1.0 / sqrt(sq[b - b0] / (double)rows + eps));
   }
-  free(sum), free(sq);
+}
+
+static void group_stats(float *mean, float *rstd, const float *x, long rows, int B, int b0, int b1, float eps) {
+  for (int a = b0; a < b1; a += MAX_RANGE) group_stats_range(mean, rstd, x, rows, B, a, b1 - a < MAX_RANGE ? b1 : a + MAX_RANGE, eps);
 }
 
 void group_norm_forward(float *y, float *mean, float *rstd, const float *x, const float *gamma, const float *beta,
@@ -54,12 +62,38 @@ void group_norm_forward(float *y, float *mean, float *rstd, const float *x, cons
   }
 }
 
+// Group g's input gradient for batch items [b0, b1) (b1 - b0 <= MAX_RANGE).
+static void input_grad_range(float *dx, const float *dy, const float *x, const float *mean, const float *rstd,
+                             const float *gamma, int cg, int T, int B, int g, int b0, int b1, double inv_n) {
+  const long group_size = (long)cg * T * B;
+  const float *xg = x + g * group_size, *dyg = dy + g * group_size;
+  const float *m = mean + (long)g * B, *s = rstd + (long)g * B;
+  double sum_dxhat[MAX_RANGE] = {0}, sum_dxhat_xhat[MAX_RANGE] = {0};
+  for (int c = 0; c < cg; c++) {
+    float ga = gamma[g * cg + c];
+    for (long r = (long)c * T; r < (long)(c + 1) * T; r++)
+      for (int b = b0; b < b1; b++) {
+        float xhat = (xg[r * B + b] - m[b]) * s[b], d = dyg[r * B + b];
+        sum_dxhat[b - b0] += d * ga, sum_dxhat_xhat[b - b0] += d * ga * xhat;
+      }
+  }
+  float *dxg = dx + g * group_size;
+  for (int c = 0; c < cg; c++) {
+    float ga = gamma[g * cg + c];
+    for (long r = (long)c * T; r < (long)(c + 1) * T; r++)
+      for (int b = b0; b < b1; b++) {
+        float xhat = (xg[r * B + b] - m[b]) * s[b];
+        double v = dyg[r * B + b] * ga - sum_dxhat[b - b0] * inv_n - xhat * sum_dxhat_xhat[b - b0] * inv_n;
+        dxg[r * B + b] += (float)(s[b] * v);
+      }
+  }
+}
+
 // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), means over the group;
 // dgamma, dbeta: sums over each channel's rows, one channel per task.
 void group_norm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x, const float *mean,
                          const float *rstd, const float *gamma, int C, int T, int B, int G) {
   const int cg = C / G, ranges = batch_ranges(G, B), width = (B + ranges - 1) / ranges;
-  const long group_size = (long)cg * T * B;
   const double inv_n = 1.0 / ((double)cg * T);
 #pragma omp parallel for schedule(static)
   for (int ch = 0; ch < C; ch++) {
@@ -78,28 +112,7 @@ void group_norm_backward(float *dx, float *dgamma, float *dbeta, const float *dy
 #pragma omp parallel for schedule(static)
   for (int task = 0; task < G * ranges; task++) {
     const int g = task / ranges, b0 = task % ranges * width, b1 = b0 + width < B ? b0 + width : B;
-    if (b0 >= b1) continue;
-    const float *xg = x + g * group_size, *dyg = dy + g * group_size;
-    const float *m = mean + (long)g * B, *s = rstd + (long)g * B;
-    double *sum_dxhat = calloc((size_t)(b1 - b0), sizeof(double)), *sum_dxhat_xhat = calloc((size_t)(b1 - b0), sizeof(double));
-    for (int c = 0; c < cg; c++) {
-      float ga = gamma[g * cg + c];
-      for (long r = (long)c * T; r < (long)(c + 1) * T; r++)
-        for (int b = b0; b < b1; b++) {
-          float xhat = (xg[r * B + b] - m[b]) * s[b], d = dyg[r * B + b];
-          sum_dxhat[b - b0] += d * ga, sum_dxhat_xhat[b - b0] += d * ga * xhat;
-        }
-    }
-    float *dxg = dx + g * group_size;
-    for (int c = 0; c < cg; c++) {
-      float ga = gamma[g * cg + c];
-      for (long r = (long)c * T; r < (long)(c + 1) * T; r++)
-        for (int b = b0; b < b1; b++) {
-          float xhat = (xg[r * B + b] - m[b]) * s[b];
-          double v = dyg[r * B + b] * ga - sum_dxhat[b - b0] * inv_n - xhat * sum_dxhat_xhat[b - b0] * inv_n;
-          dxg[r * B + b] += (float)(s[b] * v);
-        }
-    }
-    free(sum_dxhat), free(sum_dxhat_xhat);
+    for (int a = b0; a < b1; a += MAX_RANGE)
+      input_grad_range(dx, dy, x, mean, rstd, gamma, cg, T, B, g, a, b1 - a < MAX_RANGE ? b1 : a + MAX_RANGE, inv_n);
   }
 }
