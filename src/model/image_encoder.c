@@ -157,15 +157,22 @@ void image_encoder_acts_free(ImageEncoderActs *a) {
   free(a);
 }
 
-void image_encoder_load_crop(const ImageEncoder *e, ImageEncoderActs *a, int b, const unsigned char *frame, int h,
-                             int w, int top, int left) {
+void image_encoder_load_crops(const ImageEncoder *e, ImageEncoderActs *a, const unsigned char *const *frames, int w,
+                              const int *top, const int *left) {
   const int S = e->cfg.image_size, B = a->B;
-  (void)h;
-  for (int c = 0; c < 3; c++)
-    for (int y = 0; y < S; y++)
-      for (int x = 0; x < S; x++)
-        a->images[(((long)c * S + y) * S + x) * B + b] =
-            (float)frame[((long)(top + y) * w + (left + x)) * 3 + c] * (2.0f / 255.0f) - 1.0f;
+  enum { GROUP = 16 };
+#pragma omp parallel for schedule(static)
+  for (int g0 = 0; g0 < B; g0 += GROUP) {
+    const int n = B - g0 < GROUP ? B - g0 : GROUP;
+    for (int c = 0; c < 3; c++)
+      for (int y = 0; y < S; y++) {
+        const unsigned char *src[GROUP];
+        for (int k = 0; k < n; k++) src[k] = frames[g0 + k] + ((long)(top[g0 + k] + y) * w + left[g0 + k]) * 3 + c;
+        float *dst = a->images + ((long)c * S + y) * S * B + g0;
+        for (int x = 0; x < S; x++)
+          for (int k = 0; k < n; k++) dst[(long)x * B + k] = (float)src[k][x * 3] * (2.0f / 255.0f) - 1.0f;
+      }
+  }
 }
 
 // ---------------------------------------------------------------- forward / backward

@@ -74,9 +74,10 @@ const float *image_encoder_forward(const ImageEncoder *e, const float *params, I
 void image_encoder_backward(const ImageEncoder *e, const float *params, float *grads, ImageEncoderActs *a,
                             const float *dfeatures);
 
-// Item b of a->images from an HWC uint8 frame of size h x w x 3, cropped at (top, left):
-// x / 255 * 2 - 1 (Diffusion Policy's image normaliser).
-void image_encoder_load_crop(const ImageEncoder *e, ImageEncoderActs *a, int b, const unsigned char *frame, int h,
-                             int w, int top, int left);
+// All a->B items of a->images from HWC uint8 frames of width w, item i cropped at
+// (top[i], left[i]) of frames[i]: x / 255 * 2 - 1 (Diffusion Policy's image normaliser).
+// Items go 16 at a time, so each write fills a cache line of the batch-innermost layout.
+void image_encoder_load_crops(const ImageEncoder *e, ImageEncoderActs *a, const unsigned char *const *frames, int w,
+                              const int *top, const int *left);
 
 double image_encoder_forward_macs(const ImageEncoder *e);

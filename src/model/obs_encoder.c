@@ -118,9 +118,9 @@ void obs_encoder_backward(const ObsEncoder *e, const float *params, float *grads
   image_encoder_backward(&e->image, params, grads, a->image, a->dfeatures);
 }
 
-void obs_encoder_load_crop(const ObsEncoder *e, ObsEncoderActs *a, int b, int t, const unsigned char *frame, int top,
-                           int left) {
-  image_encoder_load_crop(&e->image, a->image, b * e->n_obs_steps + t, frame, e->image_h, e->image_w, top, left);
+void obs_encoder_load_crops(const ObsEncoder *e, ObsEncoderActs *a, const unsigned char *const *frames,
+                            const int *top, const int *left) {
+  image_encoder_load_crops(&e->image, a->image, frames, e->image_w, top, left);
 }
 
 int obs_encoder_forward(const ObsEncoder *e, const float *params, const Normalizer *norm, ObsEncoderActs *a,

@@ -59,6 +59,7 @@ void obs_encoder_forward_train(const ObsEncoder *e, const float *params, ObsEnco
 void obs_encoder_backward(const ObsEncoder *e, const float *params, float *grads, ObsEncoderActs *a,
                           const float *dcond);
 
-// Loads frame (b, t)'s crop at (top, left) of an (H, W, 3) uint8 camera frame (training).
-void obs_encoder_load_crop(const ObsEncoder *e, ObsEncoderActs *a, int b, int t, const unsigned char *frame, int top,
-                           int left);
+// Loads every frame's crop (training): frames[i] the (H, W, 3) uint8 camera frame of item
+// i = b * To + t, cropped at (top[i], left[i]).
+void obs_encoder_load_crops(const ObsEncoder *e, ObsEncoderActs *a, const unsigned char *const *frames,
+                            const int *top, const int *left);
