@@ -5,7 +5,10 @@ onedp=$1; work=$2
 rm -rf "$work"; mkdir -p "$work"
 tiny=(model.down_dims=16,32,64 model.diffusion_step_embed_dim=16 train.batch=16 train.steps=12
       train.warmup_steps=3 train.log_every=2 train.val_every=6 train.checkpoint_every=4 train.threads=1)
-"$onedp" train configs/pusht_keypoints_small.json "${tiny[@]}" -o "$work/full"
+"$onedp" train configs/pusht_keypoints_small.json "${tiny[@]}" train.keep_checkpoints=1 -o "$work/full"
+# Kept checkpoints (a training curve): each checkpoint's policy, the last one the run's policy.
+cmp "$work/full/policy_step12.safetensors" "$work/full/policy.safetensors"
+[ -f "$work/full/policy_step4.safetensors" ] && [ -f "$work/full/policy_step8.safetensors" ]
 "$onedp" train configs/pusht_keypoints_small.json "${tiny[@]}" -o "$work/split" --until 6
 "$onedp" train --resume -o "$work/split"
 # The policy records its step; resuming at the stop re-exports the same checkpoint.

@@ -25,10 +25,13 @@ static void print_help(void) {
       "with a checkpoint, e.g. to split a long run. A new run refuses a RUNDIR that holds\n"
       "one; one process at a time may use a RUNDIR. A loss or parameter that becomes NaN\n"
       "or infinite stops the run (exit 1) naming the step, without saving over the last\n"
-      "good checkpoint.\n"
+      "good checkpoint. train.keep_checkpoints=1 also keeps each checkpoint's policy as\n"
+      "RUNDIR/policy_step<N>.safetensors (a training curve: evaluate each).\n"
       "A progress bar with steps/s and ETA is drawn when stderr is a terminal.\n\n"
       "Configs shipped in configs/: *_keypoints_small.json (the shipped teacher, ~15 min on\n"
-      "2 cores), *_keypoints_paper.json (the reference's 66M model, GPU-scale).\n");
+      "2 cores), *_keypoints_paper.json (the reference's 66M model, GPU-scale),\n"
+      "pusht_image_cpu.json (an image policy on a CPU budget: ResNet-18-GN at width 16 + the\n"
+      "small U-Net), pusht_image_paper.json (the reference's 263M image policy, GPU-scale).\n");
 }
 
 int cmd_train(int argc, char **argv) {

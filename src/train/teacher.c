@@ -53,7 +53,8 @@ static int read_options(void *self, const Config *cfg, RunBudget *b) {
   Teacher *r = self;
   r->cfg = cfg;
   if (train_options_read(&r->opt, cfg)) return ODP_ERR;
-  *b = (RunBudget){r->opt.steps, r->opt.threads, r->opt.log_every, r->opt.checkpoint_every, 0, "train", 0};
+  *b = (RunBudget){r->opt.steps, r->opt.threads, r->opt.log_every, r->opt.checkpoint_every, 0, "train",
+                   r->opt.keep_checkpoints};
   return ODP_OK;
 }
 

@@ -7,7 +7,7 @@
 const char *const train_option_keys[] = {
     "train.steps", "train.batch", "train.lr", "train.beta1", "train.beta2", "train.eps", "train.weight_decay",
     "train.warmup_steps", "train.lr_schedule", "train.ema", "train.seed", "train.threads", "train.log_every",
-    "train.val_every", "train.checkpoint_every", NULL};
+    "train.val_every", "train.checkpoint_every", "train.keep_checkpoints", NULL};
 
 int train_options_read(TrainOptions *o, const Config *c) {
   memset(o, 0, sizeof *o);
@@ -27,7 +27,9 @@ int train_options_read(TrainOptions *o, const Config *c) {
             config_get_int(c, "train.log_every", &o->log_every, 1, 1 << 30) ||
             config_get_int(c, "train.val_every", &o->val_every, 0, 1 << 30) ||
             config_get_int(c, "train.checkpoint_every", &o->checkpoint_every, 1, 1 << 30);
-  if (err) return ODP_ERR;
+  if (err || (config_has(c, "train.keep_checkpoints") &&  // optional, off by default
+              config_get_int(c, "train.keep_checkpoints", &o->keep_checkpoints, 0, 1)))
+    return ODP_ERR;
   o->seed = (uint64_t)seed;
   if (!strcmp(sched, "cosine")) o->schedule = lr_schedule_cosine(o->adam.lr, warmup, o->steps);
   else if (!strcmp(sched, "constant")) o->schedule = lr_schedule_constant(o->adam.lr);

@@ -16,6 +16,7 @@ typedef struct {
   uint64_t seed;
   int threads;  // 0: all cores
   int log_every, val_every, checkpoint_every;
+  int keep_checkpoints;  // each checkpoint's policy also as policy_step<N>.safetensors (training curves)
 } TrainOptions;
 
 int train_options_read(TrainOptions *o, const Config *c);
