@@ -4,54 +4,10 @@
 // Also: the parameter table equals PyTorch's unique parameters (names, shapes, order)
 // and counts 11,197,088 at the reference's size.
 // Usage: golden_image_encoder GOLDEN_DIR
-#include <cjson/cJSON.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "core/error.h"
-#include "io/safetensors.h"
 #include "model/image_encoder.h"
-#include "test.h"
+#include "golden.h"
 
 #define PREFIX "obs_encoder.obs_nets.image"
-
-// ||a - b|| / max(||b||, floor)
-static double rel_error_floor(const float *a, const float *b, long n, double floor) {
-  double num = 0, den = 0;
-  for (long i = 0; i < n; i++) num += ((double)a[i] - b[i]) * ((double)a[i] - b[i]), den += (double)b[i] * b[i];
-  return sqrt(num) / fmax(sqrt(den), floor + 1e-30);
-}
-
-static double rel_error(const float *a, const float *b, long n) { return rel_error_floor(a, b, n, 0); }
-
-static double norm(const float *x, long n) {
-  double s = 0;
-  for (long i = 0; i < n; i++) s += (double)x[i] * x[i];
-  return sqrt(s);
-}
-
-static float *read_tensor(Safetensors *st, const char *name, long n) {
-  float *x = malloc((size_t)n * sizeof *x);
-  if (safetensors_read_f32(st, name, x, n)) {
-    fprintf(stderr, "%s\n", odp_error());
-    exit(1);
-  }
-  return x;
-}
-
-static char *read_text(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  s[fread(s, 1, (size_t)n, f)] = 0;
-  fclose(f);
-  return s;
-}
 
 static void check_table(const char *dir, const ParamTable *t) {
   char path[512];
@@ -63,15 +19,7 @@ static void check_table(const char *dir, const ParamTable *t) {
   long ref_params = (long)cJSON_GetObjectItem(root, "params")->valuedouble;
   printf("encoder at 84x84: %ld params (PyTorch %ld, REFERENCE §2: 11197088)\n", t->numel, ref_params);
   CHECK(t->numel == ref_params && t->numel == 11197088, "%ld params, PyTorch %ld", t->numel, ref_params);
-  const cJSON *tensors = cJSON_GetObjectItem(root, "tensors");
-  CHECK(cJSON_GetArraySize(tensors) == t->count, "%d tensors, PyTorch %d", t->count, cJSON_GetArraySize(tensors));
-  for (int i = 0; i < t->count && i < cJSON_GetArraySize(tensors); i++) {
-    const cJSON *item = cJSON_GetArrayItem(tensors, i), *shape = cJSON_GetArrayItem(item, 1);
-    const ParamEntry *e = &t->entries[i];
-    int same = !strcmp(e->name, cJSON_GetArrayItem(item, 0)->valuestring) && cJSON_GetArraySize(shape) == e->ndim;
-    for (int k = 0; same && k < e->ndim; k++) same = (int)cJSON_GetArrayItem(shape, k)->valuedouble == e->shape[k];
-    CHECK(same, "tensor %d is %s, PyTorch has %s", i, e->name, cJSON_GetArrayItem(item, 0)->valuestring);
-  }
+  check_param_table("encoder", t, cJSON_GetObjectItem(root, "tensors"));
   cJSON_Delete(root);
   free(text);
 }

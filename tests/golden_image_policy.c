@@ -4,54 +4,22 @@
 // U-Net into the encoder; every parameter gradient compared with float64 PyTorch.
 // Also: configs/pusht_image_paper.json counts PyTorch's parameters of the reference policy.
 // Usage: golden_image_policy GOLDEN_DIR PAPER_CONFIG
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "core/error.h"
-#include "io/safetensors.h"
 #include "model/policy.h"
 #include "model/unet_config.h"
-#include "test.h"
-
-static float *read_tensor(Safetensors *st, const char *name, long n) {
-  float *x = malloc((size_t)n * sizeof *x);
-  if (safetensors_read_f32(st, name, x, n)) {
-    fprintf(stderr, "%s\n", odp_error());
-    exit(1);
-  }
-  return x;
-}
-
-// ||a - b|| / max(||b||, floor)
-static double rel_error(const float *a, const float *b, long n, double floor) {
-  double num = 0, den = 0;
-  for (long i = 0; i < n; i++) num += ((double)a[i] - b[i]) * ((double)a[i] - b[i]), den += (double)b[i] * b[i];
-  return sqrt(num) / fmax(sqrt(den), floor + 1e-30);
-}
-
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  s[fread(s, 1, (size_t)n, f)] = 0;
-  fclose(f);
-  return s;
-}
+#include "golden.h"
 
 // The paper configuration's U-Net + encoder parameters (tables only: nothing allocated).
 static void check_paper_count(const char *dir, const char *config_path) {
   char path[512];
   snprintf(path, sizeof path, "%s/image_policy_paper.json", dir);
-  char *ref = slurp(path), *json = slurp(config_path);
+  char *ref = read_text(path), *json = read_text(config_path);
   CHECK(ref && json, "cannot read %s or %s", path, config_path);
   if (!ref || !json) return;
-  const char *at = strstr(ref, "\"params\":");
-  long want = at ? strtol(at + 9, NULL, 10) : -1;
+  cJSON *root = cJSON_Parse(ref);
+  const cJSON *params = cJSON_GetObjectItem(root, "params");
+  long want = cJSON_IsNumber(params) ? (long)params->valuedouble : -1;
+  cJSON_Delete(root);
   UnetConfig uc;
   Unet u;
   ParamTable t = {0};
@@ -98,7 +66,7 @@ int main(int argc, char **argv) {
   memcpy(enc->lowdim, agent, (size_t)m * 2 * sizeof(float));
   float *cond = malloc((size_t)B * gc * sizeof(float)), *dcond = malloc((size_t)B * gc * sizeof(float));
   obs_encoder_forward_train(&p.encoder, p.params, enc, cond);
-  double ce = rel_error(cond, ref_cond, (long)B * gc, 0);
+  double ce = rel_error(cond, ref_cond, (long)B * gc);
   printf("global condition: relative error %.2e (goal <= 1e-4)\n", ce);
   CHECK(ce <= 1e-4, "global condition differs from PyTorch: relative error %.3g", ce);
 
@@ -117,9 +85,7 @@ int main(int argc, char **argv) {
   unet_backward(&p.unet, p.params, a, grads, pred, NULL, dcond);
   obs_encoder_backward(&p.encoder, p.params, grads, enc, dcond);
 
-  double total = 0;
-  for (long i = 0; i < p.table.numel; i++) total += (double)grads[i] * grads[i];
-  const double floor = 1e-5 * sqrt(total);  // the keypoint conv's bias: zero gradient in exact arithmetic
+  const double floor = 1e-5 * norm(grads, p.table.numel);  // the keypoint conv's bias: zero gradient in exact arithmetic
   double worst = 0;
   const char *worst_name = "";
   int checked = 0;
@@ -131,7 +97,7 @@ int main(int argc, char **argv) {
     snprintf(name, sizeof name, "grad.%s", e->name);
     float *ref = read_tensor(g, name, e->numel);
     param_to_pytorch(e, grads + e->offset, pt);
-    double err = rel_error(pt, ref, e->numel, floor);
+    double err = rel_error_floor(pt, ref, e->numel, floor);
     if (err > worst) worst = err, worst_name = e->name;
     CHECK(err <= 1e-3, "gradient of %s differs from PyTorch: relative error %.3g", e->name, err);
     checked++;

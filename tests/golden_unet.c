@@ -3,34 +3,13 @@
 // PyTorch computation (tests/ref/unet_ref.py). Also: the presets' parameter tables
 // equal PyTorch's state_dict (names, shapes, order, count).
 // Usage: golden_unet GOLDEN_DIR
-#include <cjson/cJSON.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "core/blas_core.h"
-#include "core/error.h"
-#include "io/safetensors.h"
 #include "model/unet_config.h"
 #include "model/unet_infer.h"
-#include "test.h"
+#include "golden.h"
 
 // ||a - b|| / ||b||
-static double rel_error(const float *a, const float *b, long n) {
-  double num = 0, den = 0;
-  for (long i = 0; i < n; i++) num += ((double)a[i] - b[i]) * ((double)a[i] - b[i]), den += (double)b[i] * b[i];
-  return sqrt(num / (den + 1e-30));
-}
-
-static float *read_tensor(Safetensors *st, const char *name, long n) {
-  float *x = malloc((size_t)n * sizeof *x);
-  if (safetensors_read_f32(st, name, x, n)) {
-    fprintf(stderr, "%s\n", odp_error());
-    exit(1);
-  }
-  return x;
-}
-
 static void check_forward_backward(const char *dir) {
   char path[512];
   snprintf(path, sizeof path, "%s/unet_golden_weights.safetensors", dir);
@@ -100,22 +79,10 @@ static void check_forward_backward(const char *dir) {
   unet_free(&u);
 }
 
-static char *read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  s[fread(s, 1, (size_t)n, f)] = 0;
-  fclose(f);
-  return s;
-}
-
 static void check_presets(const char *dir) {
   char path[512];
   snprintf(path, sizeof path, "%s/unet_presets.json", dir);
-  char *text = read_file(path);
+  char *text = read_text(path);
   CHECK(text != NULL, "cannot read %s", path);
   cJSON *root = cJSON_Parse(text);
   const char *names[] = {"lowdim", "image", "small"};
@@ -128,17 +95,9 @@ static void check_presets(const char *dir) {
     long ref_params = (long)cJSON_GetObjectItem(ref, "params")->valuedouble;
     printf("preset %s: %ld params (PyTorch %ld)\n", names[p], u.table.numel, ref_params);
     CHECK(u.table.numel == ref_params, "preset %s: %ld params, PyTorch %ld", names[p], u.table.numel, ref_params);
-    const cJSON *tensors = cJSON_GetObjectItem(ref, "tensors");
-    CHECK(cJSON_GetArraySize(tensors) == u.table.count, "preset %s: %d tensors, PyTorch %d", names[p], u.table.count,
-          cJSON_GetArraySize(tensors));
-    for (int i = 0; i < u.table.count && i < cJSON_GetArraySize(tensors); i++) {
-      const cJSON *item = cJSON_GetArrayItem(tensors, i), *shape = cJSON_GetArrayItem(item, 1);
-      const ParamEntry *e = &u.table.entries[i];
-      int same = !strcmp(e->name, cJSON_GetArrayItem(item, 0)->valuestring) && cJSON_GetArraySize(shape) == e->ndim;
-      for (int k = 0; same && k < e->ndim; k++) same = (int)cJSON_GetArrayItem(shape, k)->valuedouble == e->shape[k];
-      CHECK(same, "preset %s: tensor %d is %s, PyTorch has %s", names[p], i, e->name,
-            cJSON_GetArrayItem(item, 0)->valuestring);
-    }
+    char what[64];
+    snprintf(what, sizeof what, "preset %s", names[p]);
+    check_param_table(what, &u.table, cJSON_GetObjectItem(ref, "tensors"));
     unet_free(&u);
   }
   cJSON_Delete(root);

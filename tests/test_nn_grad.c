@@ -170,7 +170,7 @@ static void ssm_f(void *c) {
 }
 static void ssm_b(void *c, const float *dy) {
   SoftmaxCase *m = c;
-  spatial_softmax_backward(m->dmaps, dy, m->prob, m->K, m->H, m->W, m->B, m->temperature);
+  spatial_softmax_backward(m->dmaps, dy, m->y, m->prob, m->K, m->H, m->W, m->B, m->temperature);
 }
 static void check_spatial_softmax(float temperature) {
   SoftmaxCase m = {.K = 3, .H = 4, .W = 5, .B = 2, .temperature = temperature};

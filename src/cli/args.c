@@ -1,6 +1,7 @@
 #include "cli/args.h"
 
 #include <errno.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,29 @@ int arg_int(int argc, char **argv, const char *name, int fallback, int min, int 
     exit(2);
   }
   return (int)v;
+}
+
+int arg_thread_counts(int argc, char **argv, int *out, int max) {
+  char fallback[32];
+  snprintf(fallback, sizeof fallback, omp_get_num_procs() > 1 ? "1,%d" : "1", omp_get_num_procs());
+  const char *text = arg_string(argc, argv, "--threads", fallback);
+  int n = 0;
+  for (const char *p = text; *p;) {
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (n == max || end == p || v < 1 || v > 1024 || (*end && *end != ',')) {
+      fprintf(stderr, "onedp %s: --threads: expected a list like 1,2 (at most %d counts in [1, 1024], got '%s')\n",
+              argv[0], max, text);
+      exit(2);
+    }
+    out[n++] = (int)v;
+    p = *end == ',' ? end + 1 : end;
+  }
+  if (!n) {
+    fprintf(stderr, "onedp %s: --threads: expected a list like 1,2 (got '%s')\n", argv[0], text);
+    exit(2);
+  }
+  return n;
 }
 
 int arg_flag(int argc, char **argv, const char *name) {

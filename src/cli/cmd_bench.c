@@ -54,19 +54,6 @@ static void set_threads(int n) {
   openblas_set_num_threads(n);
 }
 
-static int parse_threads(const char *text, int *out) {
-  int n = 0;
-  for (const char *p = text; *p && n < MAX_THREAD_COUNTS;) {
-    char *end;
-    long v = strtol(p, &end, 10);
-    if (end == p || v < 1 || v > 1024) return 0;
-    out[n++] = (int)v;
-    p = *end == ',' ? end + 1 : end;
-    if (*end && *end != ',') return 0;
-  }
-  return n;
-}
-
 // ---------------------------------------------------------------- inputs
 
 typedef struct {
@@ -276,12 +263,8 @@ static int bench_unet(int argc, char **argv) {
   // peak-RSS window below sees only what is alive in it.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
   Figures f = {.preset = arg_string(argc, argv, "--preset", "lowdim")};
-  char default_threads[32];
-  snprintf(default_threads, sizeof default_threads, "1,%d", omp_get_num_procs());
-  const char *threads_text = arg_string(argc, argv, "--threads", omp_get_num_procs() > 1 ? default_threads : "1");
   int counts[MAX_THREAD_COUNTS];
-  f.n_threads = parse_threads(threads_text, counts);
-  if (!f.n_threads) return fprintf(stderr, "onedp bench: --threads: expected a list like 1,2\n"), 2;
+  f.n_threads = arg_thread_counts(argc, argv, counts, MAX_THREAD_COUNTS);
   for (int i = 0; i < f.n_threads; i++) f.th[i].threads = counts[i], f.th[i].step_ms = NAN;
   f.batch = arg_int(argc, argv, "--batch", 256, 1, 65536);
   f.step = arg_int(argc, argv, "--step", 65, -1, 100000);
@@ -319,8 +302,10 @@ static int bench_unet(int argc, char **argv) {
     free(params), unet_free(&u);
     return 1;
   }
-  printf("preset %s: %ld params (%.1f MB f32), horizon %d, one-step timestep %d, threads %s\n", f.preset, f.params,
-         f.params * 4e-6, T, f.step, threads_text);
+  printf("preset %s: %ld params (%.1f MB f32), horizon %d, one-step timestep %d, threads", f.preset, f.params,
+         f.params * 4e-6, T, f.step);
+  for (int i = 0; i < f.n_threads; i++) printf("%c%d", i ? ',' : ' ', counts[i]);
+  printf("\n");
 
   // The training network: batch-1 forward, then training steps.
   Inputs one, big;

@@ -49,18 +49,6 @@ static int known_options(int argc, char **argv) {
   return 1;
 }
 
-static int parse_threads(const char *text, int *out) {
-  int n = 0;
-  for (const char *p = text; *p && n < MAX_THREADS;) {
-    char *end;
-    long v = strtol(p, &end, 10);
-    if (end == p || v < 1 || v > 1024 || (*end && *end != ',')) return 0;
-    out[n++] = (int)v;
-    p = *end == ',' ? end + 1 : end;
-  }
-  return n;
-}
-
 // Median wall ms (and CPU ms) of `reps` calls after one warm-up: forward, or forward + backward.
 static double time_ms(const ImageEncoder *e, const float *params, float *grads, ImageEncoderActs *a,
                       const float *dfeat, int reps, double *cpu_ms) {
@@ -89,11 +77,7 @@ int bench_encoder(int argc, char **argv) {
   cfg.width = arg_int(argc, argv, "--width", 64, 1, 1024);
   const int frames = arg_int(argc, argv, "--frames", 2, 1, 64), batch = arg_int(argc, argv, "--batch", 64, 0, 4096);
   const int fwd_reps = arg_int(argc, argv, "--reps", 20, 1, 100000), train_reps = arg_int(argc, argv, "--reps", 3, 1, 100000);
-  char default_threads[32];
-  snprintf(default_threads, sizeof default_threads, "1,%d", omp_get_num_procs());
-  int counts[MAX_THREADS], n_threads =
-      parse_threads(arg_string(argc, argv, "--threads", omp_get_num_procs() > 1 ? default_threads : "1"), counts);
-  if (!n_threads) return fprintf(stderr, "onedp bench encoder: --threads: expected a list like 1,2\n"), 2;
+  int counts[MAX_THREADS], n_threads = arg_thread_counts(argc, argv, counts, MAX_THREADS);
   ParamTable t = {0};
   ImageEncoder e;
   if (image_encoder_init(&e, &cfg, &t, "obs_encoder.obs_nets.image")) {

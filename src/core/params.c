@@ -1,5 +1,6 @@
 #include "core/params.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,14 @@ long param_table_add(ParamTable *t, const char *name, int ndim, const int *shape
   e->layout = layout;
   t->numel += e->numel;
   return e->offset;
+}
+
+long param_table_add_in(ParamTable *t, const char *module, const char *suffix, int ndim, const int *shape,
+                        ParamLayout layout) {
+  char name[sizeof t->entries[0].name + 1];
+  if (snprintf(name, sizeof name, "%s.%s", module, suffix) >= (int)sizeof name)
+    return odp_fail("parameter name too long: %s.%s", module, suffix);
+  return param_table_add(t, name, ndim, shape, layout);
 }
 
 const ParamEntry *param_table_find(const ParamTable *t, const char *name) {

@@ -31,6 +31,9 @@ typedef struct {
 
 // Appends an entry; returns its offset, or -1 (with odp_error set) on failure.
 long param_table_add(ParamTable *t, const char *name, int ndim, const int *shape, ParamLayout layout);
+// The same for the tensor `suffix` of module `module`: PyTorch's name "module.suffix".
+long param_table_add_in(ParamTable *t, const char *module, const char *suffix, int ndim, const int *shape,
+                        ParamLayout layout);
 const ParamEntry *param_table_find(const ParamTable *t, const char *name);
 
 // A contiguous run of trainable entries in the buffers: what an optimiser updates.

@@ -141,7 +141,7 @@ struct SeqDataset {
 };
 
 SeqConfig seq_config_default(void) {
-  SeqConfig c = {SEQ_OBS_KEYPOINT, 16, 2, 8, 0.02, 42, 90, "", 0, 0};
+  SeqConfig c = {SEQ_OBS_KEYPOINT, 16, 2, 8, 0.02, 42, 90};
   return c;
 }
 
@@ -414,12 +414,6 @@ SeqDataset *seqds_open(const char *zarr_path, const SeqConfig *cfg) {
   free(state), free(kp);
   SeqDataset *ds = build(obs, seq_obs_dim(cfg->obs_key), action, 2, (long)n, ends, n_ep, cfg);
   if (!ds) odp_fail_context("%s", zarr_path);
-  if (ds && cfg->image_array[0] &&
-      !(ds->images =
-            read_frames(zarr_path, cfg->image_array, n, cfg->image_h, cfg->image_w, &ds->image_h, &ds->image_w))) {
-    seqds_close(ds);
-    return NULL;
-  }
   return ds;
 fail:
   free(state), free(kp), free(action), free(ends);
@@ -540,10 +534,10 @@ int seqds_window_rows(const SeqDataset *ds, SeqSplit split, long index, int64_t 
   return ODP_OK;
 }
 
-int seqds_image_size(const SeqDataset *ds, int *height, int *width) {
-  if (height) *height = ds->images ? ds->image_h : 0;
-  if (width) *width = ds->images ? ds->image_w : 0;
-  return ds->images ? ds->image_h : 0;
+int seqds_load_frames(SeqDataset *ds, const char *zarr_path, const char *array, int height, int width) {
+  free(ds->images);
+  ds->images = read_frames(zarr_path, array, ds->n_rows, height, width, &ds->image_h, &ds->image_w);
+  return ds->images ? ODP_OK : ODP_ERR;
 }
 
 const unsigned char *seqds_image(const SeqDataset *ds, int64_t row) {

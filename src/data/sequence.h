@@ -30,8 +30,6 @@ typedef struct {
   double val_ratio;        // 0.02; <= 0: no validation episodes
   uint32_t split_seed;     // 42
   int max_train_episodes;  // 90 (paper protocol); <= 0: all
-  char image_array[64];    // camera frames to load beside the low-dim obs ("data/img"); "": none
-  int image_h, image_w;    // their expected size (checked before any is decoded); 0: any
 } SeqConfig;
 
 // The reference low-dim config: keypoint obs, 16/2/8, val 0.02, seed 42, 90 episodes.
@@ -48,9 +46,7 @@ typedef struct {
 
 typedef struct SeqDataset SeqDataset;
 
-// Loads data/keypoint, data/state, data/action and meta/episode_ends of a zarr store, and
-// cfg->image_array when set: (n_rows, H, W, 3) frames with whole values in [0, 255] (the
-// PushT store keeps them as float32), held as uint8 (PushT: 709 MB instead of 2.8 GB).
+// Loads data/keypoint, data/state, data/action and meta/episode_ends of a zarr store.
 // NULL + odp_error() naming the file/array (and row for NaN/Inf) on failure.
 SeqDataset *seqds_open(const char *zarr_path, const SeqConfig *cfg);
 // From memory (copied): obs (n_rows, obs_dim), action (n_rows, action_dim),
@@ -89,9 +85,11 @@ long seqds_batch_rows(SeqDataset *ds, uint64_t seed, uint64_t epoch, long batch_
 // rows (To,) of one window's observation frames.
 int seqds_window_rows(const SeqDataset *ds, SeqSplit split, long index, int64_t *rows);
 
-// Camera frames (cfg->image_array): the frame size, 0 when none were loaded.
-int seqds_image_size(const SeqDataset *ds, int *height, int *width);
-// Row `row`'s frame (H, W, 3) uint8.
+// Loads camera frames beside the windows: zarr_path/array must hold (n_rows, height, width, 3)
+// frames (checked from the metadata before any is decoded) with whole values in [0, 255] (the
+// PushT store keeps them as float32); they are held as uint8 (PushT: 709 MB, not 2.8 GB).
+int seqds_load_frames(SeqDataset *ds, const char *zarr_path, const char *array, int height, int width);
+// Row `row`'s camera frame (seqds_load_frames): (height, width, 3) uint8.
 const unsigned char *seqds_image(const SeqDataset *ds, int64_t row);
 
 // perm: (seqds_count(ds, SEQ_TRAIN),) the epoch's order of train window indices.

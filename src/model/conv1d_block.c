@@ -9,23 +9,16 @@
 
 #define GROUP_NORM_EPS 1e-5f
 
-static long add_param(ParamTable *t, const char *prefix, const char *suffix, int ndim, const int *shape,
-                      ParamLayout layout) {
-  char name[128];
-  snprintf(name, sizeof name, "%s.%s", prefix, suffix);
-  return param_table_add(t, name, ndim, shape, layout);
-}
-
 int conv1d_block_init(Conv1dBlock *blk, ParamTable *t, const char *prefix, int cin, int cout, int kernel, int groups) {
   if (cout % groups) return odp_fail("%s: %d channels do not split into %d groups", prefix, cout, groups);
   Conv1dShape s = {cin, cout, kernel, 1, kernel / 2};
   blk->conv = s;
   blk->groups = groups;
   int w[3] = {cout, cin, kernel}, c[1] = {cout};
-  blk->conv_w = add_param(t, prefix, "block.0.weight", 3, w, LAYOUT_TAPS);
-  blk->conv_b = add_param(t, prefix, "block.0.bias", 1, c, LAYOUT_PLAIN);
-  blk->norm_w = add_param(t, prefix, "block.1.weight", 1, c, LAYOUT_PLAIN);
-  blk->norm_b = add_param(t, prefix, "block.1.bias", 1, c, LAYOUT_PLAIN);
+  blk->conv_w = param_table_add_in(t, prefix, "block.0.weight", 3, w, LAYOUT_TAPS);
+  blk->conv_b = param_table_add_in(t, prefix, "block.0.bias", 1, c, LAYOUT_PLAIN);
+  blk->norm_w = param_table_add_in(t, prefix, "block.1.weight", 1, c, LAYOUT_PLAIN);
+  blk->norm_b = param_table_add_in(t, prefix, "block.1.bias", 1, c, LAYOUT_PLAIN);
   return blk->norm_b < 0 ? ODP_ERR : ODP_OK;
 }
 

@@ -9,21 +9,15 @@
 
 #define GROUP_NORM_EPS 1e-5f
 
-static long add_param(ParamTable *t, const char *module, const char *suffix, int ndim, const int *shape) {
-  char name[128];
-  snprintf(name, sizeof name, "%s.%s", module, suffix);
-  return param_table_add(t, name, ndim, shape, LAYOUT_PLAIN);
-}
-
 int conv2d_norm_init(Conv2dNorm *u, ParamTable *t, const char *conv_name, const char *norm_name, Conv2dShape s,
                      int groups, int relu, int h, int w) {
   if (groups < 1 || s.cout % groups) return odp_fail("%s: %d channels do not split into %d groups", norm_name, s.cout, groups);
   u->conv = s, u->groups = groups, u->relu = relu;
   u->h = h, u->w = w, u->ho = conv2d_out_size(s, h), u->wo = conv2d_out_size(s, w);
   int wshape[4] = {s.cout, s.cin, s.kernel, s.kernel}, c[1] = {s.cout};
-  u->conv_w = add_param(t, conv_name, "weight", 4, wshape);
-  u->norm_w = add_param(t, norm_name, "weight", 1, c);
-  u->norm_b = add_param(t, norm_name, "bias", 1, c);
+  u->conv_w = param_table_add_in(t, conv_name, "weight", 4, wshape, LAYOUT_PLAIN);
+  u->norm_w = param_table_add_in(t, norm_name, "weight", 1, c, LAYOUT_PLAIN);
+  u->norm_b = param_table_add_in(t, norm_name, "bias", 1, c, LAYOUT_PLAIN);
   return u->norm_b < 0 ? ODP_ERR : ODP_OK;
 }
 

@@ -31,12 +31,6 @@ int image_encoder_config_validate(const ImageEncoderConfig *c) {
   return ODP_OK;
 }
 
-static long add(ParamTable *t, const char *prefix, const char *name, int ndim, const int *shape) {
-  char full[160];
-  snprintf(full, sizeof full, "%s.%s", prefix, name);
-  return param_table_add(t, full, ndim, shape, LAYOUT_PLAIN);
-}
-
 // The topology, in forward (and state_dict) order: the one place it is written down.
 int image_encoder_init(ImageEncoder *e, const ImageEncoderConfig *c, ParamTable *t, const char *prefix) {
   memset(e, 0, sizeof *e);
@@ -59,11 +53,11 @@ int image_encoder_init(ImageEncoder *e, const ImageEncoderConfig *c, ParamTable 
   e->key_conv = (Conv2dShape){cin, c->keypoints, 1, 1, 0};
   e->key_h = h, e->key_w = wd;
   int kw[4] = {c->keypoints, cin, 1, 1}, kb[1] = {c->keypoints};
-  e->key_w_off = add(t, prefix, "pool.nets.weight", 4, kw);
-  e->key_b_off = add(t, prefix, "pool.nets.bias", 1, kb);
+  e->key_w_off = param_table_add_in(t, prefix, "pool.nets.weight", 4, kw, LAYOUT_PLAIN);
+  e->key_b_off = param_table_add_in(t, prefix, "pool.nets.bias", 1, kb, LAYOUT_PLAIN);
   int pw[2] = {c->feature_dim, 2 * c->keypoints}, pb[1] = {c->feature_dim};
-  e->proj_w = add(t, prefix, "nets.3.weight", 2, pw);
-  e->proj_b = add(t, prefix, "nets.3.bias", 1, pb);
+  e->proj_w = param_table_add_in(t, prefix, "nets.3.weight", 2, pw, LAYOUT_PLAIN);
+  e->proj_b = param_table_add_in(t, prefix, "nets.3.bias", 1, pb, LAYOUT_PLAIN);
   return e->proj_b < 0 ? ODP_ERR : ODP_OK;
 }
 
@@ -177,11 +171,6 @@ void image_encoder_load_crops(const ImageEncoder *e, ImageEncoderActs *a, const 
 
 // ---------------------------------------------------------------- forward / backward
 
-static const float *trunk_output(const ImageEncoder *e, const ImageEncoderActs *a) {
-  (void)e;
-  return a->block[IMAGE_ENCODER_BLOCKS - 1].out;
-}
-
 const float *image_encoder_forward(const ImageEncoder *e, const float *params, ImageEncoderActs *a) {
   const int B = a->B, K = e->cfg.keypoints, F = e->cfg.feature_dim;
   conv2d_norm_forward(&e->stem, params, &a->stem, a->images, B, a->scratch);
@@ -209,11 +198,12 @@ void image_encoder_backward(const ImageEncoder *e, const float *params, float *g
   zero(dpoints, 2L * B * K);
   linear_backward(dpoints, grads + e->proj_w, grads + e->proj_b, dproj, a->points, params + e->proj_w, B, 2 * K, F);
   zero(dmaps, (long)K * hw * B);
-  spatial_softmax_backward(dmaps, dpoints, a->prob, K, e->key_h, e->key_w, B, SOFTMAX_TEMPERATURE);
+  spatial_softmax_backward(dmaps, dpoints, a->points, a->prob, K, e->key_h, e->key_w, B, SOFTMAX_TEMPERATURE);
   float *cur = a->grad[0], *next = a->grad[1];  // cur: gradient of the current unit's output
   const BasicBlock *last = &e->block[IMAGE_ENCODER_BLOCKS - 1];
   zero(cur, conv2d_norm_out_floats(&last->b, B));
-  conv2d_backward(cur, grads + e->key_w_off, grads + e->key_b_off, dmaps, trunk_output(e, a), params + e->key_w_off,
+  conv2d_backward(cur, grads + e->key_w_off, grads + e->key_b_off, dmaps, a->block[IMAGE_ENCODER_BLOCKS - 1].out,
+                  params + e->key_w_off,
                   e->key_conv, e->key_h, e->key_w, B, NULL);
   for (int i = IMAGE_ENCODER_BLOCKS - 1; i >= 0; i--) {
     const BasicBlock *blk = &e->block[i];

@@ -93,9 +93,7 @@ static Conv1dShape stage_conv_shape(const UnetStage *s, int kernel) {
 
 static long add_param(Unet *u, const char *module, const char *suffix, int ndim, const int *shape,
                       ParamLayout layout) {
-  char name[128];
-  snprintf(name, sizeof name, "%s.%s", module, suffix);
-  return param_table_add(&u->table, name, ndim, shape, layout);
+  return param_table_add_in(&u->table, module, suffix, ndim, shape, layout);
 }
 
 static int register_stage(Unet *u, UnetStage *s) {

@@ -29,19 +29,17 @@ void spatial_softmax_forward(float *out, float *prob, const float *maps, int K, 
 }
 
 // d map_i = p_i ((gx_i - E x) dx + (gy_i - E y) dy) / temperature.
-void spatial_softmax_backward(float *dmaps, const float *dout, const float *prob, int K, int h, int w, int B,
-                              float temperature) {
+void spatial_softmax_backward(float *dmaps, const float *dout, const float *out, const float *prob, int K, int h, int w,
+                              int B, float temperature) {
   const int n = h * w;
 #pragma omp parallel for schedule(static)
   for (int k = 0; k < K; k++)
     for (int b = 0; b < B; b++) {
       const float *p = prob + (long)k * n * B + b;
       float *d = dmaps + (long)k * n * B + b;
-      double ex = 0, ey = 0;
-      for (int i = 0; i < n; i++) ex += p[(long)i * B] * grid(i % w, w), ey += p[(long)i * B] * grid(i / w, h);
-      const float gx = dout[(long)b * 2 * K + 2 * k], gy = dout[(long)b * 2 * K + 2 * k + 1];
+      const long at = (long)b * 2 * K + 2 * k;
+      const float ex = out[at], ey = out[at + 1], gx = dout[at], gy = dout[at + 1];
       for (int i = 0; i < n; i++)
-        d[(long)i * B] += p[(long)i * B] * ((grid(i % w, w) - (float)ex) * gx + (grid(i / w, h) - (float)ey) * gy) /
-                          temperature;
+        d[(long)i * B] += p[(long)i * B] * ((grid(i % w, w) - ex) * gx + (grid(i / w, h) - ey) * gy) / temperature;
     }
 }

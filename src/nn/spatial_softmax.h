@@ -8,6 +8,6 @@
 // out (B, 2K); prob (K, H*W, B) keeps the softmax for the backward pass.
 void spatial_softmax_forward(float *out, float *prob, const float *maps, int K, int h, int w, int B,
                              float temperature);
-// Accumulates dmaps (K, H, W, B) from dout (B, 2K).
-void spatial_softmax_backward(float *dmaps, const float *dout, const float *prob, int K, int h, int w, int B,
-                              float temperature);
+// Accumulates dmaps (K, H, W, B) from dout (B, 2K); out and prob are the forward pass's.
+void spatial_softmax_backward(float *dmaps, const float *dout, const float *out, const float *prob, int K, int h, int w,
+                              int B, float temperature);

@@ -194,15 +194,15 @@ int run_log_rewind(const char *path, long step, double *elapsed) {
 const char *const run_task_keys[] = {"task.name",    "task.dataset",    "task.obs_key", "task.max_train_episodes",
                                      "task.val_ratio", "task.split_seed", "task.image_array", NULL};
 
-// An image policy's camera frames: task.image_array of the store, the encoder's frame size.
-static int open_images(const Config *cfg, const ObsEncoder *e, SeqConfig *sc) {
+// An image policy's camera frames: task.image_array of the store, at the encoder's frame size.
+static int load_frames(const Config *cfg, const ObsEncoder *e, SeqDataset *ds, const char *path) {
   if (e->kind != OBS_ENCODER_IMAGE) return ODP_OK;
   const char *name = "data/img";
   if (config_has(cfg, "task.image_array") && config_get_string(cfg, "task.image_array", &name)) return ODP_ERR;
-  if (!*name || strlen(name) >= sizeof sc->image_array)
-    return odp_fail("%s: field 'task.image_array': '%s' is not an array path of the store", config_origin(cfg), name);
-  snprintf(sc->image_array, sizeof sc->image_array, "%s", name);
-  sc->image_h = e->image_h, sc->image_w = e->image_w;
+  if (!*name) return odp_fail("%s: field 'task.image_array' is empty", config_origin(cfg));
+  if (seqds_load_frames(ds, path, name, e->image_h, e->image_w))
+    return odp_fail_context("%s: fields 'task.image_array', 'encoder.image_height', 'encoder.image_width'",
+                            config_origin(cfg));
   return ODP_OK;
 }
 
@@ -213,7 +213,8 @@ SeqDataset *run_open_task_dataset(const Config *cfg, const Policy *policy) {
   long cap, split_seed;
   if (config_get_string(cfg, "task.obs_key", &obs_key)) return NULL;
   if (seq_obs_key_parse(&sc.obs_key, obs_key))
-    return odp_fail("%s: field 'task.obs_key': '%s' is not keypoint or state", config_origin(cfg), obs_key), NULL;
+    return odp_fail("%s: field 'task.obs_key': '%s' is not keypoint, state or agent_pos", config_origin(cfg), obs_key),
+           NULL;
   if (config_get_string(cfg, "task.dataset", &path) || config_get_long(cfg, "task.max_train_episodes", &cap, -1, 1 << 30) ||
       config_get_double(cfg, "task.val_ratio", &sc.val_ratio, 0, 0.5) ||
       config_get_long(cfg, "task.split_seed", &split_seed, 0, 0xffffffffL))
@@ -225,15 +226,12 @@ SeqDataset *run_open_task_dataset(const Config *cfg, const Policy *policy) {
                     found ? "not a directory (a zarr store)" : strerror(errno)), NULL;
   sc.split_seed = (uint32_t)split_seed, sc.max_train_episodes = (int)cap;
   sc.horizon = shape->horizon, sc.n_obs_steps = shape->n_obs_steps, sc.n_action_steps = shape->n_action_steps;
-  if (open_images(cfg, &policy->encoder, &sc)) return NULL;
   SeqDataset *ds = seqds_open(path, &sc);
-  if (!ds && sc.image_array[0]) return odp_fail_context("%s: fields 'task.image_array', 'encoder.image_height', "
-                                                        "'encoder.image_width'", config_origin(cfg)), NULL;
   if (!ds) return NULL;
   if (seqds_obs_dim(ds) != shape->lowdim_dim)
     odp_fail("%s: dataset obs has %d features, policy.obs_dim is %d", config_origin(cfg), seqds_obs_dim(ds),
              shape->lowdim_dim);
-  else
+  else if (!load_frames(cfg, &policy->encoder, ds, path))
     return ds;
   seqds_close(ds);
   return NULL;

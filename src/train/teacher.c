@@ -132,8 +132,8 @@ static ObsEncoderActs *enc_for(Batches *bt, const UnetActs *a) { return bt->enc[
 
 // The batch's conditioning into bt->cond: the normalised low-dim history, and for image
 // policies each frame's crop (random in training, the centre at validation: train/frames.h)
-// through the camera encoder. Actions normalised in place.
-static void encode_batch(Teacher *r, ObsEncoderActs *enc, long B, int random_crop, long step) {
+// through the camera encoder with `weights`. Actions normalised in place.
+static void encode_batch(Teacher *r, const float *weights, ObsEncoderActs *enc, long B, int random_crop, long step) {
   const PolicyShape *s = &r->policy.shape;
   const ObsEncoder *e = &r->policy.encoder;
   Batches *bt = &r->bt;
@@ -141,7 +141,7 @@ static void encode_batch(Teacher *r, ObsEncoderActs *enc, long B, int random_cro
   normalizer_apply(&r->policy.action_norm, bt->action, bt->action, B * s->horizon);
   if (e->kind == OBS_ENCODER_IMAGE)
     frames_load_crops(e, enc, r->ds, bt->rows, B, r->opt.seed, ODP_STREAM(step, TEACHER_CROP), random_crop);
-  obs_encoder_forward_train(e, r->opt.ema && !random_crop ? r->ema : r->params, enc, bt->cond);
+  obs_encoder_forward_train(e, weights, enc, bt->cond);
 }
 
 static double validation_loss(Teacher *r, Batches *bt, long step) {
@@ -159,8 +159,8 @@ static double validation_loss(Teacher *r, Batches *bt, long step) {
   free(obs_full);
   UnetActs *a = acts_for(r, bt, B);
   if (!a) return NAN;
-  encode_batch(r, enc_for(bt, a), B, 0, step);
   const float *weights = r->opt.ema ? r->ema : r->params;
+  encode_batch(r, weights, enc_for(bt, a), B, 0, step);
   return denoise_loss_step(&r->policy.unet, weights, NULL, NULL, a, &r->policy.diffusion, bt->action, bt->cond,
                            r->opt.seed ^ 0x5a5a, step, bt->work);
 }
@@ -186,7 +186,7 @@ static int teacher_step(void *self, long step, RunStepOut *out) {
   UnetActs *a = acts_for(r, bt, nb);
   if (!a) return ODP_ERR;
   ObsEncoderActs *enc = enc_for(bt, a);
-  encode_batch(r, enc, nb, 1, step);
+  encode_batch(r, r->params, enc, nb, 1, step);
   const int image = r->policy.encoder.kind == OBS_ENCODER_IMAGE;
   memset(r->grads, 0, (size_t)r->state_n * sizeof(float));
   out->loss = denoise_loss_step(&r->policy.unet, r->params, r->grads, image ? bt->dcond : NULL, a,
