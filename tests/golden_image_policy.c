@@ -59,7 +59,7 @@ int main(int argc, char **argv) {
   float *x_t = read_tensor(g, "x_t", n), *eps = read_tensor(g, "eps", n), *t = read_tensor(g, "timestep", B);
   float *ref_cond = read_tensor(g, "cond", (long)B * gc), *ref_loss = read_tensor(g, "loss", 1);
 
-  ObsEncoderActs *enc = obs_encoder_acts_create(&p.encoder, B);
+  ObsEncoderActs *enc = obs_encoder_acts_create(&p.encoder, NULL, B);
   const int m = B * To;
   for (int i = 0; i < m; i++)  // image i = b * To + t, (3, S, S) -> (3, S, S, m)
     for (long k = 0; k < per_image; k++) enc->image->images[k * m + i] = images[i * per_image + k];

@@ -1,7 +1,8 @@
 // Policies loaded for inference only (packed f32 / bf16 network, no parameter buffer)
 // against the same checkpoint loaded for training: the same actions from a diffusion
 // policy (DDIM, batch 1 and batched) and from a one-step student (its timestep folded
-// in); bad files and formats rejected with a message.
+// in), an image policy's packed camera encoder included; bad files and formats rejected
+// with a message.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +19,33 @@ static const char *tiny_config =
     " \"policy\": {\"horizon\": 16, \"n_obs_steps\": 2, \"n_action_steps\": 8, \"obs_dim\": 20, \"action_dim\": 2,"
     " \"num_train_timesteps\": 100}}";
 
+// An image policy: 40 x 40 camera frames cropped to 32, a width-8 encoder, agent_pos.
+static const char *image_config =
+    "{\"model\": {\"input_dim\": 2, \"global_cond_dim\": 132, \"diffusion_step_embed_dim\": 32, \"down_dims\": [32, 64],"
+    " \"kernel_size\": 5, \"n_groups\": 8, \"cond_predict_scale\": true},"
+    " \"policy\": {\"horizon\": 16, \"n_obs_steps\": 2, \"n_action_steps\": 8, \"obs_dim\": 2, \"action_dim\": 2,"
+    " \"num_train_timesteps\": 100},"
+    " \"encoder\": {\"kind\": \"image\", \"image_height\": 40, \"image_width\": 40, \"crop\": 32, \"width\": 8,"
+    " \"group_size\": 8}}";
+#define IMAGE_FRAME (3 * 40 * 40 + 2)
+
 // Random weights; normalizers map [0, 512] to [-1, 1]. A NaN in the first weight when asked.
-static int write_policy(const char *path, const char *const *metadata, int poison) {
+static int write_config_policy(const char *config, const char *path, const char *const *metadata, int poison) {
   Policy p;
-  if (policy_init(&p, tiny_config, "tiny")) return ODP_ERR;
+  if (policy_init(&p, config, "tiny")) return ODP_ERR;
   unet_init_params(&p.unet, p.params, metadata ? 8 : 7);  // a student's weights differ from its teacher's
-  for (int j = 0; j < 20; j++) p.obs_norm.scale[j] = 2.0f / 512, p.obs_norm.offset[j] = -1;
+  obs_encoder_init_params(&p.encoder, &p.table, p.params, 11);
+  for (int j = 0; j < p.shape.lowdim_dim; j++) p.obs_norm.scale[j] = 2.0f / 512, p.obs_norm.offset[j] = -1;
   for (int j = 0; j < 2; j++) p.action_norm.scale[j] = 2.0f / 512, p.action_norm.offset[j] = -1;
   policy_store_normalizers(&p, p.params);
   if (poison) p.params[p.unet.stage[0].res.block[0].conv_w] = NAN;  // down_modules.0.0.blocks.0.block.0.weight
   int rc = policy_save(&p, p.params, path, metadata);
   policy_free(&p);
   return rc;
+}
+
+static int write_policy(const char *path, const char *const *metadata, int poison) {
+  return write_config_policy(tiny_config, path, metadata, poison);
 }
 
 // max |a - b| over the action range (actions are in [0, 512] pixels).
@@ -39,24 +55,33 @@ static double max_diff(const float *a, const float *b, long n) {
   return m;
 }
 
-static void compare(const char *path, const char *sampler, int B, WeightFormat fmt, double tol) {
+// frame: raw floats per observation frame (an image policy's: the (3, H, W) image in [0, 1]
+// first, then the low-dim part).
+static void compare_frames(const char *path, const char *sampler, int B, WeightFormat fmt, double tol, int frame,
+                           int lowdim) {
   Policy train, infer;
   CHECK(policy_load(&train, path) == 0, "%s", odp_error());
   CHECK(policy_load_inference(&infer, path, fmt) == 0, "%s", odp_error());
   CHECK(infer.params == NULL && infer.infer != NULL, "inference policy keeps no parameter buffer");
   SamplerSpec s;
   sampler_parse(&s, sampler);
-  long nobs = (long)B * 2 * 20, nact = (long)B * 8 * 2;
+  long nobs = (long)B * 2 * frame, nact = (long)B * 8 * 2;
   float *obs = malloc(nobs * 4), *a1 = malloc(nact * 4), *a2 = malloc(nact * 4);
   rng_fill_normal(rng_make(9, 1), 0, obs, nobs);
-  for (long i = 0; i < nobs; i++) obs[i] = 256 + 60 * obs[i];
+  for (long i = 0; i < nobs; i++)
+    obs[i] = i % frame >= frame - lowdim ? 256 + 60 * obs[i] : 0.5f + 0.2f * obs[i];  // low-dim px, pixels
   CHECK(policy_predict(&train, &s, obs, B, 42, a1) == 0, "%s", odp_error());
   CHECK(policy_predict(&infer, &s, obs, B, 42, a2) == 0, "%s", odp_error());
   double d = max_diff(a1, a2, nact);
-  printf("%s B %d %s: max action difference %.2e px\n", sampler, B, fmt ? "bf16" : "f32", d);
+  printf("%s%s B %d %s: max action difference %.2e px\n", frame > lowdim ? "image policy " : "", sampler, B,
+         fmt ? "bf16" : "f32", d);
   CHECK(d < tol, "%s B %d %s: actions differ by %g px (tol %g)", sampler, B, fmt ? "bf16" : "f32", d, tol);
   free(obs), free(a1), free(a2);
   policy_free(&train), policy_free(&infer);
+}
+
+static void compare(const char *path, const char *sampler, int B, WeightFormat fmt, double tol) {
+  compare_frames(path, sampler, B, fmt, tol, 20, 20);
 }
 
 int main(void) {
@@ -74,6 +99,12 @@ int main(void) {
     compare(student, "onestep", B, WEIGHTS_F32, 1e-2);
     compare(student, "onestep", B, WEIGHTS_BF16, 5.0);
   }
+  // An image policy: the packed camera encoder against the training layers, then the U-Net.
+  char image[] = "/tmp/onedp_policy_infer_XXXXXX";
+  close(mkstemp(image));
+  CHECK(write_config_policy(image_config, image, student_meta, 0) == 0, "%s", odp_error());
+  for (int B = 1; B <= 3; B += 2) compare_frames(image, "onestep", B, WEIGHTS_F32, 1e-2, IMAGE_FRAME, 2);
+  unlink(image);
   Policy p;
   CHECK(policy_load_inference(&p, poisoned, WEIGHTS_F32) != 0 && strstr(odp_error(), "not finite") &&
             strstr(odp_error(), "model.down_modules.0.0.blocks.0.block.0.weight"),

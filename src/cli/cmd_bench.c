@@ -363,11 +363,12 @@ static int bench_unet(int argc, char **argv) {
 }
 
 int cmd_bench(int argc, char **argv) {
+  // A benchmark's own --help first: `onedp bench encoder --help` answers for the encoder.
+  if (argc >= 2 && !strcmp(argv[1], "api")) return bench_api(argc - 1, argv + 1);
+  if (argc >= 2 && !strcmp(argv[1], "encoder")) return bench_encoder(argc - 1, argv + 1);
   if (wants_help(argc, argv)) return print_help(), 0;
   if (argc < 2) return fprintf(stderr, "onedp bench: missing benchmark (unet; see onedp bench --help)\n"), 2;
   if (!strcmp(argv[1], "unet")) return bench_unet(argc, argv);  // argv[0] "bench" names it in messages
-  if (!strcmp(argv[1], "api")) return bench_api(argc - 1, argv + 1);
-  if (!strcmp(argv[1], "encoder")) return bench_encoder(argc - 1, argv + 1);
   fprintf(stderr, "onedp bench: unknown benchmark '%s' (unet, api, encoder)\n", argv[1]);
   return 2;
 }

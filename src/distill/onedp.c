@@ -385,9 +385,9 @@ static int alloc_image(Distill *d) {
   const long gc = d->teacher.encoder.out_dim, numel = d->student.table.numel;
   d->enc_offset = d->models.n, d->enc_n = param_table_trainable_end(&d->student.table) - d->models.n;
   d->rows = odp_malloc((size_t)B * d->teacher.shape.n_obs_steps * sizeof(int64_t), "batch frame rows");
-  d->enc_teacher = obs_encoder_acts_create(&d->teacher.encoder, B);
-  d->enc_gen = obs_encoder_acts_create(&d->student.encoder, B);
-  if (d->opt.core.regression_weight > 0) d->enc_pairs = obs_encoder_acts_create(&d->student.encoder, B);
+  d->enc_teacher = obs_encoder_acts_create(&d->teacher.encoder, NULL, B);
+  d->enc_gen = obs_encoder_acts_create(&d->student.encoder, NULL, B);
+  if (d->opt.core.regression_weight > 0) d->enc_pairs = obs_encoder_acts_create(&d->student.encoder, NULL, B);
   float **cond[5] = {&d->cond_teacher, &d->cond_gen, &d->dcond_gen, &d->pair_cond, &d->dpair_cond};
   for (int i = 0; i < 5; i++)
     if (!(*cond[i] = odp_malloc((size_t)B * gc * sizeof(float), "image conditioning"))) return ODP_ERR;

@@ -7,7 +7,6 @@
 #include "nn/group_norm.h"
 #include "nn/mish.h"
 
-#define GROUP_NORM_EPS 1e-5f
 
 int conv1d_block_init(Conv1dBlock *blk, ParamTable *t, const char *prefix, int cin, int cout, int kernel, int groups) {
   if (cout % groups) return odp_fail("%s: %d channels do not split into %d groups", prefix, cout, groups);

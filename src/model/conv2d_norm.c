@@ -7,7 +7,6 @@
 #include "nn/group_norm.h"
 #include "nn/relu.h"
 
-#define GROUP_NORM_EPS 1e-5f
 
 int conv2d_norm_init(Conv2dNorm *u, ParamTable *t, const char *conv_name, const char *norm_name, Conv2dShape s,
                      int groups, int relu, int h, int w) {

@@ -8,12 +8,9 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "nn/linear.h"
-#include "nn/max_pool2d.h"
 #include "nn/relu.h"
 #include "nn/spatial_softmax.h"
 
-static const Pool2dShape STEM_POOL = {3, 2, 1};
-#define SOFTMAX_TEMPERATURE 1.0f  // robomimic's default, not learned
 
 ImageEncoderConfig image_encoder_config_default(int image_size) {
   return (ImageEncoderConfig){.image_size = image_size, .width = 64, .keypoints = 32, .feature_dim = 64,
@@ -41,7 +38,8 @@ int image_encoder_init(ImageEncoder *e, const ImageEncoderConfig *c, ParamTable 
   char conv[160], norm[160];
   snprintf(conv, sizeof conv, "%s.backbone.nets.0", prefix), snprintf(norm, sizeof norm, "%s.backbone.nets.1", prefix);
   if (conv2d_norm_init(&e->stem, t, conv, norm, (Conv2dShape){3, w, 7, 2, 3}, w / gs, 1, S, S)) return ODP_ERR;
-  e->pool_h = max_pool2d_out_size(STEM_POOL, e->stem.ho), e->pool_w = max_pool2d_out_size(STEM_POOL, e->stem.wo);
+  e->pool = (Pool2dShape){3, 2, 1};
+  e->pool_h = max_pool2d_out_size(e->pool, e->stem.ho), e->pool_w = max_pool2d_out_size(e->pool, e->stem.wo);
   int cin = w, h = e->pool_h, wd = e->pool_w;
   for (int i = 0; i < IMAGE_ENCODER_BLOCKS; i++) {
     int layer = i / 2, cout = w << layer, stride = (layer > 0 && i % 2 == 0) ? 2 : 1;
@@ -174,14 +172,14 @@ void image_encoder_load_crops(const ImageEncoder *e, ImageEncoderActs *a, const 
 const float *image_encoder_forward(const ImageEncoder *e, const float *params, ImageEncoderActs *a) {
   const int B = a->B, K = e->cfg.keypoints, F = e->cfg.feature_dim;
   conv2d_norm_forward(&e->stem, params, &a->stem, a->images, B, a->scratch);
-  max_pool2d_forward(a->pooled, a->argmax, a->stem.out, STEM_POOL, e->cfg.width, e->stem.ho, e->stem.wo, B);
+  max_pool2d_forward(a->pooled, a->argmax, a->stem.out, e->pool, e->cfg.width, e->stem.ho, e->stem.wo, B);
   const float *x = a->pooled;
   for (int i = 0; i < IMAGE_ENCODER_BLOCKS; i++) {
     basic_block_forward(&e->block[i], params, &a->block[i], x, B, a->scratch);
     x = a->block[i].out;
   }
   conv2d_forward(a->maps, x, params + e->key_w_off, params + e->key_b_off, e->key_conv, e->key_h, e->key_w, B, NULL);
-  spatial_softmax_forward(a->points, a->prob, a->maps, K, e->key_h, e->key_w, B, SOFTMAX_TEMPERATURE);
+  spatial_softmax_forward(a->points, a->prob, a->maps, K, e->key_h, e->key_w, B, IMAGE_ENCODER_SOFTMAX_TEMPERATURE);
   linear_forward(a->features, a->points, params + e->proj_w, params + e->proj_b, B, 2 * K, F);
   relu_forward(a->features, a->features, (long)B * F);
   return a->features;
@@ -198,7 +196,7 @@ void image_encoder_backward(const ImageEncoder *e, const float *params, float *g
   zero(dpoints, 2L * B * K);
   linear_backward(dpoints, grads + e->proj_w, grads + e->proj_b, dproj, a->points, params + e->proj_w, B, 2 * K, F);
   zero(dmaps, (long)K * hw * B);
-  spatial_softmax_backward(dmaps, dpoints, a->points, a->prob, K, e->key_h, e->key_w, B, SOFTMAX_TEMPERATURE);
+  spatial_softmax_backward(dmaps, dpoints, a->points, a->prob, K, e->key_h, e->key_w, B, IMAGE_ENCODER_SOFTMAX_TEMPERATURE);
   float *cur = a->grad[0], *next = a->grad[1];  // cur: gradient of the current unit's output
   const BasicBlock *last = &e->block[IMAGE_ENCODER_BLOCKS - 1];
   zero(cur, conv2d_norm_out_floats(&last->b, B));

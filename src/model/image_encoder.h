@@ -15,8 +15,10 @@
 #include "core/arena.h"
 #include "core/params.h"
 #include "model/basic_block.h"
+#include "nn/max_pool2d.h"
 
 #define IMAGE_ENCODER_BLOCKS 8
+#define IMAGE_ENCODER_SOFTMAX_TEMPERATURE 1.0f  // robomimic's default, not learned
 
 typedef struct {
   int image_size;   // S: the square crop the encoder sees (84 for PushT)
@@ -30,7 +32,8 @@ typedef struct {
   ImageEncoderConfig cfg;
   char prefix[64];
   Conv2dNorm stem;
-  int pool_h, pool_w;  // after the max-pool
+  Pool2dShape pool;    // the stem's max-pool
+  int pool_h, pool_w;  // after it
   BasicBlock block[IMAGE_ENCODER_BLOCKS];
   Conv2dShape key_conv;
   int key_h, key_w;        // the keypoint maps' size

@@ -1,5 +1,6 @@
 #include "model/obs_encoder.h"
 
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,17 +64,23 @@ void obs_encoder_init_params(const ObsEncoder *e, const ParamTable *t, float *pa
   if (e->kind == OBS_ENCODER_IMAGE) image_encoder_init_params(&e->image, t, params, seed);
 }
 
-ObsEncoderActs *obs_encoder_acts_create(const ObsEncoder *e, int B) {
+ObsEncoderActs *obs_encoder_acts_create(const ObsEncoder *e, const ImageEncoderInfer *infer, int B) {
   ObsEncoderActs *a = odp_calloc(1, sizeof *a, "observation encoder workspace");
   if (!a) return NULL;
   a->B = B;
   a->lowdim = odp_malloc((size_t)B * e->n_obs_steps * e->lowdim_dim * sizeof(float), "observation encoder workspace");
-  if (a->lowdim && e->kind == OBS_ENCODER_IMAGE) {
+  const size_t features = (size_t)B * e->n_obs_steps * e->image.cfg.feature_dim * sizeof(float);
+  int err = !a->lowdim;
+  if (!err && e->kind == OBS_ENCODER_IMAGE && infer) {
+    a->infer = image_encoder_infer_acts_create(infer, omp_get_max_threads());
+    a->features = odp_malloc(features, "observation encoder workspace");
+    err = !a->infer || !a->features;
+  } else if (!err && e->kind == OBS_ENCODER_IMAGE) {
     a->image = image_encoder_acts_create(&e->image, B * e->n_obs_steps);
-    a->dfeatures = odp_malloc((size_t)B * e->n_obs_steps * e->image.cfg.feature_dim * sizeof(float),
-                              "observation encoder workspace");
+    a->dfeatures = odp_malloc(features, "observation encoder workspace");
+    err = !a->image || !a->dfeatures;
   }
-  if (!a->lowdim || (e->kind == OBS_ENCODER_IMAGE && (!a->image || !a->dfeatures))) {
+  if (err) {
     obs_encoder_acts_free(a);
     return NULL;
   }
@@ -83,17 +90,19 @@ ObsEncoderActs *obs_encoder_acts_create(const ObsEncoder *e, int B) {
 void obs_encoder_acts_free(ObsEncoderActs *a) {
   if (!a) return;
   image_encoder_acts_free(a->image);
-  free(a->lowdim), free(a->dfeatures);
+  image_encoder_infer_acts_free(a->infer);
+  free(a->lowdim), free(a->dfeatures), free(a->features);
   free(a);
 }
 
-// The conditioning rows from the encoded images and the normalised low-dim history.
-static void assemble(const ObsEncoder *e, const ObsEncoderActs *a, float *cond) {
+// The conditioning rows from the encoded images' features (B * To, F) and the normalised
+// low-dim history.
+static void assemble(const ObsEncoder *e, const ObsEncoderActs *a, const float *features, float *cond) {
   const int To = e->n_obs_steps, L = e->lowdim_dim, F = e->image.cfg.feature_dim;
   for (int b = 0; b < a->B; b++)
     for (int t = 0; t < To; t++) {
       float *dst = cond + (long)b * e->out_dim + (long)t * (F + L);
-      memcpy(dst, a->image->features + ((long)b * To + t) * F, (size_t)F * sizeof(float));
+      memcpy(dst, features + ((long)b * To + t) * F, (size_t)F * sizeof(float));
       memcpy(dst + F, a->lowdim + ((long)b * To + t) * L, (size_t)L * sizeof(float));
     }
 }
@@ -103,8 +112,7 @@ void obs_encoder_forward_train(const ObsEncoder *e, const float *params, ObsEnco
     memcpy(cond, a->lowdim, (size_t)a->B * e->out_dim * sizeof(float));
     return;
   }
-  image_encoder_forward(&e->image, params, a->image);
-  assemble(e, a, cond);
+  assemble(e, a, image_encoder_forward(&e->image, params, a->image), cond);
 }
 
 void obs_encoder_backward(const ObsEncoder *e, const float *params, float *grads, ObsEncoderActs *a,
@@ -123,24 +131,29 @@ void obs_encoder_load_crops(const ObsEncoder *e, ObsEncoderActs *a, const unsign
   image_encoder_load_crops(&e->image, a->image, frames, e->image_w, top, left);
 }
 
-int obs_encoder_forward(const ObsEncoder *e, const float *params, const Normalizer *norm, ObsEncoderActs *a,
-                        float *cond, const float *obs) {
-  const int To = e->n_obs_steps, L = e->lowdim_dim, D = e->frame_dim, img = D - L;
-  for (long i = 0; i < (long)a->B * To; i++) normalizer_apply(norm, a->lowdim + i * L, obs + i * D + img, 1);
+int obs_encoder_forward(const ObsEncoder *e, const float *params, const ImageEncoderInfer *infer,
+                        const Normalizer *norm, ObsEncoderActs *a, float *cond, const float *obs) {
+  const int To = e->n_obs_steps, L = e->lowdim_dim, D = e->frame_dim, img = D - L, n = a->B * To;
+  for (long i = 0; i < n; i++) normalizer_apply(norm, a->lowdim + i * L, obs + i * D + img, 1);
   if (e->kind == OBS_ENCODER_IDENTITY) {
     memcpy(cond, a->lowdim, (size_t)a->B * e->out_dim * sizeof(float));
     return ODP_OK;
   }
+  if (infer) {
+    if (!a->infer) return odp_fail("image policy: workspace made for the training layers, not the packed encoder");
+    image_encoder_infer_forward(infer, a->infer, a->features, n, obs, D, e->image_h, e->image_w);
+    assemble(e, a, a->features, cond);
+    return ODP_OK;
+  }
+  if (!params || !a->image) return odp_fail("image policy: the encoder needs the parameter buffer (a training-network policy)");
   const int S = e->image.cfg.image_size, top = (e->image_h - S) / 2, left = (e->image_w - S) / 2;
-  const int n = a->image->B, H = e->image_h, W = e->image_w;
+  const int H = e->image_h, W = e->image_w;
   for (int i = 0; i < n; i++)  // the centre crop, [0, 1] -> [-1, 1]
     for (int c = 0; c < 3; c++)
       for (int y = 0; y < S; y++)
         for (int x = 0; x < S; x++)
           a->image->images[(((long)c * S + y) * S + x) * n + i] =
               obs[(long)i * D + ((long)c * H + top + y) * W + left + x] * 2.0f - 1.0f;
-  if (!params) return odp_fail("image policy: the encoder needs the parameter buffer (a training-network policy)");
-  image_encoder_forward(&e->image, params, a->image);
-  assemble(e, a, cond);
+  assemble(e, a, image_encoder_forward(&e->image, params, a->image), cond);
   return ODP_OK;
 }

@@ -12,6 +12,7 @@
 #include "core/params.h"
 #include "data/normalizer.h"
 #include "model/image_encoder.h"
+#include "model/image_encoder_infer.h"
 
 typedef enum { OBS_ENCODER_IDENTITY = 0, OBS_ENCODER_IMAGE = 1 } ObsEncoderKind;
 
@@ -28,7 +29,9 @@ typedef struct {
 // Workspace for B batch items (B * n_obs_steps images).
 typedef struct {
   int B;
-  ImageEncoderActs *image;  // NULL for the identity
+  ImageEncoderActs *image;  // the training layers' (NULL for the identity and the packed encoder)
+  ImageEncoderInferActs *infer;  // the packed encoder's (model/image_encoder_infer.h), or NULL
+  float *features;          // (B * To, F): the packed encoder's output
   float *lowdim;            // (B, To, lowdim_dim) normalised
   float *dfeatures;         // (B * To, F): backward's share of dcond for the images
 } ObsEncoderActs;
@@ -44,13 +47,15 @@ int obs_encoder_init(ObsEncoder *e, const char *config_json, const char *where, 
                      ParamTable *t);
 void obs_encoder_init_params(const ObsEncoder *e, const ParamTable *t, float *params, unsigned long long seed);
 
-ObsEncoderActs *obs_encoder_acts_create(const ObsEncoder *e, int B);
+// infer: the packed camera encoder the forward pass will run (NULL: the training layers).
+ObsEncoderActs *obs_encoder_acts_create(const ObsEncoder *e, const ImageEncoderInfer *infer, int B);
 void obs_encoder_acts_free(ObsEncoderActs *a);
 
 // cond (B, out_dim) from raw observations obs (B, To, frame_dim): normalised low-dim part,
-// centre-cropped images. Allocates nothing.
-int obs_encoder_forward(const ObsEncoder *e, const float *params, const Normalizer *norm, ObsEncoderActs *a,
-                        float *cond, const float *obs);
+// centre-cropped images through the packed encoder infer (the one a was created for) or,
+// when NULL, the training layers over params. Allocates nothing.
+int obs_encoder_forward(const ObsEncoder *e, const float *params, const ImageEncoderInfer *infer,
+                        const Normalizer *norm, ObsEncoderActs *a, float *cond, const float *obs);
 
 // Training: a->image->images already holds the B * To crops (item b * To + t) and a->lowdim
 // the normalised low-dim history; cond (B, out_dim). backward accumulates the encoder's

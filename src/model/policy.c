@@ -117,6 +117,8 @@ void policy_free(Policy *p) {
   work_free(&p->work);
   if (p->infer) unet_infer_free(p->infer);
   free(p->infer);
+  if (p->image_infer) image_encoder_infer_free(p->image_infer);
+  free(p->image_infer);
   unet_free(&p->unet);
   param_table_free(&p->table);
   free(p->params);
@@ -220,19 +222,21 @@ static int read_normalizers(Policy *p, Safetensors *st) {
   return ODP_OK;
 }
 
-// An image policy's camera encoder runs on the training layers: its tensors go into a
-// parameter buffer of the whole table, of which only their pages are ever touched (the
-// U-Net's share stays unallocated zero pages: the packed network holds the U-Net).
-static int read_encoder_params(Policy *p, Safetensors *st) {
+// An image policy's camera encoder, packed: its tensors are read into a parameter buffer
+// of the whole table (only their pages are touched: the U-Net's share stays unallocated
+// zero pages), packed, and the buffer freed.
+static int read_encoder(Policy *p, Safetensors *st) {
   if (p->encoder.kind == OBS_ENCODER_IDENTITY) return ODP_OK;
-  if (!(p->params = odp_calloc((unsigned long)p->table.numel, sizeof(float), "image encoder parameters")))
-    return ODP_ERR;
-  for (int i = 0; i < p->table.count; i++) {
+  float *params = odp_calloc((unsigned long)p->table.numel, sizeof(float), "image encoder parameters");
+  int err = !params;
+  for (int i = 0; !err && i < p->table.count; i++) {
     const ParamEntry *e = &p->table.entries[i];
-    if (!strncmp(e->name, "obs_encoder.", 12) && safetensors_read_f32(st, e->name, p->params + e->offset, e->numel))
-      return ODP_ERR;
+    if (!strncmp(e->name, "obs_encoder.", 12)) err = safetensors_read_f32(st, e->name, params + e->offset, e->numel);
   }
-  return ODP_OK;
+  if (!err) err = !(p->image_infer = odp_calloc(1, sizeof *p->image_infer, "packed image encoder")) ||
+                  image_encoder_infer_build(p->image_infer, &p->encoder.image, params);
+  free(params);
+  return err ? ODP_ERR : ODP_OK;
 }
 
 int policy_load_inference(Policy *p, const char *path, WeightFormat fmt) {
@@ -240,7 +244,7 @@ int policy_load_inference(Policy *p, const char *path, WeightFormat fmt) {
   if (!st) return ODP_ERR;
   if (setup_from_checkpoint(p, st, path, 0)) return safetensors_close(st), ODP_ERR;
   p->infer = odp_calloc(1, sizeof *p->infer, "inference U-Net");
-  int err = !p->infer || read_normalizers(p, st) || read_encoder_params(p, st) ||
+  int err = !p->infer || read_normalizers(p, st) || read_encoder(p, st) ||
             unet_infer_from_file(p->infer, &p->unet, st, "model.", fmt, p->generator_timestep);
   safetensors_close(st);
   if (err) {
@@ -301,7 +305,7 @@ static int ensure_work(Policy *p, int B) {
   const PolicyShape *sh = &p->shape;
   const long per = (long)sh->horizon * sh->action_dim;
   int err = 0;
-  if (!(w->enc = obs_encoder_acts_create(&p->encoder, B))) err = 1;
+  if (!(w->enc = obs_encoder_acts_create(&p->encoder, p->image_infer, B))) err = 1;
   w->cond = work_alloc((long)B * p->encoder.out_dim, sizeof(float), "conditioning", &err);
   w->x = work_alloc(B * per, sizeof(float), "action chunk", &err);
   w->dw.eps = work_alloc(B * per, sizeof(float), "predicted noise", &err);
@@ -381,7 +385,7 @@ int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uin
   if (ensure_work(p, B)) return ODP_ERR;
   PolicyWork *w = &p->work;
   float *x = w->x;
-  if (obs_encoder_forward(&p->encoder, p->params, &p->obs_norm, w->enc, w->cond, obs)) return ODP_ERR;
+  if (obs_encoder_forward(&p->encoder, p->params, p->image_infer, &p->obs_norm, w->enc, w->cond, obs)) return ODP_ERR;
   int err;
   if (s->kind == SAMPLER_ONESTEP) {
     err = generate_onestep(p, x, B, per, seed);

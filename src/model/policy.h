@@ -56,6 +56,7 @@ typedef struct Policy {
   char *config_json;       // the run config this policy was trained with
   ObsEncoder encoder;      // raw observations -> global conditioning (normaliser + camera encoder)
   UnetInfer *infer;        // policy_load_inference: the packed network (params is then NULL)
+  ImageEncoderInfer *image_infer;  // policy_load_inference of an image policy: the packed camera encoder
   PolicyWork work;         // inference scratch, sized on demand
   struct Policy *refiner;  // onestep:2's second call: the student's teacher (borrowed), or NULL: its own network
 } Policy;
@@ -71,10 +72,10 @@ int policy_load(Policy *p, const char *path);
 int policy_check_sampler(const Policy *p, const SamplerSpec *s);
 
 // Loads a checkpoint for inference only: the U-Net packed (nn/conv1d_packed.h) in f32 or
-// bf16, a one-step student's timestep folded in, and no U-Net parameters (p->params is
-// NULL, or for an image policy holds only the camera encoder's: such a policy predicts but
-// cannot be trained or saved). Memory: the packed weights (and the encoder's) plus one
-// tensor while loading.
+// bf16, a one-step student's timestep folded in, an image policy's camera encoder packed
+// (model/image_encoder_infer.h, f32), and no parameter buffer (p->params is NULL: such a
+// policy predicts but cannot be trained or saved). Memory: the packed weights plus one
+// tensor while loading (an image policy: its encoder's parameters while packing them).
 int policy_load_inference(Policy *p, const char *path, WeightFormat fmt);
 // Writes params (the full table) with the policy's config; extra metadata key/values
 // (NULL-terminated pairs) may be added. Atomic (temp file + rename).

@@ -7,12 +7,12 @@
 
 #include "core/error.h"
 #include "io/safetensors.h"
+#include "nn/group_norm.h"
 #include "nn/linear.h"
 #include "nn/mish.h"
 #include "nn/norm_mish_film.h"
 #include "nn/step_embedding.h"
 
-#define GROUP_NORM_EPS 1e-5f
 #define ALIGN 64
 
 // ---------------------------------------------------------------- building

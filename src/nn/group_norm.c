@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <stddef.h>
 
 // Work is split over (group, range of batch items): with batch innermost each range is a
 // column range of every row. Ranges are as wide as the thread count allows (the whole
@@ -114,5 +115,54 @@ void group_norm_backward(float *dx, float *dgamma, float *dbeta, const float *dy
     const int g = task / ranges, b0 = task % ranges * width, b1 = b0 + width < B ? b0 + width : B;
     for (int a = b0; a < b1; a += MAX_RANGE)
       input_grad_range(dx, dy, x, mean, rstd, gamma, cg, T, B, g, a, b1 - a < MAX_RANGE ? b1 : a + MAX_RANGE, inv_n);
+  }
+}
+
+// ---------------------------------------------------------------- channels-last inference
+
+// Sum over the interior of channels [c0, c0 + n) (n <= 16), of v or (v - m)^2: one
+// double per channel lane, so the loop vectorises across channels (a single running sum
+// could not be reordered), the lanes added in order at the end.
+static double nhwc_lane_sum(const NhwcImage *x, int c0, int n, double m, int squares) {
+  double lane[16] = {0};
+  for (int y = 0; y < x->h; y++)
+    for (int i = 0; i < x->w; i++) {
+      const float *v = nhwc_at(x, y, i, c0);
+      if (squares)
+        for (int c = 0; c < n; c++) lane[c] += (v[c] - m) * (v[c] - m);
+      else
+        for (int c = 0; c < n; c++) lane[c] += v[c];
+    }
+  double sum = 0;
+  for (int c = 0; c < n; c++) sum += lane[c];
+  return sum;
+}
+
+// Mean and rstd of channels [c0, c0 + cg) over the interior, two passes in double like
+// group_stats_range.
+static void nhwc_group_stats(const NhwcImage *x, int c0, int cg, float eps, float *mean, float *rstd) {
+  double sum = 0, sq = 0;
+  for (int c = 0; c < cg; c += 16) sum += nhwc_lane_sum(x, c0 + c, cg - c < 16 ? cg - c : 16, 0, 0);
+  const double n = (double)cg * x->h * x->w, m = sum / n;
+  for (int c = 0; c < cg; c += 16) sq += nhwc_lane_sum(x, c0 + c, cg - c < 16 ? cg - c : 16, m, 1);
+  *mean = (float)m, *rstd = (float)(1.0 / sqrt(sq / n + eps));
+}
+
+void group_norm_nhwc_forward(NhwcImage *x, const float *gamma, const float *beta, int G, float eps,
+                             const NhwcImage *identity, int relu) {
+  const int cg = x->c / G;
+  for (int g = 0; g < G; g++) {
+    float mean, rstd;
+    nhwc_group_stats(x, g * cg, cg, eps, &mean, &rstd);
+    for (int y = 0; y < x->h; y++)
+      for (int i = 0; i < x->w; i++) {
+        float *v = nhwc_at(x, y, i, g * cg);
+        const float *id = identity ? nhwc_at(identity, y, i, g * cg) : NULL;
+        for (int c = 0; c < cg; c++) {
+          float o = (v[c] - mean) * rstd * gamma[g * cg + c] + beta[g * cg + c];
+          if (id) o += id[c];
+          v[c] = relu && !(o > 0.0f) ? 0.0f : o;
+        }
+      }
   }
 }

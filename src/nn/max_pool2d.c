@@ -34,3 +34,18 @@ void max_pool2d_forward(float *out, int *argmax, const float *in, Pool2dShape s,
 void max_pool2d_backward(float *din, const float *dout, const int *argmax, long n_out) {
   for (long o = 0; o < n_out; o++) din[argmax[o]] += dout[o];
 }
+
+void max_pool2d_nhwc_forward(NhwcImage *out, const NhwcImage *in, Pool2dShape s) {
+  const int C = in->c;
+  for (int y = 0; y < out->h; y++)
+    for (int x = 0; x < out->w; x++) {
+      float *o = nhwc_at(out, y, x, 0);
+      const float *first = nhwc_at(in, y * s.stride - s.pad, x * s.stride - s.pad, 0);
+      for (int c = 0; c < C; c++) o[c] = first[c];
+      for (int i = 0; i < s.kernel; i++)
+        for (int j = 0; j < s.kernel; j++) {
+          const float *v = nhwc_at(in, y * s.stride + i - s.pad, x * s.stride + j - s.pad, 0);
+          for (int c = 0; c < C; c++) o[c] = v[c] > o[c] ? v[c] : o[c];
+        }
+    }
+}

@@ -2,7 +2,8 @@
 // for each keypoint map k of a (K, H, W, B) image, p = softmax over the H*W positions of
 // map / temperature, and the keypoint is the expected position under p on the grids
 // x = linspace(-1, 1, W) (columns), y = linspace(-1, 1, H) (rows).
-// Output rows are batch items: (B, 2K) as [x_0, y_0, x_1, y_1, ...].
+// Output rows are batch items: (B, 2K) as [x_0, y_0, x_1, y_1, ...]. One channels-last
+// image's maps (H, W, K) are this layout with K = 1 and B = K (the keypoints as batch items).
 #pragma once
 
 // out (B, 2K); prob (K, H*W, B) keeps the softmax for the backward pass.

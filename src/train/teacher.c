@@ -123,7 +123,7 @@ static UnetActs *acts_for(Teacher *r, Batches *bt, long B) {
   int slot = bt->acts[0] ? 1 : 0;
   unet_acts_free(bt->acts[slot]);
   obs_encoder_acts_free(bt->enc[slot]);
-  bt->enc[slot] = obs_encoder_acts_create(&r->policy.encoder, (int)B);
+  bt->enc[slot] = obs_encoder_acts_create(&r->policy.encoder, NULL, (int)B);
   bt->acts[slot] = bt->enc[slot] ? unet_acts_create(&r->policy.unet, (int)B, r->policy.shape.horizon) : NULL;
   return bt->acts[slot];
 }
