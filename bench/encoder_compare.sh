@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # onedp and PyTorch side by side on the same image-encoder weights, same machine, same run:
-# batch-1 forward over one observation's frames and the training step (forward + backward
-# over batch x frames images), for 1 and 2 threads, with the FMA floors onedp measured.
+# batch-1 forward over one observation's frames (onedp: the packed inference encoder that
+# eval and the runtime API run, and the training layers) and the training step (forward +
+# backward over batch x frames images), for 1 and 2 threads, with the FMA floors onedp measured.
 # Usage: bench/encoder_compare.sh [WIDTH] [BATCH]     (WIDTH 64: the reference ResNet-18; BATCH 64)
 # PyTorch runs with OPENBLAS_NUM_THREADS=1 (no nested threads); its best thread count counts.
 set -euo pipefail
@@ -22,11 +23,11 @@ done
 import json, sys
 o = json.loads(sys.argv[1]); torch = [json.loads(a) for a in sys.argv[2:]]
 print("\nside by side (same weights, width %d, %d frames, training batch %d):" % (o["width"], o["frames"], o["batch"]))
-print("%-10s %7s %12s %12s %14s %10s" % ("impl", "threads", "batch1_ms", "floor_ms", "train_ms", "samples/s"))
+print("%-10s %7s %12s %16s %12s %14s %10s" % ("impl", "threads", "batch1_ms", "(train layers)", "floor_ms", "train_ms", "samples/s"))
 for r, t in zip(o["threads"], torch):
-    print("%-10s %7d %12.2f %12.2f %14.1f %10.1f" % ("onedp", r["threads"], r["batch1_ms"], r["batch1_floor_ms"], r["train_ms"], 1e3 * o["batch"] / r["train_ms"]))
-    print("%-10s %7d %12.2f %12s %14.1f %10.1f" % ("pytorch", t["threads"], t["fwd_b1_ms"], "", t["train_ms"], t["train_samples_per_s"]))
-b1 = min(r["batch1_ms"] for r in o["threads"]); pt = min(t["fwd_b1_ms"] for t in torch)
+    print("%-10s %7d %12.2f %16.2f %12.2f %14.1f %10.1f" % ("onedp", r["threads"], r["packed_ms"], r["batch1_ms"], r["batch1_floor_ms"], r["train_ms"], 1e3 * o["batch"] / r["train_ms"]))
+    print("%-10s %7d %12.2f %16s %12s %14.1f %10.1f" % ("pytorch", t["threads"], t["fwd_b1_ms"], "", "", t["train_ms"], t["train_samples_per_s"]))
+b1 = min(r["packed_ms"] for r in o["threads"]); pt = min(t["fwd_b1_ms"] for t in torch)
 fl = min(r["batch1_floor_ms"] for r in o["threads"])
 print("batch-1 forward, best thread count: onedp %.2f ms (%.2fx its floor) vs PyTorch %.2f ms = %.2fx faster" % (b1, b1 / fl, pt, pt / b1))
 a = max(1e3 * o["batch"] / r["train_ms"] for r in o["threads"]); b = max(t["train_samples_per_s"] for t in torch)

@@ -8,9 +8,15 @@
 # Usage: bench/pusht_table.sh [TEACHER_RUNDIR | TEACHER.safetensors] [OUTDIR]
 #   TEACHER_RUNDIR: a `onedp train` run (policy.safetensors, and log.jsonl for the wall-time
 #   column); default runs/teacher_small
-#   env: SEEDS (default 100000:100050), DISTILL_SEEDS (default "0 1 2"), DISTILL_ARGS (overrides;
+#   env: SEEDS (default 100000:100050), DISTILL_SEEDS (default "0 1 2"), VARIANTS (default "d s"),
+#        TEACHER_EVALS (default 1; 0 leaves the teacher's rows to another instance: two instances
+#        with VARIANTS=d and VARIANTS=s TEACHER_EVALS=0 share OUTDIR on two cores, and a last plain
+#        run prints the whole table from their results), DISTILL_ARGS (overrides;
 #        DISTILL_ARGS_S / DISTILL_ARGS_D for one variant only, e.g. DISTILL_ARGS_S=distill.steps=150),
-#        EVAL_ARGS (more `onedp eval` options, e.g. --threads 1)
+#        EVAL_ARGS (more `onedp eval` options, e.g. --threads 1),
+#        REGRESSION_ARGS_S / REGRESSION_ARGS_D (set, even empty: that variant is the two-stage recipe —
+#        first `distill --config configs/distill_regression.json $REGRESSION_ARGS_X` into <dir>/regression,
+#        then the KL stage from it with distill.init_generator; wall time and cost cover both stages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 teacher_run=${1:-runs/teacher_small}; out=${2:-runs/table}
@@ -27,18 +33,26 @@ teacher_s=  # the teacher's training wall time, when its run's log is here (a sh
 run_eval() {  # name checkpoint sampler
   [ -s "$out/eval_$1.json" ] || "$onedp" eval "$2" --sampler "$3" --seeds "$seeds" ${EVAL_ARGS:-} | tail -1 > "$out/eval_$1.json"
 }
-run_eval ddpm100 "$teacher" ddpm:100
-run_eval ddim10 "$teacher" ddim:10
-run_eval ddim1_leading "$teacher" ddim:1:leading
-run_eval ddim1_trailing "$teacher" ddim:1:trailing
-for v in d s; do
+if [ "${TEACHER_EVALS:-1}" = 1 ]; then
+  run_eval ddpm100 "$teacher" ddpm:100
+  run_eval ddim10 "$teacher" ddim:10
+  run_eval ddim1_leading "$teacher" ddim:1:leading
+  run_eval ddim1_trailing "$teacher" ddim:1:trailing
+fi
+for v in ${VARIANTS:-d s}; do
   for ds in $dseeds; do
     dir=$out/onedp_${v}_seed$ds
     if [ ! -s "$dir/policy.safetensors" ] || [ ! -s "$dir/wall_s" ]; then
       start=$(date +%s.%N)
-      v_args=DISTILL_ARGS_${v^^}
-      "$onedp" distill "$teacher" --variant "$v" distill.seed="$ds" ${DISTILL_ARGS:-} ${!v_args:-} -o "$dir" \
-        2> >(tee "$dir.err" >&2)
+      v_args=DISTILL_ARGS_${v^^} r_args=REGRESSION_ARGS_${v^^} init=()
+      : > "$dir.err"
+      if [ -n "${!r_args+set}" ]; then
+        "$onedp" distill "$teacher" --variant "$v" --config configs/distill_regression.json distill.seed="$ds" \
+          ${!r_args} -o "$dir/regression" 2> >(tee -a "$dir.err" >&2)
+        init=(distill.init_generator="$dir/regression/policy.safetensors")
+      fi
+      "$onedp" distill "$teacher" --variant "$v" distill.seed="$ds" ${DISTILL_ARGS:-} ${!v_args:-} "${init[@]}" \
+        -o "$dir" 2> >(tee -a "$dir.err" >&2)
       /usr/bin/python3 -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$(date +%s.%N)" > "$dir/wall_s"
     fi
     run_eval "onedp_${v}_seed$ds" "$dir/policy.safetensors" onestep
@@ -48,8 +62,10 @@ done
 printf '\n| method | NFE | score (mean ± std over 50 seeds) | success | Hz (batch 1) | distill/teacher wall time | distill/teacher sample-passes |\n|---|---|---|---|---|---|---|\n'
 row() {  # label eval-name [distill-dir]
   local f=$out/eval_$2.json extra="—" passes="—"
+  [ -s "$f" ] || { printf '| %s | not run here |\n' "$1"; return; }
   [ -n "${3:-}" ] && [ -n "$teacher_s" ] && extra=$(/usr/bin/python3 -c "import sys; print('%.1f%%' % (100 * float(open(sys.argv[1]).read()) / float(sys.argv[2])))" "$3/wall_s" "$teacher_s")
-  [ -n "${3:-}" ] && [ -s "$3.err" ] && passes=$(sed -n 's/^distill: cost \([0-9.]*%\).*/\1/p' "$3.err" | tail -1)
+  [ -n "${3:-}" ] && [ -s "$3.err" ] && passes=$(sed -n 's/^distill: cost \([0-9.]*\)%.*/\1/p' "$3.err" |
+    awk '{ s += $1 } END { if (NR) printf "%.1f%%", s }')  # both stages of a two-stage student
   printf '| %s | %s | %.3f ± %.3f | %.2f | %.1f | %s | %s |\n' "$1" "$(field "$f" nfe)" "$(field "$f" score)" \
     "$(field "$f" score_std)" "$(field "$f" success)" "$(field "$f" hz)" "$extra" "${passes:-—}"
 }

@@ -19,9 +19,8 @@
  * allocate nothing and call no BLAS (tests/api/api_alloc.c counts malloc and cblas over
  * 1,000 calls), and at 1 thread take no lock; with more threads act's only synchronisation
  * is OpenMP's team barriers (the first act on a new thread may let libgomp set up its
- * per-thread state once). These guarantees are the low-dim policies' (their networks are
- * packed); an image policy's camera encoder runs its convolutions as OpenBLAS GEMMs, so its
- * acts call BLAS and OpenBLAS allocates its buffers inside them.
+ * per-thread state once). Image policies too: their camera encoder is packed like the U-Net
+ * (its own convolution kernels, one frame per thread; src/model/image_encoder_infer.h).
  *
  * Observations: one step is obs_dim floats in raw units. For an image policy that is the
  * camera image as (3, H, W) floats in [0, 1] (channel, row, column), then its low-dim part

@@ -5,8 +5,13 @@
 #include <string.h>
 
 #include "nn/conv1d.h"
+#include "nn/gemm_narrow.h"
 
 static int is_pointwise(Conv2dShape s) { return s.kernel == 1 && s.stride == 1 && s.pad == 0; }
+
+// Layers with few output channels (a narrow trunk's stem and first layers) multiply with
+// nn/gemm_narrow.h, which reads the im2col tile in place; wider ones with OpenBLAS.
+static int narrow(Conv2dShape s) { return s.cout <= GEMM_NARROW; }
 
 // The im2col matrix is built and consumed in tiles of consecutive output positions (y, x),
 // all batch items each: a tile's columns are contiguous in the output (C, Ho*Wo*B), and a
@@ -104,8 +109,10 @@ void conv2d_forward(float *out, const float *in, const float *weight, const floa
   const long n = (long)ho * wo * B, P = (long)ho * wo;
   channel_bias_set(out, bias, s.cout, ho * wo, B);
   if (is_pointwise(s)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.cout, (int)n, k, 1.0f, weight, k, in, (int)n, 1.0f, out,
-                (int)n);
+    if (narrow(s)) gemm_narrow_nn(out, n, weight, k, 1, in, n, s.cout, n, k);
+    else
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.cout, (int)n, k, 1.0f, weight, k, in, (int)n, 1.0f,
+                  out, (int)n);
     return;
   }
   const long tile = tile_positions(s, ho, wo, B), tiles = (P + tile - 1) / tile;
@@ -115,8 +122,10 @@ void conv2d_forward(float *out, const float *in, const float *weight, const floa
     const long p0 = it * tile, p1 = p0 + tile < P ? p0 + tile : P, m = (p1 - p0) * B;
     float *col = scratch + omp_get_thread_num() * k * tile * B;
     im2col_tile(col, in, NULL, s, h, w, B, p0, p1, 0, s.cin);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.cout, (int)m, k, 1.0f, weight, k, col, (int)m, 1.0f,
-                out + p0 * B, (int)n);
+    if (narrow(s)) gemm_narrow_nn(out + p0 * B, n, weight, k, 1, col, m, s.cout, m, k);
+    else
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.cout, (int)m, k, 1.0f, weight, k, col, (int)m, 1.0f,
+                  out + p0 * B, (int)n);
   }
 }
 
@@ -125,6 +134,11 @@ void conv2d_backward(float *din, float *dweight, float *dbias, const float *dout
   const int ho = conv2d_out_size(s, h), wo = conv2d_out_size(s, w), KK = s.kernel * s.kernel, k = s.cin * KK;
   const long n = (long)ho * wo * B, P = (long)ho * wo;
   if (dbias) channel_bias_grad(dbias, dout, s.cout, ho * wo, B);
+  if (is_pointwise(s) && narrow(s)) {
+    gemm_narrow_nt(dweight, k, dout, n, in, n, s.cout, k, n);
+    if (din) gemm_narrow_nn(din, n, weight, 1, k, dout, n, k, n, s.cout);  // W^T: (ci, co) at weight[co * k + ci]
+    return;
+  }
   if (is_pointwise(s)) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.cout, k, (int)n, 1.0f, dout, (int)n, in, (int)n, 1.0f,
                 dweight, k);
@@ -143,12 +157,19 @@ void conv2d_backward(float *din, float *dweight, float *dbias, const float *dout
     for (long p0 = 0; p0 < P && rows; p0 += tile) {
       const long p1 = p0 + tile < P ? p0 + tile : P, m = (p1 - p0) * B;
       im2col_tile(col, in, NULL, s, h, w, B, p0, p1, c0, c1);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.cout, rows, (int)m, 1.0f, dout + p0 * B, (int)n, col,
-                  (int)m, 1.0f, dweight + (long)c0 * KK, k);
+      if (narrow(s)) gemm_narrow_nt(dweight + (long)c0 * KK, k, dout + p0 * B, n, col, m, s.cout, rows, m);
+      else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.cout, rows, (int)m, 1.0f, dout + p0 * B, (int)n, col,
+                    (int)m, 1.0f, dweight + (long)c0 * KK, k);
       if (!din) continue;
       // dcol = W^T dout for these rows, scattered back onto the input positions they came from.
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, (int)m, s.cout, 1.0f, weight + (long)c0 * KK, k,
-                  dout + p0 * B, (int)n, 0.0f, col, (int)m);
+      if (narrow(s)) {
+        memset(col, 0, (size_t)rows * m * sizeof *col);
+        gemm_narrow_nn(col, m, weight + (long)c0 * KK, 1, k, dout + p0 * B, n, rows, m, s.cout);
+      } else {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, (int)m, s.cout, 1.0f, weight + (long)c0 * KK, k,
+                    dout + p0 * B, (int)n, 0.0f, col, (int)m);
+      }
       im2col_tile(col, NULL, din, s, h, w, B, p0, p1, c0, c1);
     }
   }

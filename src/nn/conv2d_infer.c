@@ -93,17 +93,20 @@ static inline __attribute__((always_inline)) void conv_tile(const Conv2dInfer *c
   }
 }
 
-// Positions in tiles of the widest R the registers hold for NV vectors; the last tile
-// overlaps the one before (recomputing a few outputs) rather than needing other shapes,
-// and outputs too few for one tile go one at a time.
+// Positions in tiles of the widest R the registers hold for NV vectors, or of R / 2 when
+// that divides the positions and R does not (3x3 maps: 3 tiles of 3, not 2 of 6); the last
+// tile overlaps the one before (recomputing a few outputs) rather than needing other
+// shapes, and outputs too few for one tile go one at a time.
 static inline __attribute__((always_inline)) void conv_positions(const Conv2dInfer *c, NhwcImage *out,
                                                                  const NhwcImage *in, const int NV) {
   const int R = ACCUMULATORS / NV < MAX_TILE ? ACCUMULATORS / NV : MAX_TILE, P = out->h * out->w;
   if (P < R || R == 1) {
     for (int p = 0; p < P; p++) conv_tile(c, out, in, p, 1, NV);
-    return;
+  } else if (P % R && R % 2 == 0 && P % (R / 2) == 0) {
+    for (int p0 = 0; p0 < P; p0 += R / 2) conv_tile(c, out, in, p0, R / 2, NV);
+  } else {
+    for (int p0 = 0; p0 < P; p0 += R) conv_tile(c, out, in, p0 + R <= P ? p0 : P - R, R, NV);
   }
-  for (int p0 = 0; p0 < P; p0 += R) conv_tile(c, out, in, p0 + R <= P ? p0 : P - R, R, NV);
 }
 
 void conv2d_infer_forward(const Conv2dInfer *c, NhwcImage *out, const NhwcImage *in) {

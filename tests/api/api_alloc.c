@@ -64,11 +64,14 @@ static long count_calls(const char *ckpt, const char *sampler, int calls) {
     fprintf(stderr, "api_alloc: %s\n", onedp_last_error());
     exit(1);
   }
-  float obs[64], act[64];
+  float *obs = malloc((size_t)onedp_policy_obs_dim(p) * sizeof *obs), act[64];  // an image frame: 27,650
   onedp_policy_reset(p, 3);
   long before = n_alloc, blas_before = n_blas;
   for (int i = 0; i < calls; i++) {
-    for (int j = 0; j < onedp_policy_obs_dim(p); j++) obs[j] = 100.0f + (float)((i * 7 + j * 13) % 300);
+    for (int j = 0; j < onedp_policy_obs_dim(p); j++) {  // pixels in [0, 1), positions in [100, 400)
+      const float v = (float)((i * 7 + j * 13) % 300);
+      obs[j] = onedp_policy_obs_dim(p) > 1000 ? v / 300 : 100 + v;
+    }
     if (onedp_policy_observe(p, obs) || onedp_policy_act(p, act)) {
       fprintf(stderr, "api_alloc: %s\n", onedp_last_error());
       exit(1);
@@ -76,6 +79,7 @@ static long count_calls(const char *ckpt, const char *sampler, int calls) {
   }
   long n = n_alloc - before, blas = n_blas - blas_before;
   onedp_policy_close(p);
+  free(obs);
   printf("%s %s: %ld allocations, %ld BLAS calls over %d observe+act calls\n", ckpt, sampler ? sampler : "(default)", n,
          blas, calls);
   return n + blas;
