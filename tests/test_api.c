@@ -76,7 +76,7 @@ static double api_episode(onedp_policy *h, Policy *ref, const SamplerSpec *s, ui
 }
 
 static double eval_score(Policy *p, const SamplerSpec *s, uint32_t env_seed, uint64_t seed) {
-  PolicyActor actor = {p, *s};
+  PolicyActor actor = {p, *s, 0};
   ActionSource src = action_source_policy(&actor);
   EvalOptions o = {.task = "pusht", .seed_begin = env_seed, .seed_end = env_seed + 1, .seed = seed};
   EvalResult r;

@@ -157,7 +157,7 @@ static int hold_predict(void *ctx, const float *obs, int B, uint64_t seed, float
 
 static void test_hold_still(void) {
   Hold h = {0, 1};
-  ActionSource src = {hold_predict, &h, 2, 8, 20, 2, 0, 0, NULL};
+  ActionSource src = {hold_predict, &h, 2, 8, 20, 2, 0, 0, NULL, 0};
   EvalOptions o = options(100000, 100006);
   o.hz_repeats = 3;
   EvalResult r;
@@ -210,7 +210,7 @@ static int image_predict(void *ctx, const float *obs, int B, uint64_t seed, floa
 
 static void test_image_frames(void) {
   ImageProbe h = {0, 1};
-  ActionSource src = {image_predict, &h, 2, 8, 3 * 96 * 96 + 2, 2, 96, 96, "agent_pos"};
+  ActionSource src = {image_predict, &h, 2, 8, 3 * 96 * 96 + 2, 2, 96, 96, "agent_pos", 0};
   EvalOptions o = options(100000, 100003);
   o.max_steps = 16;
   EvalResult r;
@@ -265,6 +265,78 @@ static void test_gif(const ActionSource *src) {
   eval_result_free(&r);
 }
 
+// Real time (EvalRealtime) with a hold-still source that returns `steps` actions a call: the
+// schedule's closed forms over 300 steps (latency D control steps, chunks of 8).
+typedef struct {
+  int calls, steps;
+} Clock;
+
+static int clock_predict(void *ctx, const float *obs, int B, uint64_t seed, float *act) {
+  Clock *c = ctx;
+  (void)seed;
+  for (int b = 0; b < B; b++)
+    for (int k = 0; k < c->steps; k++) memcpy(act + (b * c->steps + k) * 2, obs + b * 40 + 20 + 18, 2 * sizeof(float));
+  c->calls++;
+  return ODP_OK;
+}
+
+static void check_schedule(EvalRealtime mode, double latency_s, int steps, int rounds, int stale, const char *what) {
+  Clock c = {0, steps};
+  ActionSource src = {clock_predict, &c, 2, 8, 20, 2, 0, 0, NULL, steps};
+  EvalOptions o = options(100000, 100003);
+  o.realtime = mode, o.latency_s = latency_s;
+  EvalResult r;
+  CHECK(!eval_run(&r, &src, &o), "%s: %s", what, odp_error());
+  CHECK(r.rounds == rounds && r.ep[0].stale_steps == stale && r.ep[2].steps == 300,
+        "%s: %d calls (expected %d), %d stale steps (expected %d), %d steps", what, r.rounds, rounds,
+        r.ep[0].stale_steps, stale, r.ep[2].steps);
+  eval_result_free(&r);
+}
+
+static void test_realtime(const ActionSource *policy) {
+  // latency 0: both modes are the reference protocol, episode for episode
+  EvalOptions o = options(100000, 100004);
+  EvalResult ref, rt;
+  CHECK(!eval_run(&ref, policy, &o), "reference run: %s", odp_error());
+  for (int mode = EVAL_REALTIME_SYNC; mode <= EVAL_REALTIME_ASYNC; mode++) {
+    o.realtime = mode, o.latency_s = 0;
+    CHECK(!eval_run(&rt, policy, &o), "real time, latency 0: %s", odp_error());
+    CHECK(same_episodes(&ref, &rt, 4) && rt.rounds == ref.rounds && rt.stale_fraction == 0,
+          "%s with latency 0 reproduces the reference protocol", mode == EVAL_REALTIME_SYNC ? "sync" : "async");
+    eval_result_free(&rt);
+  }
+  eval_result_free(&ref);
+  // 250 ms at 10 Hz = 3 steps. sync: a call every 3 + 8 steps, every step stale (held or late).
+  check_schedule(EVAL_REALTIME_SYNC, 0.25, 8, 28, 300, "sync, 3 steps");
+  // async: a call every 8 - 3 steps, arriving as the chunk before runs out; only the first 3 steps wait.
+  check_schedule(EVAL_REALTIME_ASYNC, 0.25, 8, 60, 3, "async, 3 steps");
+  // async, 10 steps > a chunk: a call as each arrives; 5 of the 15 actions left for the present, then 5 held.
+  check_schedule(EVAL_REALTIME_ASYNC, 1.0, 15, 30, 10 + 29 * 5, "async, 10 steps, 15-action chunks");
+  o = options(100000, 100002);
+  o.realtime = EVAL_REALTIME_SYNC, o.latency_s = -1, o.slowdown = 0;
+  CHECK(eval_run(&rt, policy, &o) && strstr(odp_error(), "slowdown"), "a zero slowdown is refused: %s", odp_error());
+}
+
+// --perturb: the same disturbances for the same env seeds, and PushT's distribution: the block
+// carried 20-50 px (more only to clear the agent) and turned by at most 30 degrees.
+static void test_perturb(void) {
+  PushT *env = pusht_create();
+  int clear = 0;
+  for (int i = 0; env && i < 40; i++) {
+    double before[5], after[5], u[3] = {(i % 5) / 5.0, (i % 7) / 7.0, (i % 4) / 4.0};
+    pusht_reset(env, 100000 + i);
+    pusht_state(env, before);
+    int skipped = pusht_perturb(env, u);
+    pusht_state(env, after);
+    double moved = hypot(after[2] - before[2], after[3] - before[3]), turn = fabs(remainder(after[4] - before[4], 2 * M_PI));
+    clear += !skipped;
+    CHECK(skipped ? moved == 0 : moved > 1 && moved <= 50 + 80 + 1e-9 && turn <= M_PI / 6 + 1e-9,
+          "seed %d: block moved %.1f px, turned %.3f rad (skipped %d)", 100000 + i, moved, turn, skipped);
+  }
+  CHECK(clear >= 36, "%d of 40 disturbances placed clear of the agent", clear);
+  if (env) pusht_destroy(env);
+}
+
 int main(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "--write")) return write_tiny_policy(argv[2]) ? (fprintf(stderr, "%s\n", odp_error()), 1) : 0;
   char path[] = "/tmp/onedp_tiny_policy_XXXXXX";
@@ -274,7 +346,7 @@ int main(int argc, char **argv) {
   Policy p;
   CHECK(policy_load(&p, path) == ODP_OK, "load tiny policy: %s", odp_error());
   unlink(path);
-  PolicyActor actor = {&p, {0}};
+  PolicyActor actor = {&p, {0}, 0};
   CHECK(!sampler_parse(&actor.sampler, "ddim:2"), "sampler");
   ActionSource src = action_source_policy(&actor);
   test_determinism(&src);
@@ -283,6 +355,8 @@ int main(int argc, char **argv) {
   test_hold_still();
   test_image_frames();
   test_gif(&src);
+  test_realtime(&src);
+  test_perturb();
   EvalOptions bad = options(5, 5);
   EvalResult r;
   CHECK(eval_run(&r, &src, &bad) && strstr(odp_error(), "empty seed range"), "empty range rejected: %s", odp_error());

@@ -31,6 +31,19 @@ int arg_int(int argc, char **argv, const char *name, int fallback, int min, int 
   return (int)v;
 }
 
+double arg_double(int argc, char **argv, const char *name, double fallback, double min, double max) {
+  const char *s = arg_string(argc, argv, name, NULL);
+  if (!s) return fallback;
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || *end || end == s || !(v >= min && v <= max)) {
+    fprintf(stderr, "onedp %s: %s must be a number in [%g, %g] (got '%s')\n", argv[0], name, min, max, s);
+    exit(2);
+  }
+  return v;
+}
+
 int arg_thread_counts(int argc, char **argv, int *out, int max) {
   char fallback[32];
   snprintf(fallback, sizeof fallback, omp_get_num_procs() > 1 ? "1,%d" : "1", omp_get_num_procs());

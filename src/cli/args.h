@@ -5,6 +5,8 @@
 const char *arg_string(int argc, char **argv, const char *name, const char *fallback);
 // Integer option; exits with a message when the value is not an integer in [min, max].
 int arg_int(int argc, char **argv, const char *name, int fallback, int min, int max);
+// Number option; exits with a message when the value is not a number in [min, max].
+double arg_double(int argc, char **argv, const char *name, double fallback, double min, double max);
 // Thread counts of --threads "A,B,..." (each in [1, 1024]) into out[max]; the default is
 // "1,<all cores>" ("1" on one core). Exits with a message on a malformed list. Returns how many.
 int arg_thread_counts(int argc, char **argv, int *out, int max);

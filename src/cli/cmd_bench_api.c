@@ -24,7 +24,7 @@
 // The checkpoint's task at env seed 100000, its reset observation: the history `onedp
 // eval` times its chunks on.
 static int first_obs(float *obs, Policy *p) {
-  PolicyActor actor = {p, {0}};
+  PolicyActor actor = {p, {0}, 0};
   ActionSource src = action_source_policy(&actor);
   FrameReader frames;
   Env env = {0};

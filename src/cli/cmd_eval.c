@@ -21,15 +21,17 @@
 #define MAX_GIF_SEEDS 64
 
 static const char *const valued[] = {"--sampler", "--seeds", "--seed", "--threads", "--gif", "--gif-seeds",
-                                     "--gif-size", "--gif-count", "--hz-repeats", "--weights", "--max-steps", "--draws", "--refiner", NULL};
-static const char *const flags[] = {"--per-episode", NULL};
+                                     "--gif-size", "--gif-count", "--hz-repeats", "--weights", "--max-steps", "--draws", "--refiner",
+                                     "--realtime", "--latency-ms", "--slowdown", NULL};
+static const char *const flags[] = {"--per-episode", "--perturb", NULL};
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: onedp eval CHECKPOINT [--sampler ddpm:100] [--seeds 100000:100050] [--seed S]\n"
           "                  [--threads N] [--gif DIR [--gif-seeds a,b | --gif-count K] [--gif-size N]]\n"
           "                  [--hz-repeats N] [--weights f32|bf16] [--max-steps N] [--draws N] [--per-episode]\n"
-          "                  [--refiner TEACHER]\n\n"
+          "                  [--refiner TEACHER] [--realtime sync|async [--latency-ms L | --slowdown S]]\n"
+          "                  [--perturb]\n\n"
           "Runs the policy in closed loop on its task (the checkpoint config's task.name; the\n"
           "first task below when it names none) with the reference protocol: one episode per\n"
           "env seed in [A, B) (--seeds A:B, or A for one), the last n_obs_steps observations\n"
@@ -56,7 +58,18 @@ static void usage(FILE *f) {
           "  --draws N          run every env seed N times with independent policy noise (draw 0 is\n"
           "                     the --seed run itself); scores are then per-seed means over the draws\n"
           "                     and score_se the standard error across env seeds (default 1)\n"
-          "  --per-episode      one line per episode (and draw): seed, score, coverage, steps, success\n\n"
+          "  --per-episode      one line per episode (and draw): seed, score, coverage, steps, success\n"
+          "  --realtime M       the world keeps moving while the policy computes: each call's chunk\n"
+          "                     arrives L later (L = the batch-1 latency measured on --threads, or\n"
+          "                     --latency-ms). sync: the robot holds its last target until the chunk\n"
+          "                     arrives, then executes it from its start (Diffusion Policy's\n"
+          "                     deployment); async: it keeps executing the previous chunk and\n"
+          "                     switches at the action aligned with the arrival, the next call issued\n"
+          "                     early enough to hide L when it can (default off: the world waits)\n"
+          "  --latency-ms L     the latency to simulate instead of the measured one\n"
+          "  --slowdown S       the measured latency times S (a robot's slower computer; README)\n"
+          "  --perturb          dynamic task: the object is moved 1-2 times an episode when the\n"
+          "                     agent touches it (seeded by the env seed: the same for every policy)\n\n"
           "Hz is action chunks per second at batch 1 (one robot); NFE = network calls per chunk.\n"
           "Progress goes to stderr on a terminal. The last line is one JSON object.\n\ntasks:\n");
   for (const EnvOps *const *e = env_registry(); *e; e++) {
@@ -98,7 +111,13 @@ static void print_summary(const EvalResult *r, double se, const char *sampler, i
          r->draws);
   printf("%-14s %.4f +- %.4f (mean +- population std; standard error over env seeds %.4f)\n", "score", r->score,
          r->score_std, se);
-  printf("%-14s %.4f (%d of %d)\n", "success", r->success, (int)(r->success * r->episodes + 0.5), r->episodes);
+  printf("%-14s %.4f (%d of %d)", "success", r->success, (int)(r->success * r->episodes + 0.5), r->episodes);
+  if (r->time_to_success_s > 0) printf(", %.1f s to success on average", r->time_to_success_s);
+  printf("\n");
+  if (r->latency_steps || r->latency_s > 0 || r->stale_fraction > 0)
+    printf("%-14s %.1f ms simulated = %d control steps; stale steps %.3f\n", "real time", r->latency_s * 1e3,
+           r->latency_steps, r->stale_fraction);
+  if (r->perturbations > 0) printf("%-14s %.2f disturbances per episode\n", "perturb", r->perturbations);
   printf("%-14s %ld in %d batched rounds\n", "env steps", r->env_steps, r->rounds);
   if (r->chunk_s > 0) printf("%-14s %.3f ms per chunk at batch 1 = %.1f Hz\n", "latency", r->chunk_s * 1e3, r->hz);
   printf("%-14s %.1f env steps/s (rollout %.2f s, inference %.2f s), wall %.2f s\n", "throughput",
@@ -121,7 +140,7 @@ static void print_spaced(const char *json) {
 // "scores": one per env seed (the mean over the draws); "scores_by_draw" too with draws > 1.
 static void print_json(const EvalResult *r, const double *seed_means, double se, const char *ckpt, const char *task,
                        const char *weights, const char *sampler, int nfe, const char *seeds, uint64_t seed,
-                       int threads, double wall) {
+                       int threads, double wall, const char *realtime) {
   const int n = r->episodes / r->draws;
   cJSON *j = cJSON_CreateObject();
   cJSON_AddStringToObject(j, "checkpoint", ckpt);
@@ -135,6 +154,12 @@ static void print_json(const EvalResult *r, const double *seed_means, double se,
   cJSON_AddNumberToObject(j, "hz", r->hz);
   cJSON_AddNumberToObject(j, "chunk_ms", r->chunk_s * 1e3);
   cJSON_AddNumberToObject(j, "nfe", nfe);
+  cJSON_AddStringToObject(j, "realtime", realtime);
+  cJSON_AddNumberToObject(j, "latency_ms", r->latency_s * 1e3);
+  cJSON_AddNumberToObject(j, "latency_steps", r->latency_steps);
+  cJSON_AddNumberToObject(j, "stale_fraction", r->stale_fraction);
+  cJSON_AddNumberToObject(j, "mean_time_to_success_s", r->time_to_success_s);
+  cJSON_AddNumberToObject(j, "perturbations", r->perturbations);
   cJSON_AddStringToObject(j, "seeds", seeds);
   cJSON_AddStringToObject(j, "sampler", sampler);
   cJSON_AddNumberToObject(j, "seed", (double)seed);
@@ -208,6 +233,17 @@ int cmd_eval(int argc, char **argv) {
   o.hz_repeats = arg_int(argc, argv, "--hz-repeats", 5, 0, 10000);
   o.max_steps = arg_int(argc, argv, "--max-steps", 0, 1, 100000);
   int draws = arg_int(argc, argv, "--draws", 1, 1, 1000);
+  const char *realtime = arg_string(argc, argv, "--realtime", "off");
+  o.realtime = !strcmp(realtime, "sync") ? EVAL_REALTIME_SYNC : !strcmp(realtime, "async") ? EVAL_REALTIME_ASYNC : 0;
+  if (!o.realtime && strcmp(realtime, "off"))
+    return fprintf(stderr, "onedp eval: --realtime %s: expected sync, async or off\n", realtime), 2;
+  const int fixed = arg_string(argc, argv, "--latency-ms", NULL) != NULL, scaled = arg_string(argc, argv, "--slowdown", NULL) != NULL;
+  if ((fixed || scaled) && !o.realtime)
+    return fprintf(stderr, "onedp eval: --latency-ms and --slowdown need --realtime sync|async\n"), 2;
+  if (fixed && scaled) return fprintf(stderr, "onedp eval: --latency-ms and --slowdown: choose one\n"), 2;
+  o.latency_s = fixed ? arg_double(argc, argv, "--latency-ms", 0, 0, 3.6e6) * 1e-3 : -1;
+  o.slowdown = arg_double(argc, argv, "--slowdown", 1, 1e-3, 1e4);
+  o.perturb = arg_flag(argc, argv, "--perturb");
   if (!ckpt) {
     fprintf(stderr, "onedp eval: missing CHECKPOINT (see onedp eval --help)\n");
     return 2;
@@ -251,7 +287,7 @@ int cmd_eval(int argc, char **argv) {
   }
   o.task = task->name;
   int max_steps = o.max_steps > 0 ? o.max_steps : task->max_steps;
-  PolicyActor actor = {&policy, spec};
+  PolicyActor actor = {&policy, spec, o.realtime == EVAL_REALTIME_ASYNC ? policy_future_steps(&policy) : 0};
   ActionSource src = action_source_policy(&actor);
   EvalProgress prog = {.episodes = (int)(o.seed_end - o.seed_begin)};  // of the draw running
   progress_start(&prog.bar, "eval", "steps", (long)prog.episodes * max_steps);
@@ -268,14 +304,15 @@ int cmd_eval(int argc, char **argv) {
   double wall = now_seconds() - t0;
   if (arg_flag(argc, argv, "--per-episode"))
     for (int i = 0; i < r.episodes; i++)
-      printf("seed %u  score %.4f  coverage %.4f  steps %3d  %s\n", r.ep[i].seed, r.ep[i].score, r.ep[i].coverage,
-             r.ep[i].steps, r.ep[i].success ? "success" : "-");
+      printf("seed %u  score %.4f  coverage %.4f  steps %3d  %s  stale %d  disturbances %d\n", r.ep[i].seed,
+             r.ep[i].score, r.ep[i].coverage, r.ep[i].steps, r.ep[i].success ? "success" : "-", r.ep[i].stale_steps,
+             r.ep[i].perturbations);
   double *means = odp_malloc((unsigned long)(r.episodes / r.draws) * sizeof *means, "per-seed scores");
   if (!means) return eval_result_free(&r), fail(odp_error());
   double se = eval_seed_means(&r, r.draws, means);
   print_summary(&r, se, name, spec.steps, seeds, wall);
   print_json(&r, means, se, ckpt, o.task, weights ? weights : "training", name, spec.steps, seeds, o.seed, threads,
-             wall);
+             wall, realtime);
   free(means);
   eval_result_free(&r);
   return 0;

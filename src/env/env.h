@@ -22,6 +22,7 @@ typedef struct {
 } EnvCamera;
 
 #define ENV_MAX_CAMERAS 4
+#define ENV_PERTURB_UNIFORMS 3
 
 // A named slice of the low-dim observation vector ("agent_pos"): what a policy that takes
 // only part of it (an image policy's low-dim input) reads, by the name its dataset uses.
@@ -67,6 +68,13 @@ typedef struct {
   // A GIF frame (size, size, 3): camera 0's image or the full canvas (env_frame_size_ok),
   // the action target marked when `action` (action_dim) is not NULL.
   int (*frame)(const void *impl, int size, const float *action, uint8_t *rgb);
+  // The action that holds the robot where it is (PushT: the target at the agent's position):
+  // what a robot executes while it waits for a policy's chunk (`eval --realtime`). NULL: none.
+  void (*hold_action)(const void *impl, double *action);
+  // A disturbance of the task's object drawn from u (ENV_PERTURB_UNIFORMS numbers in
+  // [0, 1)), the task's own distribution (PushT: the block carried away from the agent and
+  // turned); 0 when placed, 1 when no clear placement exists (nothing moved). NULL: none.
+  int (*perturb)(void *impl, const double *u);
   const char *demo_store;  // its demonstrations (a zarr store): `onedp render`'s default
   const EnvTool *tools;    // command-line tools, ended by command == NULL; NULL: none
 } EnvOps;

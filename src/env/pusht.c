@@ -171,6 +171,34 @@ int pusht_step(PushT *e, const double action[PUSHT_ACTION_DIM], EnvStep *out) {
   return ODP_OK;
 }
 
+static double clamp(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static int agent_touches_block(const PushT *e) {
+  cpContactPointSet bar = cpShapesCollide(e->agent_shape, e->bar), stem = cpShapesCollide(e->agent_shape, e->stem);
+  return bar.count > 0 || stem.count > 0;
+}
+
+int pusht_perturb(PushT *e, const double u[3]) {
+  const cpVect a = cpBodyGetPosition(e->agent), b = cpBodyGetPosition(e->block);
+  const double angle = cpBodyGetAngle(e->block), away = atan2(b.y - a.y, b.x - a.x) + (u[1] - 0.5) * M_PI / 2;
+  const double turn = (u[2] - 0.5) * M_PI / 3;
+  for (int attempt = 0; attempt < 5; attempt++) {
+    const double r = 20 + 30 * u[0] + 20 * attempt;
+    cpBodySetPosition(e->block, cpv(clamp(b.x + r * cos(away), 100, 412), clamp(b.y + r * sin(away), 100, 412)));
+    cpBodySetAngle(e->block, angle + turn);
+    cpSpaceReindexShapesForBody(e->space, e->block);
+    if (!agent_touches_block(e)) {
+      cpBodySetVelocity(e->block, cpvzero);
+      cpBodySetAngularVelocity(e->block, 0);
+      return 0;
+    }
+  }
+  cpBodySetPosition(e->block, b);
+  cpBodySetAngle(e->block, angle);
+  cpSpaceReindexShapesForBody(e->space, e->block);
+  return 1;
+}
+
 void pusht_evaluate(const PushT *e, EnvStep *out) {
   cpVect p = cpBodyGetPosition(e->block);
   double c = pusht_coverage(p.x, p.y, cpBodyGetAngle(e->block));
@@ -263,6 +291,12 @@ static int ops_render(const void *p, int camera, uint8_t *rgb) {
 }
 static void ops_evaluate(const void *p, EnvStep *out) { pusht_evaluate(p, out); }
 static int ops_frame(const void *p, int size, const float *a, uint8_t *rgb) { return pusht_frame(p, size, a, rgb); }
+static void ops_hold_action(const void *p, double *a) {
+  double s[PUSHT_STATE_DIM];
+  pusht_state(p, s);
+  a[0] = s[0], a[1] = s[1];
+}
+static int ops_perturb(void *p, const double *u) { return pusht_perturb(p, u); }
 
 static const char *const task_names[] = {"pusht", "pusht_keypoints", "pusht_image", NULL};
 // The reference's observation keys: keypoints (the low-dim task's whole vector), agent_pos
@@ -294,6 +328,8 @@ const EnvOps pusht_ops = {
     .render = ops_render,
     .evaluate = ops_evaluate,
     .frame = ops_frame,
+    .hold_action = ops_hold_action,
+    .perturb = ops_perturb,
     .demo_store = PUSHT_DEMO_STORE,
     .tools = pusht_tools,
 };

@@ -35,6 +35,12 @@ int pusht_reset(PushT *env, uint32_t seed);
 int pusht_step(PushT *env, const double action[PUSHT_ACTION_DIM], EnvStep *out);
 // Reward, done and coverage of the current state (n_contacts of the last step).
 void pusht_evaluate(const PushT *env, EnvStep *out);
+// `eval --perturb`'s disturbance (a person moving the object mid-push): the block carried
+// 20-50 px (u[0]) in a direction within 45 degrees of straight away from the agent (u[1]) and
+// turned by up to 30 degrees either way (u[2]), its centre kept in [100, 412]; at rest after.
+// Where that overlaps the agent, 20 px further (up to 4 times); returns 1 (block left where
+// it was) when no clear placement is found, else 0.
+int pusht_perturb(PushT *env, const double u[3]);
 
 void pusht_state(const PushT *env, double out[PUSHT_STATE_DIM]);
 void pusht_agent_velocity(const PushT *env, double out[2]);

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/hw.h"
+#include "core/rng.h"
 #include "core/stats.h"
 #include "env/env.h"
 #include "io/gif.h"
@@ -14,21 +15,25 @@
 
 static int policy_source_predict(void *ctx, const float *obs, int B, uint64_t seed, float *actions) {
   PolicyActor *a = ctx;
-  return policy_predict(a->policy, &a->sampler, obs, B, seed, actions);
+  return policy_predict_steps(a->policy, &a->sampler, obs, B, seed,
+                              a->chunk_steps ? a->chunk_steps : a->policy->shape.n_action_steps, actions);
 }
 
 ActionSource action_source_policy(PolicyActor *a) {
   const PolicyShape *s = &a->policy->shape;
   const ObsEncoder *e = &a->policy->encoder;
-  ActionSource src = {policy_source_predict, a, s->n_obs_steps, s->n_action_steps, s->obs_dim, s->action_dim, 0, 0, NULL};
+  ActionSource src = {policy_source_predict, a, s->n_obs_steps, s->n_action_steps, s->obs_dim, s->action_dim, 0, 0, NULL,
+                      a->chunk_steps};
   if (e->kind == OBS_ENCODER_IMAGE) src.camera_h = e->image_h, src.camera_w = e->image_w, src.lowdim_key = s->obs_key;
   return src;
 }
 
 uint64_t eval_round_seed(uint64_t seed, int round) { return policy_call_seed(seed, round); }
 
+static int chunk_len(const ActionSource *src) { return src->chunk_steps > 0 ? src->chunk_steps : src->n_action_steps; }
+
 int eval_time_chunk(double *median_s, const ActionSource *src, const float *obs, int repeats) {
-  float *act = odp_malloc((unsigned long)src->n_action_steps * src->action_dim * sizeof(float), "timing actions");
+  float *act = odp_malloc((unsigned long)chunk_len(src) * src->action_dim * sizeof(float), "timing actions");
   double *t = odp_malloc((unsigned long)(repeats + 1) * sizeof(double), "timings");
   int rc = act && t ? ODP_OK : ODP_ERR;
   for (int i = 0; !rc && i <= repeats; i++) {  // call 0 warms caches and sizes buffers for batch 1
@@ -56,6 +61,13 @@ typedef struct {
   uint8_t *view;    // the env's drawing, when an image policy's camera goes beside it
   EpisodeResult res;
   int done, rc;
+  double success_coverage;  // the task's threshold
+  int perturb_at[2], n_perturb;  // --perturb: earliest steps of the episode's disturbances
+  // realtime (EvalOptions.realtime): the chunk executing and the one in flight
+  float *chunk, *pending;   // [n_action_steps][action_dim]
+  int chunk_t, chunk_at;    // its observation step (-1: none yet), the index executed next
+  int pending_t;            // the call in flight's observation step (-1: none)
+  int held;                 // ad holds a target the robot has executed
 } Slot;
 
 int frame_reader_open(FrameReader *r, const ActionSource *src, const EnvOps *task) {
@@ -114,27 +126,100 @@ static int draw_frame(Slot *s, int size, const float *target) {
   return gif_add_frame(s->gif, s->rgb);
 }
 
+// --perturb's schedule for env seed `seed`: 1 or 2 disturbances, the first no earlier than
+// step 20-120, the second 50-150 steps after; each fires at the first step from then on with
+// the agent touching the object, with 3 uniforms of its own. A Philox stream of the env seed
+// alone: the same for every policy.
+enum { PERTURB_STREAM = 0x7065 };
+static double perturb_uniform(uint32_t seed, int k) { return rng_uniform(rng_make(seed, PERTURB_STREAM), (uint64_t)k); }
+
+static void plan_perturbations(Slot *s) {
+  const uint32_t seed = s->res.seed;
+  s->n_perturb = perturb_uniform(seed, 0) < 0.5 ? 1 : 2;
+  s->perturb_at[0] = 20 + (int)(100 * perturb_uniform(seed, 1));
+  s->perturb_at[1] = s->perturb_at[0] + 50 + (int)(100 * perturb_uniform(seed, 2));
+}
+
 static int slot_reset(Slot *s, int gif_size) {
   if (env_reset(&s->env, s->res.seed)) return ODP_ERR;
   obs_history_reset(&s->hist);
+  s->res.success_step = -1;
+  s->chunk_t = s->pending_t = -1;
+  plan_perturbations(s);
   if (push_obs(s)) return ODP_ERR;
   return draw_frame(s, gif_size, NULL);
 }
 
+// One action (s->ad) on the env: the episode's bookkeeping, a due disturbance, the next
+// observation and GIF frame. `drawn`: the target the GIF marks (NULL: none).
+static int slot_step(Slot *s, const EvalOptions *o, int max_steps, const float *drawn) {
+  EnvStep st;
+  if (env_step(&s->env, s->ad, &st)) return ODP_ERR;
+  s->res.steps++;
+  s->res.score = fmax(s->res.score, st.reward);
+  s->res.coverage = fmax(s->res.coverage, st.coverage);
+  if (st.coverage > s->success_coverage && s->res.success_step < 0) s->res.success_step = s->res.steps;
+  s->done = st.done || s->res.steps >= max_steps;
+  const int k = s->res.perturbations;
+  if (o->perturb && !s->done && k < s->n_perturb && s->res.steps >= s->perturb_at[k] && st.n_contacts > 0) {
+    double u[ENV_PERTURB_UNIFORMS];
+    for (int j = 0; j < ENV_PERTURB_UNIFORMS; j++) u[j] = perturb_uniform(s->res.seed, 8 + 4 * k + j);
+    s->env.ops->perturb(s->env.impl, u);
+    s->res.perturbations++;  // a disturbance with no clear placement counts as spent
+  }
+  return push_obs(s) || draw_frame(s, o->gif_size, drawn) ? ODP_ERR : ODP_OK;
+}
+
 // Executes one chunk `act` (n_action_steps, action_dim) until done.
-static int slot_run_chunk(Slot *s, const ActionSource *src, const float *act, int max_steps, int gif_size) {
+static int slot_run_chunk(Slot *s, const ActionSource *src, const EvalOptions *o, const float *act, int max_steps) {
   for (int k = 0; k < src->n_action_steps && !s->done; k++) {
     const float *a = act + k * src->action_dim;
     for (int j = 0; j < src->action_dim; j++) s->ad[j] = a[j];
-    EnvStep st;
-    if (env_step(&s->env, s->ad, &st)) return ODP_ERR;
-    s->res.steps++;
-    s->res.score = fmax(s->res.score, st.reward);
-    s->res.coverage = fmax(s->res.coverage, st.coverage);
-    s->done = st.done || s->res.steps >= max_steps;
-    if (push_obs(s) || draw_frame(s, gif_size, a)) return ODP_ERR;
+    if (slot_step(s, o, max_steps, a)) return ODP_ERR;
   }
   return ODP_OK;
+}
+
+// ---------------------------------------------------------------- real time
+
+// Whether the episode issues a policy call at step t (EvalRealtime's schedule).
+static int wants_call(const Slot *s, const ActionSource *src, const EvalOptions *o, int D, int t) {
+  if (s->done || s->pending_t >= 0) return 0;
+  if (s->chunk_t < 0) return 1;
+  if (o->realtime == EVAL_REALTIME_SYNC) return s->chunk_at >= src->n_action_steps;
+  return t >= s->chunk_t + src->n_action_steps - D;
+}
+
+// At step t, a chunk in flight that has arrived replaces the executing one.
+static void slot_receive(Slot *s, const EvalOptions *o, int D, int t) {
+  if (s->pending_t < 0 || s->pending_t + D > t) return;
+  float *c = s->chunk;
+  s->chunk = s->pending, s->pending = c;
+  s->chunk_t = s->pending_t, s->pending_t = -1;
+  s->chunk_at = o->realtime == EVAL_REALTIME_SYNC ? 0 : t - s->chunk_t;
+}
+
+// Step t of a real-time episode: the robot executes the chunk's next action, or holds.
+static int slot_realtime_step(Slot *s, const ActionSource *src, const EvalOptions *o, int t, int max_steps) {
+  const float *a = NULL;
+  const int usable = o->realtime == EVAL_REALTIME_SYNC ? src->n_action_steps : chunk_len(src);
+  if (s->chunk_t >= 0 && s->chunk_at < usable) {
+    a = s->chunk + s->chunk_at * src->action_dim;
+    s->res.stale_steps += s->chunk_t + s->chunk_at < t;  // meant for an earlier step
+    s->chunk_at++;
+    for (int j = 0; j < src->action_dim; j++) s->ad[j] = a[j];
+    s->held = 1;
+  } else {
+    s->res.stale_steps++;
+    if (!s->held) s->env.ops->hold_action(s->env.impl, s->ad), s->held = 1;
+  }
+  return slot_step(s, o, max_steps, a);
+}
+
+static void chunk_buffers(Slot *s, const ActionSource *src, int *err) {
+  const unsigned long bytes = (unsigned long)chunk_len(src) * src->action_dim * sizeof(float);
+  s->chunk = odp_malloc(bytes, "action chunk"), s->pending = odp_malloc(bytes, "action chunk");
+  if (!s->chunk || !s->pending) *err = 1;
 }
 
 // ---------------------------------------------------------------- the run
@@ -151,6 +236,8 @@ static int check_options(const ActionSource *src, const EvalOptions *o, const En
   const EnvOps *e = probe->ops;
   if (o->seed_end <= o->seed_begin) return odp_fail("eval: empty seed range %u:%u", o->seed_begin, o->seed_end);
   if (o->seed_end - o->seed_begin > 1u << 20) return odp_fail("eval: seed range %u:%u too long", o->seed_begin, o->seed_end);
+  if (src->chunk_steps && src->chunk_steps < src->n_action_steps)
+    return odp_fail("eval: %d actions per call, fewer than a chunk's %d", src->chunk_steps, src->n_action_steps);
   if (src->action_dim != e->action_dim)
     return odp_fail("eval: policy action_dim %d does not match task %s's %d", src->action_dim, e->name, e->action_dim);
   if (src->camera_h > 0 && (e->n_cameras < 1 || e->cameras[0].height != src->camera_h ||
@@ -199,7 +286,7 @@ static int slot_close(Slot *s, int ok) {
   if (s->env.impl) env_destroy(&s->env);
   obs_history_free(&s->hist);
   frame_reader_close(&s->frames);
-  free(s->obf), free(s->ad), free(s->rgb), free(s->view);
+  free(s->obf), free(s->ad), free(s->rgb), free(s->view), free(s->chunk), free(s->pending);
   return rc;
 }
 
@@ -214,19 +301,29 @@ static int reset_history(float *hist, const ActionSource *src, const EvalOptions
   return rc;
 }
 
-static void summarise(EvalResult *r) {
-  double sum = 0, ss = 0;
-  int wins = 0;
-  for (int i = 0; i < r->episodes; i++) sum += r->ep[i].score, wins += r->ep[i].success, r->env_steps += r->ep[i].steps;
+static void summarise(EvalResult *r, int control_hz) {
+  double sum = 0, ss = 0, to_success = 0;
+  long stale = 0, perturbations = 0;
+  int wins = 0, reached = 0;
+  r->env_steps = 0;
+  for (int i = 0; i < r->episodes; i++) {
+    const EpisodeResult *e = &r->ep[i];
+    sum += e->score, wins += e->success, r->env_steps += e->steps, stale += e->stale_steps;
+    perturbations += e->perturbations;
+    if (e->success_step >= 0) to_success += (double)e->success_step / control_hz, reached++;
+  }
   r->score = sum / r->episodes;
   for (int i = 0; i < r->episodes; i++) ss += (r->ep[i].score - r->score) * (r->ep[i].score - r->score);
   r->score_std = sqrt(ss / r->episodes);
   r->success = (double)wins / r->episodes;
+  r->stale_fraction = r->env_steps ? (double)stale / r->env_steps : 0;
+  r->time_to_success_s = reached ? to_success / reached : 0;
+  r->perturbations = (double)perturbations / r->episodes;
 }
 
 // Rounds until every episode is done: one batched call, then each live env runs its chunk.
 static int run_rounds(EvalResult *r, Slot *slots, const ActionSource *src, const EvalOptions *o, int max_steps) {
-  const int n = r->episodes, per_obs = src->n_obs_steps * src->obs_dim, per_act = src->n_action_steps * src->action_dim;
+  const int n = r->episodes, per_obs = src->n_obs_steps * src->obs_dim, per_act = chunk_len(src) * src->action_dim;
   float *obs = odp_malloc((unsigned long)n * per_obs * sizeof(float), "batched observations");
   float *act = odp_malloc((unsigned long)n * per_act * sizeof(float), "batched actions");
   int rc = obs && act ? ODP_OK : ODP_ERR, live = n;
@@ -237,8 +334,7 @@ static int run_rounds(EvalResult *r, Slot *slots, const ActionSource *src, const
     r->infer_s += now_seconds() - t0, r->rounds++;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int i = 0; i < n; i++)
-      if (!rc && !slots[i].done && !slots[i].rc)
-        slots[i].rc = slot_run_chunk(&slots[i], src, act + (long)i * per_act, max_steps, o->gif_size);
+      if (!rc && !slots[i].done && !slots[i].rc) slots[i].rc = slot_run_chunk(&slots[i], src, o, act + (long)i * per_act, max_steps);
     long steps = 0;
     live = 0;
     for (int i = 0; i < n; i++) {
@@ -252,14 +348,82 @@ static int run_rounds(EvalResult *r, Slot *slots, const ActionSource *src, const
   return rc;
 }
 
+// Real time: one round per control step. Every live episode follows the same schedule
+// (constant latency, the same chunk length), so the episodes that call at a step are all the
+// live ones and the batched call keeps the reference's rows (episode i in row i, keyed by the
+// round): with latency 0 the run is the reference protocol's, call for call.
+static int run_realtime(EvalResult *r, Slot *slots, const ActionSource *src, const EvalOptions *o, int max_steps,
+                        int D) {
+  const int n = r->episodes, per_obs = src->n_obs_steps * src->obs_dim, per_act = chunk_len(src) * src->action_dim;
+  float *obs = odp_malloc((unsigned long)n * per_obs * sizeof(float), "batched observations");
+  float *act = odp_malloc((unsigned long)n * per_act * sizeof(float), "batched actions");
+  int rc = obs && act ? ODP_OK : ODP_ERR, live = n;
+  for (int i = 0; !rc && i < n; i++) chunk_buffers(&slots[i], src, &rc);
+  for (int t = 0; !rc && live > 0; t++) {
+    for (int i = 0; i < n; i++) slot_receive(&slots[i], o, D, t);  // frees the way for the next call
+    int calls = 0;
+    for (int i = 0; i < n; i++) calls += wants_call(&slots[i], src, o, D, t);
+    if (calls) {
+      for (int i = 0; i < n; i++) memcpy(obs + (long)i * per_obs, slots[i].hist.obs, per_obs * sizeof(float));
+      double t0 = now_seconds();
+      rc = src->predict(src->ctx, obs, n, eval_round_seed(o->seed, r->rounds), act);
+      r->infer_s += now_seconds() - t0, r->rounds++;
+      for (int i = 0; !rc && i < n; i++)
+        if (wants_call(&slots[i], src, o, D, t)) {
+          memcpy(slots[i].pending, act + (long)i * per_act, per_act * sizeof(float));
+          slots[i].pending_t = t;
+          slot_receive(&slots[i], o, D, t);  // latency 0: here already
+        }
+    }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int i = 0; i < n; i++)
+      if (!rc && !slots[i].done && !slots[i].rc) slots[i].rc = slot_realtime_step(&slots[i], src, o, t, max_steps);
+    long steps = 0;
+    live = 0;
+    for (int i = 0; i < n; i++) {
+      if (slots[i].rc && !rc) rc = odp_fail_context("seed %u", slots[i].res.seed);
+      live += !slots[i].done;
+      steps += slots[i].done ? max_steps : slots[i].res.steps;
+    }
+    if (o->progress) o->progress(o->progress_ctx, steps, (long)n * max_steps, n - live);
+  }
+  free(obs), free(act);
+  return rc;
+}
+
+// Median batch-1 seconds of a call on the first episode's history at reset.
+static int time_first_call(double *chunk_s, const ActionSource *src, const EvalOptions *o, int repeats) {
+  float *first = odp_malloc((unsigned long)src->n_obs_steps * src->obs_dim * sizeof(float), "timing observation");
+  int rc = first ? ODP_OK : ODP_ERR;
+  if (!rc) rc = reset_history(first, src, o) || eval_time_chunk(chunk_s, src, first, repeats);
+  free(first);
+  return rc;
+}
+
+static int check_realtime(const EvalOptions *o, const EnvOps *e) {
+  if (o->realtime && !e->hold_action) return odp_fail("eval: task %s cannot hold its robot (--realtime)", e->name);
+  if (o->perturb && !e->perturb) return odp_fail("eval: task %s has no disturbances (--perturb)", e->name);
+  if (o->realtime && o->latency_s < 0 && !(o->slowdown > 0 && o->slowdown < 1e6))
+    return odp_fail("eval: slowdown %g is not a positive factor", o->slowdown);
+  if (o->realtime && o->latency_s > 3600) return odp_fail("eval: latency %g s is not a policy's", o->latency_s);
+  return ODP_OK;
+}
+
 int eval_run(EvalResult *r, const ActionSource *src, const EvalOptions *o) {
   memset(r, 0, sizeof *r);
   Env probe;
   if (env_create(&probe, o->task)) return ODP_ERR;
-  int rc = check_options(src, o, &probe), max_steps = o->max_steps > 0 ? o->max_steps : probe.ops->max_steps;
+  int rc = check_options(src, o, &probe) || check_realtime(o, probe.ops),
+      max_steps = o->max_steps > 0 ? o->max_steps : probe.ops->max_steps, hz = probe.ops->control_hz;
   double success_cov = probe.ops->success_coverage;
   env_destroy(&probe);
   if (rc) return ODP_ERR;
+  if (o->realtime) {  // the latency first: the episodes' timeline depends on it
+    double measured = 0;
+    if (o->latency_s < 0 && time_first_call(&measured, src, o, o->hz_repeats > 5 ? o->hz_repeats : 5)) return ODP_ERR;
+    r->latency_s = o->latency_s < 0 ? measured * o->slowdown : o->latency_s;
+    r->latency_steps = (int)ceil(r->latency_s * hz - 1e-9);
+  }
   const int n = (int)(o->seed_end - o->seed_begin);
   Slot *slots = odp_calloc((unsigned long)n, sizeof *slots, "episodes");
   r->ep = odp_calloc((unsigned long)n, sizeof *r->ep, "episode results");
@@ -267,12 +431,13 @@ int eval_run(EvalResult *r, const ActionSource *src, const EvalOptions *o) {
   rc = slots && r->ep ? ODP_OK : ODP_ERR;
   double t0 = now_seconds();
   for (int i = 0; !rc && i < n; i++) rc = slot_open(&slots[i], src, o, o->seed_begin + (uint32_t)i, i);
+  for (int i = 0; !rc && i < n; i++) slots[i].success_coverage = success_cov;
 #pragma omp parallel for schedule(dynamic, 1)
   for (int i = 0; i < n; i++)
     if (!rc) slots[i].rc = slot_reset(&slots[i], o->gif_size);
   for (int i = 0; !rc && i < n; i++)
     if (slots[i].rc) rc = odp_fail_context("seed %u", slots[i].res.seed);
-  if (!rc) rc = run_rounds(r, slots, src, o, max_steps);
+  if (!rc) rc = o->realtime ? run_realtime(r, slots, src, o, max_steps, r->latency_steps) : run_rounds(r, slots, src, o, max_steps);
   r->rollout_s = now_seconds() - t0;
   for (int i = 0; slots && i < n; i++) {
     slots[i].res.success = slots[i].res.coverage > success_cov;
@@ -281,17 +446,15 @@ int eval_run(EvalResult *r, const ActionSource *src, const EvalOptions *o) {
   }
   free(slots);
   if (!rc && o->hz_repeats > 0) {
-    float *first = odp_malloc((unsigned long)src->n_obs_steps * src->obs_dim * sizeof(float), "timing observation");
-    rc = first ? ODP_OK : ODP_ERR;
-    if (!rc) rc = reset_history(first, src, o) || eval_time_chunk(&r->chunk_s, src, first, o->hz_repeats);
-    free(first);
+    rc = time_first_call(&r->chunk_s, src, o, o->hz_repeats);
     r->hz = r->chunk_s > 0 ? 1.0 / r->chunk_s : 0;
   }
   if (rc) {
     eval_result_free(r);
     return ODP_ERR;
   }
-  summarise(r);
+  r->control_hz = hz;
+  summarise(r, hz);
   r->draws = 1;
   return ODP_OK;
 }
@@ -307,7 +470,8 @@ static int add_draw(EvalResult *all, const EvalResult *d, int draw) {
   memcpy(ep + all->episodes, d->ep, (size_t)d->episodes * sizeof *ep);
   all->ep = ep, all->episodes += d->episodes, all->rounds += d->rounds;
   all->rollout_s += d->rollout_s, all->infer_s += d->infer_s;
-  if (draw == 0) all->chunk_s = d->chunk_s, all->hz = d->hz;
+  if (draw == 0) all->chunk_s = d->chunk_s, all->hz = d->hz, all->latency_s = d->latency_s;
+  all->latency_steps = d->latency_steps, all->control_hz = d->control_hz;
   return ODP_OK;
 }
 
@@ -318,7 +482,7 @@ int eval_run_draws(EvalResult *r, const ActionSource *src, const EvalOptions *o,
   for (int d = 0; !rc && d < draws; d++) {
     EvalOptions od = *o;
     od.seed = eval_draw_seed(o->seed, d);
-    if (d) od.gif_dir = NULL, od.hz_repeats = 0;
+    if (d) od.gif_dir = NULL, od.hz_repeats = 0, od.latency_s = o->realtime ? r->latency_s : od.latency_s;  // one latency
     EvalResult one;
     rc = eval_run(&one, src, &od);
     if (!rc) rc = add_draw(r, &one, d) ? odp_fail_context("eval") : ODP_OK;
@@ -328,7 +492,7 @@ int eval_run_draws(EvalResult *r, const ActionSource *src, const EvalOptions *o,
     eval_result_free(r);
     return ODP_ERR;
   }
-  summarise(r);
+  summarise(r, r->control_hz);
   r->draws = draws;
   return ODP_OK;
 }

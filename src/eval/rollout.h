@@ -32,6 +32,9 @@ typedef struct {
   // observation slice named lowdim_key (env/env.h EnvObsKey).
   int camera_h, camera_w;
   const char *lowdim_key;
+  // Actions a call returns (0: n_action_steps), the first n_action_steps executed as a
+  // chunk; asynchronous real time executes the rest while the next chunk is on its way.
+  int chunk_steps;
 } ActionSource;
 
 // Reads what an action source observes of an env into one frame of obs_dim floats: camera
@@ -51,10 +54,29 @@ void frame_reader_close(FrameReader *r);
 typedef struct {
   Policy *policy;
   SamplerSpec sampler;
+  int chunk_steps;  // actions per call (0: the policy's n_action_steps)
 } PolicyActor;
 
 // An ActionSource calling policy_predict; `a` must outlive it.
 ActionSource action_source_policy(PolicyActor *a);
+
+// How the world and the policy share time. OFF: the reference protocol (the world waits
+// while the policy computes). With latency L = latency_s (D = ceil(L x control_hz) control
+// steps), a call issued at step t sees the observation at t and its chunk arrives at t + D:
+//   SYNC:  the robot holds its last target until the chunk arrives, then executes it from
+//          its first action; the next call is issued when it has run out (Diffusion
+//          Policy's deployment).
+//   ASYNC: the robot keeps executing the previous chunk while the next is computed and
+//          switches at the action aligned with the arrival (action k of a chunk observed at
+//          t is meant for step t + k); the next call is issued D steps before the current
+//          chunk runs out, so latency is hidden when D < n_action_steps (LeRobot's
+//          asynchronous inference). The robot may run on into the chunk's later actions
+//          (ActionSource.chunk_steps: a policy's whole predicted future) while the next one
+//          is late; a chunk arriving with no action left for the present leaves it holding.
+// Holding is the task's EnvOps.hold_action before the first chunk, the last target after.
+// An executed step is stale when it holds, or executes an action meant for an earlier
+// step (SYNC with D > 0). With L = 0 both modes are the reference protocol exactly.
+typedef enum { EVAL_REALTIME_OFF = 0, EVAL_REALTIME_SYNC = 1, EVAL_REALTIME_ASYNC = 2 } EvalRealtime;
 
 typedef struct {
   const char *task;               // environment name (env_find; env_for_config maps a checkpoint's)
@@ -66,6 +88,13 @@ typedef struct {
   int gif_size;                   // frame side: camera 0's or the task's canvas (env_frame_size_ok)
   const uint32_t *gif_seeds;      // episodes to draw; when n_gif_seeds == 0, the first gif_count
   int n_gif_seeds, gif_count;
+  EvalRealtime realtime;           // OFF: the world waits for the policy
+  double latency_s;               // realtime: each call's latency; < 0: measured at batch 1 (hz_repeats
+                                  // calls, at least 5, on the current threads) times slowdown
+  double slowdown;                // realtime with a measured latency: its factor (a slower computer)
+  int perturb;                    // disturb the task's object (EnvOps.perturb): 1 or 2 times an episode,
+                                  // each at the first step of agent-object contact after a seeded
+                                  // earliest step, with seeded parameters (the same for every policy)
   // Called after every round: env steps taken, the most the run can take, episodes done.
   void (*progress)(void *ctx, long steps, long steps_max, int done);
   void *progress_ctx;
@@ -77,6 +106,9 @@ typedef struct {
   double coverage;  // max coverage over the steps
   int success;
   int steps;        // actions executed
+  int success_step; // actions executed when coverage first passed the threshold; -1: never
+  int stale_steps;  // realtime: steps that held or executed an action meant for an earlier step
+  int perturbations;  // disturbances applied
 } EpisodeResult;
 
 typedef struct {
@@ -90,6 +122,12 @@ typedef struct {
   double infer_s;           // of which inside the action source
   double chunk_s;           // median time of one batch-1 action call (0 when not timed)
   double hz;                // 1 / chunk_s: action chunks per second on the robot's path
+  double latency_s;         // realtime: the latency simulated (0 otherwise)
+  int latency_steps;        // D = ceil(latency_s x control_hz)
+  double stale_fraction;    // stale steps / steps over all episodes
+  double time_to_success_s; // mean over successful episodes of success_step / control_hz (0: none)
+  double perturbations;     // mean disturbances per episode
+  int control_hz;           // the task's control rate
   int draws;                // runs of the seed range with independent policy noise (eval_run_draws)
 } EvalResult;
 

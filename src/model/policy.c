@@ -379,8 +379,17 @@ uint64_t policy_call_seed(uint64_t seed, long call) {
   return z ^ (z >> 31);
 }
 
+int policy_future_steps(const Policy *p) { return p->shape.horizon - p->shape.n_obs_steps + 1; }
+
 int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, float *actions) {
+  return policy_predict_steps(p, s, obs, B, seed, p->shape.n_action_steps, actions);
+}
+
+int policy_predict_steps(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, int n_steps,
+                         float *actions) {
   const PolicyShape *sh = &p->shape;
+  if (n_steps < 1 || n_steps > policy_future_steps(p))
+    return odp_fail("policy: %d actions per call (1..%d: the chunk's future)", n_steps, policy_future_steps(p));
   const long per = (long)sh->horizon * sh->action_dim;
   if (ensure_work(p, B)) return ODP_ERR;
   PolicyWork *w = &p->work;
@@ -396,8 +405,7 @@ int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uin
   if (err) return ODP_ERR;
   normalizer_unapply(&p->action_norm, x, x, (long)B * sh->horizon);
   for (int b = 0; b < B; b++)  // the executed steps: indices n_obs_steps-1 ...
-    memcpy(actions + (long)b * sh->n_action_steps * sh->action_dim,
-           x + b * per + (long)(sh->n_obs_steps - 1) * sh->action_dim,
-           (size_t)sh->n_action_steps * sh->action_dim * sizeof(float));
+    memcpy(actions + (long)b * n_steps * sh->action_dim, x + b * per + (long)(sh->n_obs_steps - 1) * sh->action_dim,
+           (size_t)n_steps * sh->action_dim * sizeof(float));
   return ODP_OK;
 }

@@ -89,6 +89,13 @@ void policy_fetch_normalizers(Policy *p, const float *params);
 // `seed` keys every random draw of this call. After the first call at a batch size B, calls
 // at the same B allocate nothing.
 int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, float *actions);
+// The same with n_steps actions per item, from the first executed one on (at most
+// horizon - n_obs_steps + 1: the chunk's whole future; asynchronous execution reads past
+// n_action_steps while the next chunk is computed).
+int policy_predict_steps(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, int n_steps,
+                         float *actions);
+// Actions a call can return: horizon - n_obs_steps + 1.
+int policy_future_steps(const Policy *p);
 
 // Makes teacher the network of a student's two-step sampler (onestep:2): a diffusion policy
 // of the same shape and normalizers (the student's own teacher). Borrowed: it must outlive
