@@ -24,12 +24,15 @@ import json, sys
 o = json.loads(sys.argv[1]); torch = [json.loads(a) for a in sys.argv[2:]]
 print("\nside by side (same weights, width %d, %d frames, training batch %d):" % (o["width"], o["frames"], o["batch"]))
 print("%-10s %7s %12s %16s %12s %14s %10s" % ("impl", "threads", "batch1_ms", "(train layers)", "floor_ms", "train_ms", "samples/s"))
+rate = lambda ms: 1e3 * o["batch"] / ms if ms else 0.0
 for r, t in zip(o["threads"], torch):
-    print("%-10s %7d %12.2f %16.2f %12.2f %14.1f %10.1f" % ("onedp", r["threads"], r["packed_ms"], r["batch1_ms"], r["batch1_floor_ms"], r["train_ms"], 1e3 * o["batch"] / r["train_ms"]))
-    print("%-10s %7d %12.2f %16s %12s %14.1f %10.1f" % ("pytorch", t["threads"], t["fwd_b1_ms"], "", "", t["train_ms"], t["train_samples_per_s"]))
+    print("%-10s %7d %12.2f %16.2f %12.2f %14.1f %10.1f" % ("onedp", r["threads"], r["packed_ms"], r["batch1_ms"], r["batch1_floor_ms"], r["train_ms"], rate(r["train_ms"])))
+    print("%-10s %7d %12.2f %16s %12s %14.1f %10.1f" % ("pytorch", t["threads"], t["fwd_b1_ms"], "", "", t.get("train_ms", 0), t.get("train_samples_per_s", 0)))
 b1 = min(r["packed_ms"] for r in o["threads"]); pt = min(t["fwd_b1_ms"] for t in torch)
 fl = min(r["batch1_floor_ms"] for r in o["threads"])
 print("batch-1 forward, best thread count: onedp %.2f ms (%.2fx its floor) vs PyTorch %.2f ms = %.2fx faster" % (b1, b1 / fl, pt, pt / b1))
-a = max(1e3 * o["batch"] / r["train_ms"] for r in o["threads"]); b = max(t["train_samples_per_s"] for t in torch)
-print("training, best thread count: onedp %.1f vs PyTorch %.1f samples/s = %.2fx" % (a, b, a / b))
+if o["batch"]:
+    a = max(rate(r["train_ms"]) for r in o["threads"]); b = max(t["train_samples_per_s"] for t in torch)
+    peak = max(100 * r["train_floor_ms"] / r["train_ms"] for r in o["threads"])
+    print("training, best thread count: onedp %.1f vs PyTorch %.1f samples/s = %.2fx (onedp at %.0f%% of FMA peak)" % (a, b, a / b, peak))
 PY

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# What speed buys when the world does not wait: each policy on PushT, static and dynamic
+# (--perturb), with no latency (the reference protocol), this machine's batch-1 latency on
+# one thread, and a robot-class computer's (that latency x SLOWDOWN), executed synchronously
+# and asynchronously (eval --realtime; src/eval/rollout.h). One JSON line per cell in OUTDIR,
+# then a markdown table: score, success, mean time to success, stale fraction, latency.
+# Usage: bench/realtime_table.sh [OUTDIR]   (default runs/realtime)
+#   env: SEEDS (default 100000:100050), SLOWDOWN (default 3.4: README, "robot-class latency"),
+#        POLICIES ("name=checkpoint=sampler ..."; default the shipped low-dim teacher with
+#        DDPM-100 and DDIM-10, OneDP-D and OneDP-S)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-runs/realtime}
+seeds=${SEEDS:-100000:100050} slowdown=${SLOWDOWN:-3.4}
+policies=${POLICIES:-"DDPM-100=models/pusht_teacher.safetensors=ddpm:100 DDIM-10=models/pusht_teacher.safetensors=ddim:10 OneDP-D=models/pusht_onedp_d.safetensors=onestep OneDP-S=models/pusht_onedp_s.safetensors=onestep"}
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+mkdir -p "$out"
+cell() {  # name ckpt sampler world latency mode
+  local f="$out/$1_$4_$5_$6.json" extra=()
+  [ "$4" = dynamic ] && extra+=(--perturb)
+  case $5 in
+    none) ;;
+    machine) extra+=(--realtime "$6") ;;
+    robot) extra+=(--realtime "$6" --slowdown "$slowdown") ;;
+  esac
+  [ -s "$f" ] || build/onedp eval "$2" --sampler "$3" --seeds "$seeds" --threads 1 --weights f32 --hz-repeats 20 \
+    "${extra[@]}" | tail -1 > "$f"
+}
+for p in $policies; do
+  IFS== read -r name ckpt sampler <<< "$p"
+  for world in static dynamic; do
+    cell "$name" "$ckpt" "$sampler" "$world" none sync
+    for latency in machine robot; do
+      for mode in sync async; do cell "$name" "$ckpt" "$sampler" "$world" "$latency" "$mode"; done
+    done
+  done
+done
+/usr/bin/python3 - "$out" "$policies" <<'PY'
+import json, os, sys
+out, policies = sys.argv[1], sys.argv[2].split()
+print("| policy | world | latency | mode | score | success | time to success (s) | stale | latency ms (steps) |")
+print("|---|---|---|---|---|---|---|---|---|")
+for p in policies:
+    name = p.split("=")[0]
+    for world in ("static", "dynamic"):
+        for latency, modes in (("none", ("sync",)), ("machine", ("sync", "async")), ("robot", ("sync", "async"))):
+            for mode in modes:
+                d = json.loads(open(os.path.join(out, "%s_%s_%s_%s.json" % (name, world, latency, mode))).read())
+                print("| %s | %s | %s | %s | %.3f | %.2f | %.1f | %.2f | %.1f (%d) |" % (
+                    name, world, latency, "—" if latency == "none" else mode, d["score"], d["success"],
+                    d["mean_time_to_success_s"], d["stale_fraction"], d["latency_ms"], d["latency_steps"]))
+PY
