@@ -1,6 +1,7 @@
 #include "diffusion/schedule.h"
 
 #include <math.h>
+#include <stddef.h>
 
 #include "core/error.h"
 #include "core/rng.h"
@@ -52,5 +53,13 @@ int diffusion_denoise_at(DenoiseFn fn, void *ctx, const float *x, int B, int t, 
 }
 
 void diffusion_initial_noise(float *x, long n, uint64_t seed) {
-  rng_fill_normal(rng_make(seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT)), 0, x, n);
+  diffusion_noise(x, 1, n, seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT), NULL);
+}
+
+void diffusion_noise(float *x, int B, long per, uint64_t seed, uint64_t stream, const uint64_t *row_seeds) {
+  if (!row_seeds) {
+    rng_fill_normal(rng_make(seed, stream), 0, x, (long)B * per);
+    return;
+  }
+  for (int b = 0; b < B; b++) rng_fill_normal(rng_make(row_seeds[b], stream), 0, x + (long)b * per, per);
 }

@@ -1,9 +1,14 @@
 // Scratch a sampler needs per call, provided by the caller so that a policy's inference
 // allocates nothing after its first call (src/model/policy.c keeps one per batch size).
 #pragma once
+#include <stdint.h>
 
 typedef struct {
   float *eps;  // (B, per) predicted noise
   float *z;    // (B, per) DDPM variance noise (unused by DDIM)
   float *tb;   // (B) the step's noise level per batch item, as DenoiseFn takes it
+  // NULL: every random draw of a call keyed by the call's seed over the whole batch. Else
+  // one seed per batch item: item b draws what a batch-1 call keyed by row_seeds[b] draws
+  // (a server batching independent sessions: diffusion_noise).
+  const uint64_t *row_seeds;
 } DiffusionWork;

@@ -85,7 +85,7 @@ int onedp_pair_targets(OnedpModels *m, OnedpStep *s, const SamplerSpec *spec, co
                        float *z, float *target) {
   const long n = s->B * s->per;
   UnetDenoiser teacher = {m->unet, m->teacher, s->other_acts, cond};
-  DiffusionWork w = {s->work, s->work + n, s->level};  // eps, z, per-chunk time: scratch of a step
+  DiffusionWork w = {s->work, s->work + n, s->level, NULL};  // eps, z, per-chunk time: scratch of a step
   diffusion_initial_noise(z, n, seed);
   return diffusion_sample(m->diffusion, spec, target, s->B, s->per, unet_denoise, &teacher, seed, &w);
 }

@@ -323,7 +323,7 @@ static int ensure_work(Policy *p, int B) {
 static int generate_onestep(Policy *p, float *x, int B, long per, uint64_t seed) {
   long n = B * per;
   if (p->generator_timestep < 0) return odp_fail("sampler onestep needs a one-step student checkpoint");
-  if (p->stochastic) rng_fill_normal(rng_make(seed, ODP_STREAM(0, POLICY_GENERATOR_NOISE)), 0, x, n);
+  if (p->stochastic) diffusion_noise(x, B, per, seed, ODP_STREAM(0, POLICY_GENERATOR_NOISE), p->work.dw.row_seeds);
   else memset(x, 0, (size_t)n * sizeof *x);
   float *eps = p->work.dw.eps, *tf = p->work.dw.tb;  // the network time at k*
   const float level = (float)p->generator_timestep;
@@ -361,7 +361,7 @@ static int refine(Policy *p, float *x, int B, long per, uint64_t seed, int k) {
   const float level = (float)k;
   Policy *net = p->refiner ? p->refiner : p;  // the refiner's activations sized for B; conditioning is ours
   if (net != p && ensure_work(net, B)) return ODP_ERR;
-  rng_fill_normal(rng_make(seed, ODP_STREAM(0, POLICY_REFINE_NOISE)), 0, noise, n);
+  diffusion_noise(noise, B, per, seed, ODP_STREAM(0, POLICY_REFINE_NOISE), p->work.dw.row_seeds);
   diffusion_diffuse(&p->diffusion, x, x, noise, n, level);
   for (int b = 0; b < B; b++) tf[b] = diffusion_net_time(&p->diffusion, level);
   int err = run_unet(net, eps, x, tf, p->work.cond);
@@ -381,12 +381,25 @@ uint64_t policy_call_seed(uint64_t seed, long call) {
 
 int policy_future_steps(const Policy *p) { return p->shape.horizon - p->shape.n_obs_steps + 1; }
 
+static int predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, const uint64_t *row_seeds,
+                   int n_steps, float *actions);
+
 int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, float *actions) {
-  return policy_predict_steps(p, s, obs, B, seed, p->shape.n_action_steps, actions);
+  return predict(p, s, obs, B, seed, NULL, p->shape.n_action_steps, actions);
 }
 
 int policy_predict_steps(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, int n_steps,
                          float *actions) {
+  return predict(p, s, obs, B, seed, NULL, n_steps, actions);
+}
+
+int policy_predict_rows(Policy *p, const SamplerSpec *s, const float *obs, int B, const uint64_t *row_seeds,
+                        float *actions) {
+  return predict(p, s, obs, B, 0, row_seeds, p->shape.n_action_steps, actions);
+}
+
+static int predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, const uint64_t *row_seeds,
+                   int n_steps, float *actions) {
   const PolicyShape *sh = &p->shape;
   if (n_steps < 1 || n_steps > policy_future_steps(p))
     return odp_fail("policy: %d actions per call (1..%d: the chunk's future)", n_steps, policy_future_steps(p));
@@ -396,12 +409,14 @@ int policy_predict_steps(Policy *p, const SamplerSpec *s, const float *obs, int 
   float *x = w->x;
   if (obs_encoder_forward(&p->encoder, p->params, p->image_infer, &p->obs_norm, w->enc, w->cond, obs)) return ODP_ERR;
   int err;
+  w->dw.row_seeds = row_seeds;  // for this call's draws only (reset below)
   if (s->kind == SAMPLER_ONESTEP) {
     err = generate_onestep(p, x, B, per, seed);
     if (!err && s->steps == 2) err = refine(p, x, B, per, seed, s->refine_level);
   } else {
     err = diffusion_sample(&p->diffusion, s, x, B, per, denoise, p, seed, &w->dw);
   }
+  w->dw.row_seeds = NULL;
   if (err) return ODP_ERR;
   normalizer_unapply(&p->action_norm, x, x, (long)B * sh->horizon);
   for (int b = 0; b < B; b++)  // the executed steps: indices n_obs_steps-1 ...

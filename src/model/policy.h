@@ -94,6 +94,11 @@ int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uin
 // n_action_steps while the next chunk is computed).
 int policy_predict_steps(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, int n_steps,
                          float *actions);
+// The same for independent requests in one batch: item b draws its noise as a batch-1
+// call keyed by row_seeds[b] would, so it gets that call's actions (the network computes
+// each item on its own): what a server batching sessions returns.
+int policy_predict_rows(Policy *p, const SamplerSpec *s, const float *obs, int B, const uint64_t *row_seeds,
+                        float *actions);
 // Actions a call can return: horizon - n_obs_steps + 1.
 int policy_future_steps(const Policy *p);
 
