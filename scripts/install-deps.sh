@@ -10,7 +10,9 @@ packages=(
   libblosc-dev             # zarr chunk decompression
   libcjson-dev             # configs, safetensors headers, zarr metadata
   libgif-dev               # rollout GIFs
+  libzmq3-dev              # onedp serve (ZeroMQ)
   python3-torch python3-torchvision python3-numpy python3-shapely   # test oracles only
+  python3-zmq              # the Python serve client (examples/serve_client.py) and its test
   clang libclang-rt-dev libomp-dev llvm         # fuzz harnesses: libFuzzer, clang's OpenMP, llvm-symbolizer
 )
 

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "core/error.h"
+#include "serve/protocol.h"
 #include "data/zarr.h"
 #include "io/safetensors.h"
 #include "model/policy.h"
@@ -310,6 +311,24 @@ static void text_seeds(void) {
   seed2("report", "eval-and-log", eval, sizeof eval, log, sizeof log - 1);
 }
 
+// `onedp serve` requests (serve/protocol.h): each kind well formed, and an ACT cut short.
+static void serve_seeds(void) {
+  uint8_t msg[SERVE_HEADER_BYTES + 4 * 20];
+  float obs[20];
+  for (int j = 0; j < 20; j++) obs[j] = 100.0f + 10.0f * j;
+  const ServeHeader kinds[] = {{SERVE_MAGIC, SERVE_VERSION, SERVE_HELLO, 1, 0, 0, 0, 0},
+                               {SERVE_MAGIC, SERVE_VERSION, SERVE_RESET, 2, 7, 42, 0, 0},
+                               {SERVE_MAGIC, SERVE_VERSION, SERVE_ACT, 3, 7, 0, 20, 0},
+                               {SERVE_MAGIC, SERVE_VERSION, SERVE_CLOSE, 4, 7, 0, 0, 0}};
+  for (int k = 0; k < 4; k++) {
+    char name[32];
+    size_t n = serve_encode(msg, sizeof msg, &kinds[k], obs, kinds[k].count * sizeof(float));
+    snprintf(name, sizeof name, "kind-%d", kinds[k].kind);
+    seed("serve", name, msg, n);
+    if (kinds[k].count) seed("serve", "act-cut", msg, n - 7);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: fuzz_seeds SOURCE_DIR OUT_DIR\n");
@@ -330,5 +349,6 @@ int main(int argc, char **argv) {
   zarr_seeds(argv[1]);
   config_seeds(argv[1]);
   text_seeds();
+  serve_seeds();
   return 0;
 }
