@@ -13,6 +13,7 @@ packages=(
   libzmq3-dev              # onedp serve (ZeroMQ)
   python3-torch python3-torchvision python3-numpy python3-shapely   # test oracles only
   python3-zmq              # the Python serve client (examples/serve_client.py) and its test
+  python3-dill python3-omegaconf   # reading Diffusion Policy workspace checkpoints (scripts/import_dp_ckpt.py)
   clang libclang-rt-dev libomp-dev llvm         # fuzz harnesses: libFuzzer, clang's OpenMP, llvm-symbolizer
 )
 

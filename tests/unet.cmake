@@ -19,3 +19,10 @@ golden_test(image_policy image_policy ${CMAKE_SOURCE_DIR}/configs/pusht_image_pa
 # OpenBLAS's 512-bit kernels on any AVX-512 CPU, a user's OPENBLAS_CORETYPE kept (with a note).
 add_test(NAME blas_kernels COMMAND bash ${CMAKE_SOURCE_DIR}/tests/blas_kernels.sh $<TARGET_FILE:onedp>)
 set_tests_properties(blas_kernels PROPERTIES ENVIRONMENT "OMP_NUM_THREADS=1;OMP_WAIT_POLICY=passive")
+# `onedp import`: LeRobot (two formats) and Diffusion Policy checkpoints written by PyTorch in
+# those projects' formats, imported and compared with PyTorch's outputs; the CLI on the .ckpt
+# path, and the imported teacher evaluated.
+golden_test(import import ${CMAKE_SOURCE_DIR}/scripts/import_dp_ckpt.py)
+add_test(NAME import_cli COMMAND bash -c "$<TARGET_FILE:onedp> import ${CMAKE_BINARY_DIR}/golden/dp.ckpt -o ${CMAKE_BINARY_DIR}/golden/dp_cli.safetensors --task pusht && $<TARGET_FILE:onedp> eval ${CMAKE_BINARY_DIR}/golden/dp_cli.safetensors --sampler ddim:2 --seeds 100000:100002 --max-steps 16 --hz-repeats 0 --threads 1 | tail -1"
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(import_cli PROPERTIES FIXTURES_REQUIRED import_golden PASS_REGULAR_EXPRESSION "\"score\"")

@@ -17,6 +17,7 @@ int cmd_env(int argc, char **argv);      // cmd_env.c
 int cmd_replay(int argc, char **argv);   // cmd_replay.c
 int cmd_eval(int argc, char **argv);     // cmd_eval.c
 int cmd_serve(int argc, char **argv);    // cmd_serve.c
+int cmd_import(int argc, char **argv);   // cmd_import.c
 
 
 

@@ -16,6 +16,7 @@ static const Command commands[] = {
     {"env", cmd_env, "an environment's seeded reset; --bench for steps/s and frames/s"},
     {"replay", cmd_replay, "replay demonstrations through their environment: fidelity"},
     {"eval", cmd_eval, "closed-loop policy evaluation on its task's seeds: score, success, Hz"},
+    {"import", cmd_import, "convert a LeRobot or Diffusion Policy checkpoint into an onedp one"},
     {"serve", cmd_serve, "serve a policy over ZeroMQ: sessions, batched network calls"},
 };
 static const int command_count = sizeof commands / sizeof commands[0];
