@@ -243,6 +243,27 @@ bad eval "--gif with a bad checkpoint" "$fx/nan_policy.safetensors" "$out/gif" -
 bad eval "unknown option" "--sed" "" -- eval "$ckpt" --sed 3
 bad eval "no checkpoint" "CHECKPOINT" "" -- eval --seeds 0:2
 
+bad eval "--realtime bogus" "--realtime bogus" "" -- eval "$ckpt" --realtime bogus "${e[@]}"
+bad eval "--latency-ms without --realtime" "--latency-ms;--realtime" "" -- eval "$ckpt" --latency-ms 50 "${e[@]}"
+bad eval "--latency-ms -5" "--latency-ms" "" -- eval "$ckpt" --realtime sync --latency-ms -5 "${e[@]}"
+bad eval "--latency-ms and --slowdown" "--slowdown;choose one" "" -- \
+  eval "$ckpt" --realtime async --latency-ms 5 --slowdown 2 "${e[@]}"
+bad eval "--slowdown 0" "--slowdown" "" -- eval "$ckpt" --realtime sync --slowdown 0 "${e[@]}"
+
+# ---- import SRC -o OUT.safetensors [--task pusht]
+o=$out/imported.safetensors
+bad import "source missing" "$fx/nope;No such file" "$o" -- import "$fx/nope" -o "$o"
+bad import "directory without config.json" "$fx/adir/config.json" "$o" -- import "$fx/adir" -o "$o"
+bad import "an onedp checkpoint (no export metadata)" "$ckpt;dp_config" "$o" -- import "$ckpt" -o "$o"
+bad import "--task bogus" "--task;bogus" "$o" -- import "$fx/adir" -o "$o" --task bogus
+bad import "no -o" "-o" "" -- import "$fx/adir"
+
+# ---- serve CHECKPOINT --listen ENDPOINT
+bad serve "checkpoint missing" "$fx/nope.safetensors;No such file" "" -- serve "$fx/nope.safetensors" --listen ipc:///tmp/x
+bad serve "no --listen" "--listen" "" -- serve "$student"
+bad serve "endpoint malformed" "nowhere;cannot listen" "" -- serve "$student" --listen nowhere --quiet
+bad serve "--max-batch 0" "--max-batch" "" -- serve "$student" --listen ipc:///tmp/x --max-batch 0
+
 # ---- report -o OUT.html [--log L=PATH] [--eval L=PATH] [--gif L=PATH]
 o=$out/report.html
 bad report "--log missing" "$fx/nope.jsonl" "$o" -- report -o "$o" --log "a=$fx/nope.jsonl"
