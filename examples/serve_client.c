@@ -29,7 +29,7 @@ static int request(void *s, int kind, uint64_t id, uint64_t session, uint64_t ar
   put(msg, 0x3150444F, 4), put(msg + 4, 1, 2), put(msg + 6, kind, 2);  // "ODP1", version 1, kind
   put(msg + 8, id, 8), put(msg + 16, session, 8), put(msg + 24, arg, 8);
   put(msg + 32, count, 4), put(msg + 36, 0, 4);
-  memcpy(msg + HEADER, payload, 4 * (size_t)count);  // float32, little-endian hosts
+  if (count) memcpy(msg + HEADER, payload, 4 * (size_t)count);  // float32, little-endian hosts
   zmq_send(s, msg, HEADER + 4 * (size_t)count, 0);
   int n = zmq_recv(s, reply, cap, 0);
   if (n < HEADER) return -1;
