@@ -47,6 +47,7 @@ for v in ${VARIANTS:-d s}; do
       v_args=DISTILL_ARGS_${v^^} r_args=REGRESSION_ARGS_${v^^} init=()
       : > "$dir.err"
       if [ -n "${!r_args+set}" ]; then
+        mkdir -p "$dir"
         "$onedp" distill "$teacher" --variant "$v" --config configs/distill_regression.json distill.seed="$ds" \
           ${!r_args} -o "$dir/regression" 2> >(tee -a "$dir.err" >&2)
         init=(distill.init_generator="$dir/regression/policy.safetensors")

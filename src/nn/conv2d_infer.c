@@ -49,10 +49,11 @@ void conv2d_infer_pack(float *dst, const float *w, Conv2dShape s) {
           }
 }
 
-// Output positions [p0, p0 + R) (row-major over Hout x Wout, rows may wrap), every group.
-// Inlined with constant R and NV, so the accumulators live in registers.
+// Output positions [p0, p0 + R) (row-major over Hout x Wout, rows may wrap) x output
+// group g. Inlined with constant R and NV, so the accumulators live in registers.
 static inline __attribute__((always_inline)) void conv_tile(const Conv2dInfer *c, NhwcImage *out,
-                                                            const NhwcImage *in, int p0, const int R, const int NV) {
+                                                            const NhwcImage *in, int g, int p0, const int R,
+                                                            const int NV) {
   const Conv2dShape s = c->s;
   const int G = NV * LANES, run = s.kernel * s.cin, off = in->pad - s.pad, wo = out->w;
   const long row = (long)(in->w + 2 * in->pad) * in->c;  // floats per stored input row
@@ -61,51 +62,50 @@ static inline __attribute__((always_inline)) void conv_tile(const Conv2dInfer *c
     const int y = (p0 + r) / wo, x = (p0 + r) % wo;
     src[r] = in->data + (long)(y * s.stride + off) * row + (long)(x * s.stride + off) * in->c;
   }
-  for (int g = 0; g * G < s.cout; g++) {
-    vecf acc[MAX_TILE][MAX_VECTORS];
-    for (int v = 0; v < NV; v++) {
-      vecf b = {0};
-      if (c->bias)
-        for (int l = 0; l < LANES && g * G + v * LANES + l < s.cout; l++) b[l] = c->bias[g * G + v * LANES + l];
-      for (int r = 0; r < R; r++) acc[r][v] = b;
-    }
-    const float *wp = c->w + (long)g * G * s.kernel * run;
-    for (int i = 0; i < s.kernel; i++) {
-      const float *a[MAX_TILE];
-      for (int r = 0; r < R; r++) a[r] = src[r] + i * row;
-      for (int m = 0; m < run; m++, wp += G) {
-        vecf wv[MAX_VECTORS];
+  vecf acc[MAX_TILE][MAX_VECTORS];
+  for (int v = 0; v < NV; v++) {
+    vecf b = {0};
+    if (c->bias)
+      for (int l = 0; l < LANES && g * G + v * LANES + l < s.cout; l++) b[l] = c->bias[g * G + v * LANES + l];
+    for (int r = 0; r < R; r++) acc[r][v] = b;
+  }
+  const float *wp = c->w + (long)g * G * s.kernel * run;
+  for (int i = 0; i < s.kernel; i++) {
+    const float *a[MAX_TILE];
+    for (int r = 0; r < R; r++) a[r] = src[r] + i * row;
+    for (int m = 0; m < run; m++, wp += G) {
+      vecf wv[MAX_VECTORS];
 #pragma GCC unroll 8
-        for (int v = 0; v < NV; v++) wv[v] = *(const vecf_u *)(wp + v * LANES);
+      for (int v = 0; v < NV; v++) wv[v] = *(const vecf_u *)(wp + v * LANES);
 #pragma GCC unroll 12
-        for (int r = 0; r < R; r++) {
-          const float x = a[r][m];
+      for (int r = 0; r < R; r++) {
+        const float x = a[r][m];
 #pragma GCC unroll 8
-          for (int v = 0; v < NV; v++) acc[r][v] += wv[v] * x;
-        }
+        for (int v = 0; v < NV; v++) acc[r][v] += wv[v] * x;
       }
     }
-    const int n = s.cout - g * G < G ? s.cout - g * G : G;  // the group's real channels
-    for (int r = 0; r < R; r++) {
-      float *dst = nhwc_at(out, (p0 + r) / wo, (p0 + r) % wo, g * G);
-      memcpy(dst, acc[r], (size_t)n * sizeof(float));  // acc[r]'s vectors are contiguous
-    }
   }
+  const int n = s.cout - g * G < G ? s.cout - g * G : G;  // the group's real channels
+  for (int r = 0; r < R; r++) memcpy(nhwc_at(out, (p0 + r) / wo, (p0 + r) % wo, g * G), acc[r], (size_t)n * sizeof(float));
 }
 
-// Positions in tiles of the widest R the registers hold for NV vectors, or of R / 2 when
-// that divides the positions and R does not (3x3 maps: 3 tiles of 3, not 2 of 6); the last
-// tile overlaps the one before (recomputing a few outputs) rather than needing other
+// Groups outer, positions inner: a group's weights are streamed from memory once and stay in
+// cache for every tile (a deep layer's weights, MBs, would otherwise be streamed once per
+// tile). Positions go in tiles of the widest R the registers hold for NV vectors, or of R / 2
+// when that divides the positions and R does not (3x3 maps: 3 tiles of 3, not 2 of 6); the
+// last tile overlaps the one before (recomputing a few outputs) rather than needing other
 // shapes, and outputs too few for one tile go one at a time.
 static inline __attribute__((always_inline)) void conv_positions(const Conv2dInfer *c, NhwcImage *out,
                                                                  const NhwcImage *in, const int NV) {
   const int R = ACCUMULATORS / NV < MAX_TILE ? ACCUMULATORS / NV : MAX_TILE, P = out->h * out->w;
-  if (P < R || R == 1) {
-    for (int p = 0; p < P; p++) conv_tile(c, out, in, p, 1, NV);
-  } else if (P % R && R % 2 == 0 && P % (R / 2) == 0) {
-    for (int p0 = 0; p0 < P; p0 += R / 2) conv_tile(c, out, in, p0, R / 2, NV);
-  } else {
-    for (int p0 = 0; p0 < P; p0 += R) conv_tile(c, out, in, p0 + R <= P ? p0 : P - R, R, NV);
+  for (int g = 0; g * NV * LANES < c->s.cout; g++) {
+    if (P < R || R == 1) {
+      for (int p = 0; p < P; p++) conv_tile(c, out, in, g, p, 1, NV);
+    } else if (P % R && R % 2 == 0 && P % (R / 2) == 0) {
+      for (int p0 = 0; p0 < P; p0 += R / 2) conv_tile(c, out, in, g, p0, R / 2, NV);
+    } else {
+      for (int p0 = 0; p0 < P; p0 += R) conv_tile(c, out, in, g, p0 + R <= P ? p0 : P - R, R, NV);
+    }
   }
 }
 
