@@ -9,13 +9,13 @@
 # success, mean time to success, stale fraction, latency.
 #   LATENCY_ONLY=1: only the latency pass.
 # Usage: bench/realtime_table.sh [OUTDIR]   (default runs/realtime)
-#   env: SEEDS (default 100000:100050), SLOWDOWN (default 7: docs/realtime.md, "robot-class"),
+#   env: SEEDS (default 100000:100050), SLOWDOWN (default 3.7: docs/realtime.md, "robot-class"),
 #        POLICIES ("name=checkpoint=sampler ..."; default the shipped low-dim teacher with
 #        DDPM-100 and DDIM-10, OneDP-D and OneDP-S)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/realtime}
-seeds=${SEEDS:-100000:100050} slowdown=${SLOWDOWN:-7}
+seeds=${SEEDS:-100000:100050} slowdown=${SLOWDOWN:-3.7}
 policies=${POLICIES:-"DDPM-100=models/pusht_teacher.safetensors=ddpm:100 DDIM-10=models/pusht_teacher.safetensors=ddim:10 OneDP-D=models/pusht_onedp_d.safetensors=onestep OneDP-S=models/pusht_onedp_s.safetensors=onestep"}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 mkdir -p "$out"

@@ -1,8 +1,8 @@
 // observe + act allocate nothing after open: this program replaces malloc and friends
 // (symbol interposition: every caller in the process, libgomp and libc included, reaches
 // these) with counting wrappers around glibc's, then counts over 1,000 observe+act calls
-// of the shipped OneDP-S student and 200 of the teacher with DDPM and DDIM, through
-// libonedp.so. It also interposes the two BLAS entry points onedp uses (cblas_sgemm,
+// of the shipped OneDP-S student, 200 of the teacher with DDPM and DDIM and 200 of the
+// shipped image student (its camera encoder packed too), through libonedp.so. It also interposes the two BLAS entry points onedp uses (cblas_sgemm,
 // cblas_sgemv) and requires act to call neither: the packed network has its own kernels,
 // so OpenBLAS's kernel choice (the CLI's re-exec) cannot change act's speed.
 // Under AddressSanitizer (which owns malloc) it only reports a skip.
@@ -96,6 +96,7 @@ int main(void) {
   long n = count_calls("models/pusht_onedp_s.safetensors", NULL, 1000);
   n += count_calls("models/pusht_teacher.safetensors", "ddpm:4", 200);
   n += count_calls("models/pusht_teacher.safetensors", "ddim:4", 200);
+  n += count_calls("models/pusht_image_onedp_s.safetensors", NULL, 200);
   puts(n ? "FAIL" : "ok: 0 allocations, 0 BLAS calls");
   return n ? 1 : 0;
 #endif
