@@ -73,6 +73,18 @@ int arg_flag(int argc, char **argv, const char *name) {
   return 0;
 }
 
+const char *arg_unknown(int argc, char **argv, const char *const *valued, const char *const *flags) {
+  for (int i = 1; i < argc; i++) {
+    if (argv[i][0] != '-' || !argv[i][1]) continue;
+    int known = 0;
+    for (const char *const *v = valued; v && *v && !known; v++)
+      if (!strcmp(argv[i], *v)) known = 1, i++;  // and its value
+    for (const char *const *f = flags; f && *f && !known; f++) known = !strcmp(argv[i], *f);
+    if (!known) return argv[i];
+  }
+  return NULL;
+}
+
 const char *arg_positional(int argc, char **argv, const char *const *valued) {
   for (int i = 1; i < argc; i++) {
     if (argv[i][0] == '-' && argv[i][1]) {

@@ -12,6 +12,9 @@ double arg_double(int argc, char **argv, const char *name, double fallback, doub
 int arg_thread_counts(int argc, char **argv, int *out, int max);
 // True when the flag is present.
 int arg_flag(int argc, char **argv, const char *name);
+// The first option (an argument starting with '-') that is neither in `valued` (which take
+// a value: skipped with it) nor in `flags` (both NULL-terminated or NULL); NULL when none.
+const char *arg_unknown(int argc, char **argv, const char *const *valued, const char *const *flags);
 // First argument that is not an option or an option's value (options listed in
 // `valued`, NULL-terminated, take a value); NULL when none.
 const char *arg_positional(int argc, char **argv, const char *const *valued);

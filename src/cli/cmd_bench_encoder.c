@@ -52,35 +52,42 @@ static int known_options(int argc, char **argv) {
   return 1;
 }
 
-// Median wall ms (and CPU ms) of `reps` calls after one warm-up: forward, or forward + backward.
-static double time_ms(const ImageEncoder *e, const float *params, float *grads, ImageEncoderActs *a,
-                      const float *dfeat, int reps, double *cpu_ms) {
+// What one timed call runs: the training layers' forward (and backward when grads), or the
+// packed encoder over `frames` frames (3, S, S) in [0, 1].
+typedef struct {
+  const ImageEncoder *e;
+  const float *params, *dfeat;
+  float *grads;
+  ImageEncoderActs *acts;
+  const ImageEncoderInfer *packed;
+  ImageEncoderInferActs *packed_acts;
+  const float *pixels;
+  float *features;
+  int frames;
+} Call;
+
+static void run_call(const Call *c) {
+  if (c->packed) {
+    const int S = c->packed->net.cfg.image_size;
+    image_encoder_infer_forward(c->packed, c->packed_acts, c->features, c->frames, c->pixels, 3L * S * S, S, S);
+    return;
+  }
+  image_encoder_forward(c->e, c->params, c->acts);
+  if (c->grads) image_encoder_backward(c->e, c->params, c->grads, c->acts, c->dfeat);
+}
+
+// Median wall ms (and CPU ms, when cpu_ms) of `reps` calls after one warm-up.
+static double time_ms(const Call *c, int reps, double *cpu_ms) {
   double *wall = malloc((size_t)reps * sizeof *wall), *cpu = malloc((size_t)reps * sizeof *cpu);
   for (int i = -1; i < reps; i++) {
     double t0 = now_seconds(), c0 = cpu_seconds();
-    image_encoder_forward(e, params, a);
-    if (grads) image_encoder_backward(e, params, grads, a, dfeat);
+    run_call(c);
     if (i >= 0) wall[i] = 1e3 * (now_seconds() - t0), cpu[i] = 1e3 * (cpu_seconds() - c0);
   }
   double m = median_inplace(wall, reps);
-  *cpu_ms = median_inplace(cpu, reps);
+  if (cpu_ms) *cpu_ms = median_inplace(cpu, reps);
   free(wall), free(cpu);
   return m;
-}
-
-// Median wall ms of the packed encoder over `frames` frames (3, S, S) in [0, 1].
-static double time_packed_ms(const ImageEncoderInfer *m, ImageEncoderInferActs *a, const float *frames, int n,
-                             float *features, int reps) {
-  const int S = m->net.cfg.image_size;
-  double *wall = malloc((size_t)reps * sizeof *wall);
-  for (int i = -1; i < reps; i++) {
-    double t0 = now_seconds();
-    image_encoder_infer_forward(m, a, features, n, frames, 3L * S * S, S, S);
-    if (i >= 0) wall[i] = 1e3 * (now_seconds() - t0);
-  }
-  double ms = median_inplace(wall, reps);
-  free(wall);
-  return ms;
 }
 
 static void fill_images(ImageEncoderActs *a, const ImageEncoder *e) {
@@ -138,13 +145,16 @@ int bench_encoder(int argc, char **argv) {
     openblas_set_num_threads(counts[k]);
     const double peak = measure_peak_gflops(counts[k]);
     double cpu1, cpu_t = 0, train_ms = 0;
-    double ms1 = time_ms(&e, params, NULL, one, NULL, fwd_reps, &cpu1);
+    double ms1 = time_ms(&(Call){.e = &e, .params = params, .acts = one}, fwd_reps, &cpu1);
     double floor1 = 2.0 * macs * frames / (peak * 1e6);
     ImageEncoderInferActs *pa = image_encoder_infer_acts_create(&packed, counts[k]);
     if (!pa) return fprintf(stderr, "onedp bench encoder: %s\n", odp_error()), 1;
-    double packed_ms = time_packed_ms(&packed, pa, pixels, frames, features, fwd_reps);
+    double packed_ms = time_ms(&(Call){.packed = &packed, .packed_acts = pa, .pixels = pixels, .features = features,
+                                       .frames = frames}, fwd_reps, NULL);
     image_encoder_infer_acts_free(pa);
-    if (train) train_ms = time_ms(&e, params, grads, train, dfeat, train_reps, &cpu_t);
+    if (train)
+      train_ms = time_ms(&(Call){.e = &e, .params = params, .grads = grads, .acts = train, .dfeat = dfeat}, train_reps,
+                         &cpu_t);
     double floor_t = 3.0 * 2.0 * macs * batch * frames / (peak * 1e6);
     printf("%8d %10.3f %10.3f %10.2f %10.3f %10.2f %12.1f %10.1f %12.1f %8.1f\n", counts[k], floor1, ms1,
            ms1 / floor1, packed_ms, packed_ms / floor1, train_ms, floor_t, train ? 1e3 * batch / train_ms : 0.0, train ? 100.0 * floor_t / train_ms : 0.0);

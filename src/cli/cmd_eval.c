@@ -80,15 +80,6 @@ static void usage(FILE *f) {
   }
 }
 
-// 1: takes a value, 0: a flag, -1: unknown.
-static int known_option(const char *a) {
-  for (const char *const *v = valued; *v; v++)
-    if (!strcmp(a, *v)) return 1;
-  for (const char *const *v = flags; *v; v++)
-    if (!strcmp(a, *v)) return 0;
-  return -1;
-}
-
 typedef struct {
   Progress bar;
   int episodes;
@@ -215,14 +206,8 @@ int cmd_eval(int argc, char **argv) {
     return 0;
   }
   double t0 = now_seconds();
-  for (int i = 1; i < argc; i++) {
-    if (argv[i][0] != '-' || !argv[i][1]) continue;
-    if (known_option(argv[i]) < 0) {
-      fprintf(stderr, "onedp eval: unknown option '%s' (onedp eval --help)\n", argv[i]);
-      return 2;
-    }
-    i += known_option(argv[i]);  // skips a value
-  }
+  const char *unknown = arg_unknown(argc, argv, valued, flags);
+  if (unknown) return fprintf(stderr, "onedp eval: unknown option '%s' (onedp eval --help)\n", unknown), 2;
   const char *ckpt = arg_positional(argc, argv, valued);
   const char *sampler_text = arg_string(argc, argv, "--sampler", "ddpm:100");
   const char *seeds = arg_string(argc, argv, "--seeds", "100000:100050"), *seed_text = arg_string(argc, argv, "--seed", "0");

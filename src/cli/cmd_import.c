@@ -74,13 +74,8 @@ static int export_ckpt(const char *ckpt, const char *exported) {
 
 int cmd_import(int argc, char **argv) {
   if (wants_help(argc, argv)) return usage(stdout), 0;
-  for (int i = 1; i < argc; i++) {
-    if (argv[i][0] != '-' || !argv[i][1]) continue;
-    int known = 0;
-    for (const char *const *v = valued; *v && !known; v++)
-      if (!strcmp(argv[i], *v)) known = 1, i++;
-    if (!known) return fprintf(stderr, "onedp import: unknown option '%s' (onedp import --help)\n", argv[i]), 2;
-  }
+  const char *unknown = arg_unknown(argc, argv, valued, NULL);
+  if (unknown) return fprintf(stderr, "onedp import: unknown option '%s' (onedp import --help)\n", unknown), 2;
   const char *src = arg_positional(argc, argv, valued), *out = arg_string(argc, argv, "-o", NULL);
   if (!src || !out) return fprintf(stderr, "onedp import: needs SRC and -o OUT.safetensors (onedp import --help)\n"), 2;
   ImportOptions o = {.task = arg_string(argc, argv, "--task", NULL)};

@@ -36,13 +36,9 @@ static void usage(FILE *f) {
 
 int cmd_serve(int argc, char **argv) {
   if (wants_help(argc, argv)) return usage(stdout), 0;
-  for (int i = 1; i < argc; i++) {
-    if (argv[i][0] != '-' || !argv[i][1]) continue;
-    int known = !strcmp(argv[i], "--quiet");
-    for (const char *const *v = valued; *v && !known; v++)
-      if (!strcmp(argv[i], *v)) known = 1, i++;
-    if (!known) return fprintf(stderr, "onedp serve: unknown option '%s' (onedp serve --help)\n", argv[i]), 2;
-  }
+  static const char *const flags[] = {"--quiet", NULL};
+  const char *unknown = arg_unknown(argc, argv, valued, flags);
+  if (unknown) return fprintf(stderr, "onedp serve: unknown option '%s' (onedp serve --help)\n", unknown), 2;
   const char *ckpt = arg_positional(argc, argv, valued);
   ServeOptions o = {.listen = arg_string(argc, argv, "--listen", NULL), .quiet = arg_flag(argc, argv, "--quiet")};
   o.max_batch = arg_int(argc, argv, "--max-batch", 32, 1, 4096);

@@ -67,6 +67,7 @@ typedef struct {
   float *chunk, *pending;   // [n_action_steps][action_dim]
   int chunk_t, chunk_at;    // its observation step (-1: none yet), the index executed next
   int pending_t;            // the call in flight's observation step (-1: none)
+  int calling;              // issues a call this step
   int held;                 // ad holds a target the robot has executed
 } Slot;
 
@@ -321,6 +322,32 @@ static void summarise(EvalResult *r, int control_hz) {
   r->perturbations = (double)perturbations / r->episodes;
 }
 
+// One batched call over every episode's history (episode i in row i), keyed by the round.
+static int batched_call(EvalResult *r, const Slot *slots, const ActionSource *src, const EvalOptions *o, float *obs,
+                        float *act) {
+  const int per_obs = src->n_obs_steps * src->obs_dim;
+  for (int i = 0; i < r->episodes; i++) memcpy(obs + (long)i * per_obs, slots[i].hist.obs, per_obs * sizeof(float));
+  double t0 = now_seconds();
+  int rc = src->predict(src->ctx, obs, r->episodes, eval_round_seed(o->seed, r->rounds), act);
+  r->infer_s += now_seconds() - t0, r->rounds++;
+  return rc;
+}
+
+// After a round: the first episode failure into *rc, progress reported; returns the
+// episodes still running.
+static int end_round(const EvalResult *r, const Slot *slots, const EvalOptions *o, int max_steps, int *rc) {
+  const int n = r->episodes;
+  long steps = 0;
+  int live = 0;
+  for (int i = 0; i < n; i++) {
+    if (slots[i].rc && !*rc) *rc = odp_fail_context("seed %u", slots[i].res.seed);
+    live += !slots[i].done;
+    steps += slots[i].done ? max_steps : slots[i].res.steps;
+  }
+  if (o->progress) o->progress(o->progress_ctx, steps, (long)n * max_steps, n - live);
+  return live;
+}
+
 // Rounds until every episode is done: one batched call, then each live env runs its chunk.
 static int run_rounds(EvalResult *r, Slot *slots, const ActionSource *src, const EvalOptions *o, int max_steps) {
   const int n = r->episodes, per_obs = src->n_obs_steps * src->obs_dim, per_act = chunk_len(src) * src->action_dim;
@@ -328,21 +355,11 @@ static int run_rounds(EvalResult *r, Slot *slots, const ActionSource *src, const
   float *act = odp_malloc((unsigned long)n * per_act * sizeof(float), "batched actions");
   int rc = obs && act ? ODP_OK : ODP_ERR, live = n;
   while (!rc && live > 0) {
-    for (int i = 0; i < n; i++) memcpy(obs + (long)i * per_obs, slots[i].hist.obs, per_obs * sizeof(float));
-    double t0 = now_seconds();
-    rc = src->predict(src->ctx, obs, n, eval_round_seed(o->seed, r->rounds), act);
-    r->infer_s += now_seconds() - t0, r->rounds++;
+    rc = batched_call(r, slots, src, o, obs, act);
 #pragma omp parallel for schedule(dynamic, 1)
     for (int i = 0; i < n; i++)
       if (!rc && !slots[i].done && !slots[i].rc) slots[i].rc = slot_run_chunk(&slots[i], src, o, act + (long)i * per_act, max_steps);
-    long steps = 0;
-    live = 0;
-    for (int i = 0; i < n; i++) {
-      if (slots[i].rc && !rc) rc = odp_fail_context("seed %u", slots[i].res.seed);
-      live += !slots[i].done;
-      steps += slots[i].done ? max_steps : slots[i].res.steps;
-    }
-    if (o->progress) o->progress(o->progress_ctx, steps, (long)n * max_steps, n - live);
+    live = end_round(r, slots, o, max_steps, &rc);
   }
   free(obs), free(act);
   return rc;
@@ -360,32 +377,22 @@ static int run_realtime(EvalResult *r, Slot *slots, const ActionSource *src, con
   int rc = obs && act ? ODP_OK : ODP_ERR, live = n;
   for (int i = 0; !rc && i < n; i++) chunk_buffers(&slots[i], src, &rc);
   for (int t = 0; !rc && live > 0; t++) {
-    for (int i = 0; i < n; i++) slot_receive(&slots[i], o, D, t);  // frees the way for the next call
     int calls = 0;
-    for (int i = 0; i < n; i++) calls += wants_call(&slots[i], src, o, D, t);
-    if (calls) {
-      for (int i = 0; i < n; i++) memcpy(obs + (long)i * per_obs, slots[i].hist.obs, per_obs * sizeof(float));
-      double t0 = now_seconds();
-      rc = src->predict(src->ctx, obs, n, eval_round_seed(o->seed, r->rounds), act);
-      r->infer_s += now_seconds() - t0, r->rounds++;
-      for (int i = 0; !rc && i < n; i++)
-        if (wants_call(&slots[i], src, o, D, t)) {
+    for (int i = 0; i < n; i++) {
+      slot_receive(&slots[i], o, D, t);  // frees the way for the next call
+      calls += slots[i].calling = wants_call(&slots[i], src, o, D, t);
+    }
+    if (calls && !(rc = batched_call(r, slots, src, o, obs, act)))
+      for (int i = 0; i < n; i++)
+        if (slots[i].calling) {
           memcpy(slots[i].pending, act + (long)i * per_act, per_act * sizeof(float));
           slots[i].pending_t = t;
           slot_receive(&slots[i], o, D, t);  // latency 0: here already
         }
-    }
 #pragma omp parallel for schedule(dynamic, 1)
     for (int i = 0; i < n; i++)
       if (!rc && !slots[i].done && !slots[i].rc) slots[i].rc = slot_realtime_step(&slots[i], src, o, t, max_steps);
-    long steps = 0;
-    live = 0;
-    for (int i = 0; i < n; i++) {
-      if (slots[i].rc && !rc) rc = odp_fail_context("seed %u", slots[i].res.seed);
-      live += !slots[i].done;
-      steps += slots[i].done ? max_steps : slots[i].res.steps;
-    }
-    if (o->progress) o->progress(o->progress_ctx, steps, (long)n * max_steps, n - live);
+    live = end_round(r, slots, o, max_steps, &rc);
   }
   free(obs), free(act);
   return rc;
@@ -422,6 +429,7 @@ int eval_run(EvalResult *r, const ActionSource *src, const EvalOptions *o) {
     double measured = 0;
     if (o->latency_s < 0 && time_first_call(&measured, src, o, o->hz_repeats > 5 ? o->hz_repeats : 5)) return ODP_ERR;
     r->latency_s = o->latency_s < 0 ? measured * o->slowdown : o->latency_s;
+    if (o->hz_repeats > 0) r->chunk_s = measured;  // the Hz figure too (0 when fixed: timed below)
     r->latency_steps = (int)ceil(r->latency_s * hz - 1e-9);
   }
   const int n = (int)(o->seed_end - o->seed_begin);
@@ -446,7 +454,7 @@ int eval_run(EvalResult *r, const ActionSource *src, const EvalOptions *o) {
   }
   free(slots);
   if (!rc && o->hz_repeats > 0) {
-    rc = time_first_call(&r->chunk_s, src, o, o->hz_repeats);
+    if (r->chunk_s == 0) rc = time_first_call(&r->chunk_s, src, o, o->hz_repeats);
     r->hz = r->chunk_s > 0 ? 1.0 / r->chunk_s : 0;
   }
   if (rc) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/le.h"
 
 #define ST_MAX_HEADER (100ull << 20)  // the reference implementation's limit
 #define ST_CHUNK 65536                // elements converted per read/write call
@@ -78,16 +79,6 @@ static uint16_t f32_to_bf16(float f) {  // round to nearest even
   return (uint16_t)((x + 0x7fff + ((x >> 16) & 1)) >> 16);
 }
 
-static uint64_t load_le(const unsigned char *p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; i--) v = v << 8 | p[i];
-  return v;
-}
-
-static void store_le(unsigned char *p, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-
 static double f64_from_bits(uint64_t v) {
   double x;
   memcpy(&x, &v, 8);
@@ -97,13 +88,13 @@ static double f64_from_bits(uint64_t v) {
 // n elements of dtype d (little-endian bytes) to floats; one loop per dtype so each vectorises.
 static void decode(SafetensorsDtype d, const unsigned char *p, long n, float *out) {
   switch (d) {
-    case ST_F32: for (long i = 0; i < n; i++) out[i] = bits_f32((uint32_t)load_le(p + 4 * i, 4)); break;
-    case ST_F16: for (long i = 0; i < n; i++) out[i] = f16_to_f32((uint16_t)load_le(p + 2 * i, 2)); break;
+    case ST_F32: for (long i = 0; i < n; i++) out[i] = bits_f32((uint32_t)le_load(p + 4 * i, 4)); break;
+    case ST_F16: for (long i = 0; i < n; i++) out[i] = f16_to_f32((uint16_t)le_load(p + 2 * i, 2)); break;
     case ST_BF16: for (long i = 0; i < n; i++) out[i] = bits_f32((uint32_t)(p[2 * i] | p[2 * i + 1] << 8) << 16); break;
-    case ST_F64: for (long i = 0; i < n; i++) out[i] = (float)f64_from_bits(load_le(p + 8 * i, 8)); break;
-    case ST_I64: for (long i = 0; i < n; i++) out[i] = (float)(int64_t)load_le(p + 8 * i, 8); break;
-    case ST_I32: for (long i = 0; i < n; i++) out[i] = (float)(int32_t)(uint32_t)load_le(p + 4 * i, 4); break;
-    case ST_I16: for (long i = 0; i < n; i++) out[i] = (float)(int16_t)(uint16_t)load_le(p + 2 * i, 2); break;
+    case ST_F64: for (long i = 0; i < n; i++) out[i] = (float)f64_from_bits(le_load(p + 8 * i, 8)); break;
+    case ST_I64: for (long i = 0; i < n; i++) out[i] = (float)(int64_t)le_load(p + 8 * i, 8); break;
+    case ST_I32: for (long i = 0; i < n; i++) out[i] = (float)(int32_t)(uint32_t)le_load(p + 4 * i, 4); break;
+    case ST_I16: for (long i = 0; i < n; i++) out[i] = (float)(int16_t)(uint16_t)le_load(p + 2 * i, 2); break;
     case ST_I8: for (long i = 0; i < n; i++) out[i] = (float)(int8_t)p[i]; break;
     case ST_U8: for (long i = 0; i < n; i++) out[i] = (float)p[i]; break;
     case ST_BOOL: for (long i = 0; i < n; i++) out[i] = p[i] ? 1.0f : 0.0f; break;
@@ -112,9 +103,9 @@ static void decode(SafetensorsDtype d, const unsigned char *p, long n, float *ou
 
 static void encode(SafetensorsDtype d, const float *x, long n, unsigned char *out) {
   for (long i = 0; i < n; i++) {
-    if (d == ST_F32) store_le(out + 4 * i, f32_bits(x[i]), 4);
-    else if (d == ST_F16) store_le(out + 2 * i, f32_to_f16(x[i]), 2);
-    else store_le(out + 2 * i, f32_to_bf16(x[i]), 2);
+    if (d == ST_F32) le_store(out + 4 * i, f32_bits(x[i]), 4);
+    else if (d == ST_F16) le_store(out + 2 * i, f32_to_f16(x[i]), 2);
+    else le_store(out + 2 * i, f32_to_bf16(x[i]), 2);
   }
 }
 
@@ -299,7 +290,7 @@ static int write_tensor(int fd, const WriterTensor *t, SafetensorsDtype dtype, u
 
 static int write_body(int fd, const SafetensorsWriter *w, const char *header, uint64_t header_len) {
   unsigned char len[8];
-  store_le(len, header_len, 8);
+  le_store(len, header_len, 8);
   if (write_all(fd, len, 8) || write_all(fd, header, header_len)) return odp_fail("writing header: %s", strerror(errno));
   unsigned char *bytes = odp_malloc(ST_CHUNK * 4, "safetensors write buffer");
   if (!bytes) return ODP_ERR;
@@ -536,7 +527,7 @@ static int open_file(Safetensors *st) {
   if (size < 8) return odp_fail("%s: %llu bytes, too short for a safetensors header", st->path, (unsigned long long)size);
   unsigned char lenbuf[8];
   if (read_at(st->fd, lenbuf, 8, 0)) return odp_fail("%s: cannot read header length", st->path);
-  uint64_t len = load_le(lenbuf, 8);
+  uint64_t len = le_load(lenbuf, 8);
   if (len > ST_MAX_HEADER)
     return odp_fail("%s: header length %llu exceeds the 100 MB limit (not a safetensors file?)", st->path,
                     (unsigned long long)len);

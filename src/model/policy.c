@@ -382,23 +382,6 @@ uint64_t policy_call_seed(uint64_t seed, long call) {
 int policy_future_steps(const Policy *p) { return p->shape.horizon - p->shape.n_obs_steps + 1; }
 
 static int predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, const uint64_t *row_seeds,
-                   int n_steps, float *actions);
-
-int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, float *actions) {
-  return predict(p, s, obs, B, seed, NULL, p->shape.n_action_steps, actions);
-}
-
-int policy_predict_steps(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, int n_steps,
-                         float *actions) {
-  return predict(p, s, obs, B, seed, NULL, n_steps, actions);
-}
-
-int policy_predict_rows(Policy *p, const SamplerSpec *s, const float *obs, int B, const uint64_t *row_seeds,
-                        float *actions) {
-  return predict(p, s, obs, B, 0, row_seeds, p->shape.n_action_steps, actions);
-}
-
-static int predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, const uint64_t *row_seeds,
                    int n_steps, float *actions) {
   const PolicyShape *sh = &p->shape;
   if (n_steps < 1 || n_steps > policy_future_steps(p))
@@ -423,4 +406,18 @@ static int predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uin
     memcpy(actions + (long)b * n_steps * sh->action_dim, x + b * per + (long)(sh->n_obs_steps - 1) * sh->action_dim,
            (size_t)n_steps * sh->action_dim * sizeof(float));
   return ODP_OK;
+}
+
+int policy_predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, float *actions) {
+  return predict(p, s, obs, B, seed, NULL, p->shape.n_action_steps, actions);
+}
+
+int policy_predict_steps(Policy *p, const SamplerSpec *s, const float *obs, int B, uint64_t seed, int n_steps,
+                         float *actions) {
+  return predict(p, s, obs, B, seed, NULL, n_steps, actions);
+}
+
+int policy_predict_rows(Policy *p, const SamplerSpec *s, const float *obs, int B, const uint64_t *row_seeds,
+                        float *actions) {
+  return predict(p, s, obs, B, 0, row_seeds, p->shape.n_action_steps, actions);
 }

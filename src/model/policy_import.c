@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "io/config.h"
 #include "io/safetensors.h"
 #include "model/policy.h"
 
@@ -113,20 +114,16 @@ static int write_policy(const Source *s, const char *out, const char *from,
 
 // ---------------------------------------------------------------- LeRobot
 
+// A JSON file through onedp's config reader (its checks: a regular file, not empty, not
+// huge, valid JSON), as a cJSON tree: LeRobot's keys hold dots, which the dotted getters read
+// as paths.
 static cJSON *read_json(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return odp_fail("%s: cannot open", path), NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *text = n >= 0 && n < (64L << 20) ? malloc((size_t)n + 1) : NULL;
-  size_t got = text ? fread(text, 1, (size_t)n, f) : 0;
-  fclose(f);
-  if (!text || got != (size_t)n) return free(text), odp_fail("%s: cannot read", path), NULL;
-  text[n] = 0;
-  cJSON *j = cJSON_Parse(text);
+  Config *c = config_load(path);
+  char *text = c ? config_to_json(c) : NULL;
+  config_free(c);
+  cJSON *j = text ? cJSON_Parse(text) : NULL;
   free(text);
-  if (!j) odp_fail("%s: not JSON", path);
+  if (text && !j) odp_fail("%s: not JSON", path);
   return j;
 }
 

@@ -30,9 +30,9 @@ typedef struct {
   ObsHistory hist;
 } Session;
 
-// Open addressing over 2 x max_sessions slots; a closed session's slot keeps its history
-// buffer for reuse and is marked free (tombstones are not needed: lookups probe to an
-// empty-never-used slot, and `used` == 2 marks "was used, now free").
+// Open addressing over 2 x max_sessions slots. `used`: 0 never used (a lookup stops there),
+// 1 open, 2 closed (a tombstone: lookups probe past it, a new session may take it, and its
+// history buffer is reused).
 typedef struct {
   Session *slot;
   long capacity, open;
@@ -89,12 +89,11 @@ typedef struct {
   ServeStats *stats;
 } Server;
 
-static int send_frames(Server *sv, const unsigned char *id, int id_len, int delimiter, const void *msg, size_t size) {
-  // A vanished client's replies are dropped by the ROUTER: its failure is not the server's.
-  if (zmq_send(sv->socket, id, (size_t)id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return ODP_OK;
-  if (delimiter && zmq_send(sv->socket, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return ODP_OK;
+// A vanished client's replies are dropped by the ROUTER: its failure is not the server's.
+static void send_frames(Server *sv, const unsigned char *id, int id_len, int delimiter, const void *msg, size_t size) {
+  if (zmq_send(sv->socket, id, (size_t)id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return;
+  if (delimiter && zmq_send(sv->socket, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return;
   zmq_send(sv->socket, msg, size, ZMQ_DONTWAIT);
-  return ODP_OK;
 }
 
 static void reply(Server *sv, const unsigned char *id, int id_len, int delimiter, uint16_t kind, uint64_t request_id,
