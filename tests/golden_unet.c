@@ -46,7 +46,7 @@ static void check_forward_backward(const char *dir) {
   const double tols[2] = {1e-4, 1e-2};
   for (int f = 0; f < 2; f++) {
     UnetInfer m;
-    CHECK(unet_infer_from_params(&m, &u, params, f ? WEIGHTS_BF16 : WEIGHTS_F32, -1) == 0, "%s", odp_error());
+    CHECK(unet_infer_from_params(&m, &u, params, f ? WEIGHTS_BF16 : WEIGHTS_F32, NULL) == 0, "%s", odp_error());
     UnetInferActs *ia = unet_infer_acts_create(&m, B, T);
     CHECK(unet_infer_forward(&m, ia, out, sample, t, gc) == 0, "%s", odp_error());
     double ei = rel_error(out, ref_out, n);

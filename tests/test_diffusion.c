@@ -105,7 +105,7 @@ static void test_steps_vs_oracle(const RefFile *rf, const NoiseSchedule *s) {
   const double *tb = ref_get(rf, "noise.t", 4), *xt = ref_get(rf, "noise.xt", NV);
   if (tb && xt) {
     Diffusion d;  // forward noising through the process interface, one level per chunk
-    diffusion_init_ddpm(&d, s->num_train_steps);
+    diffusion_init_ddpm(&d, s->num_train_steps, NULL);
     float *x0f = to_float(x0, NV);
     for (int b = 0; b < 4; b++)
       diffusion_diffuse(&d, buf + b * NV / 4, x0f + b * NV / 4, ef + b * NV / 4, NV / 4, (float)tb[b]);
@@ -324,9 +324,9 @@ static void test_sampler_plumbing(const NoiseSchedule *s) {
 // sampler going through the interface draws exactly what ddpm_sample does.
 static void test_process_ops(void) {
   Diffusion d;
-  CHECK(diffusion_init(&d, "ddpm", 100) == ODP_OK, "ddpm process");
-  CHECK(diffusion_init(&d, "edm2", 100) == ODP_ERR && strstr(odp_error(), "edm2"), "unknown process named");
-  diffusion_init(&d, "ddpm", 100);
+  CHECK(diffusion_init(&d, "ddpm", 100, NULL) == ODP_OK, "ddpm process");
+  CHECK(diffusion_init(&d, "edm2", 100, NULL) == ODP_ERR && strstr(odp_error(), "edm2"), "unknown process named");
+  diffusion_init(&d, "ddpm", 100, NULL);
   int levels[3] = {0, 42, 99};
   for (int i = 0; i < 3; i++) {
     float k = (float)levels[i], xk[2] = {0.3f, -1.7f}, out[2] = {0.9f, 0.2f}, x0[2], back[2];
@@ -352,8 +352,154 @@ static void test_process_ops(void) {
   CHECK(diffusion_max_level(&d) == 99, "max level");
 }
 
+// EDM against tests/ref/diffusion_ref.py (float64 formulas as Consistency Policy writes
+// them): the quantile levels, the preconditioning, the Karras grids, x_k and F's target.
+static void test_edm_vs_oracle(const RefFile *rf) {
+  Diffusion d;
+  CHECK(diffusion_init(&d, "edm", 1000, NULL) == ODP_OK, "edm process: %s", odp_error());
+  const double *lev = ref_get(rf, "edm.level_sigma", 1000), *sig = ref_get(rf, "edm.sigmas", 7);
+  const double *c[4] = {ref_get(rf, "edm.c_skip", 7), ref_get(rf, "edm.c_out", 7), ref_get(rf, "edm.c_in", 7),
+                        ref_get(rf, "edm.c_noise", 7)};
+  CHECK(lev && sig && c[0] && c[1] && c[2] && c[3], "EDM oracle present");
+  if (!(lev && sig && c[0] && c[1] && c[2] && c[3])) return;
+  double e = 0;
+  for (int k = 0; k < 1000; k++) e = fmax(e, fabs(d.edm.sigma[k] - lev[k]) / lev[k]);
+  CHECK(e < 1e-6, "quantile level sigmas: max relative error %.3g", e);
+  for (int i = 0; i < 7; i++) {
+    EdmScaling sc = edm_scaling(&d.edm.set, sig[i]);
+    float got[4] = {sc.skip, sc.out, sc.in, sc.noise};
+    for (int j = 0; j < 4; j++)
+      CHECK(fabs(got[j] - c[j][i]) <= 1e-6 * fmax(1, fabs(c[j][i])), "scaling %d at sigma %g: %.9g vs %.9g", j,
+            sig[i], got[j], c[j][i]);
+  }
+  int ns[4] = {1, 2, 10, 18};
+  for (int i = 0; i < 4; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "edm.karras%d", ns[i]);
+    const double *want = ref_get(rf, name, ns[i] + 1);
+    double got[20];
+    edm_karras_sigmas(&d.edm.set, ns[i], got);
+    double err = 0;
+    for (int j = 0; want && j <= ns[i]; j++) err = fmax(err, fabs(got[j] - want[j]) / fmax(want[j], 1e-300));
+    CHECK(want && err < 1e-12, "Karras grid N=%d: max relative error %.3g", ns[i], err);
+  }
+  const double *lv = ref_get(rf, "edm.levels", 4), *xk = ref_get(rf, "edm.xk", NV), *tg = ref_get(rf, "edm.target", NV);
+  const double *x0 = ref_get(rf, "x0", NV), *eps = ref_get(rf, "eps", NV);
+  CHECK(lv && xk && tg && x0 && eps, "EDM x_k oracle present");
+  if (!(lv && xk && tg && x0 && eps)) return;
+  float fx0[NV], feps[NV], got[NV], target[NV];
+  for (int i = 0; i < NV; i++) fx0[i] = (float)x0[i], feps[i] = (float)eps[i];
+  for (int b = 0; b < 4; b++) {
+    diffusion_diffuse(&d, got + 32 * b, fx0 + 32 * b, feps + 32 * b, 32, (float)lv[b]);
+    const float *t = diffusion_train_target(&d, target + 32 * b, fx0 + 32 * b, got + 32 * b, feps + 32 * b, 32,
+                                            (float)lv[b]);
+    CHECK(t == target + 32 * b, "EDM writes its target");
+  }
+  CHECK(max_abs(got, xk, NV) < 2e-6, "x_k = c_in (x0 + sigma eps): %.3g", max_abs(got, xk, NV));
+  CHECK(max_abs(target, tg, NV) < 2e-5, "F's target: %.3g", max_abs(target, tg, NV));
+}
+
+// The EDM process's operations against their closed forms: x0 and its inverse, d x0 / d
+// out by a finite difference, the reverse-KL weight (signal f (out_b - out_a) = D_a - D_b:
+// w = sigma^2 on y = x0 + sigma n), and samplers refused across processes.
+static void test_edm_process_ops(void) {
+  Diffusion d, ddpm;
+  CHECK(diffusion_init(&d, "edm", 1000, NULL) == ODP_OK && diffusion_init(&ddpm, "ddpm", 100, NULL) == ODP_OK,
+        "processes");
+  int levels[3] = {0, 500, 999};
+  for (int i = 0; i < 3; i++) {
+    const float k = (float)levels[i];
+    float xk[2] = {0.3f, -1.7f}, out[2] = {0.9f, 0.2f}, x0[2], back[2];
+    EdmScaling c = edm_scaling(&d.edm.set, d.edm.sigma[levels[i]]);
+    diffusion_x0(&d, x0, xk, out, 2, k, 0);
+    for (int j = 0; j < 2; j++)
+      CHECK_NEAR(x0[j], c.skip * xk[j] / c.in + c.out * out[j], 1e-5 * fmax(1, fabs(x0[j])), "EDM x0");
+    diffusion_out_from_x0(&d, back, xk, x0, 2, k);
+    for (int j = 0; j < 2; j++) CHECK_NEAR(back[j], out[j], 2e-3, "EDM out_from_x0 inverts x0");
+    float h = 1e-2f, up[1], dn[1], o1[1] = {out[0] + h}, o2[1] = {out[0] - h};
+    diffusion_x0(&d, up, xk, o1, 1, k, 0), diffusion_x0(&d, dn, xk, o2, 1, k, 0);
+    double fd = (up[0] - dn[0]) / (2.0 * h);
+    CHECK_NEAR(diffusion_x0_out_grad(&d, k), fd, 1e-3 * fmax(1, fabs(fd)), "EDM d x0 / d out");
+    float xa[2], xb[2], outb[2] = {-0.4f, 1.1f};
+    diffusion_x0(&d, xa, xk, out, 2, k, 0), diffusion_x0(&d, xb, xk, outb, 2, k, 0);
+    double f = diffusion_signal(&d, k) * diffusion_score_diff_weight(&d, k);
+    for (int j = 0; j < 2; j++)
+      CHECK_NEAR(f * (outb[j] - out[j]), xa[j] - xb[j], 1e-4 * fmax(1, fabs(xa[j] - xb[j])), "EDM score weight");
+  }
+  CHECK(diffusion_max_level(&d) == 999, "EDM max level");
+  const char *cross[4][2] = {{"ddpm:100", "edm"}, {"ddim:10", "edm"}, {"edm:18", "ddpm"}, {"cp:1", "ddpm"}};
+  for (int i = 0; i < 4; i++) {
+    SamplerSpec spec;
+    CHECK(sampler_parse(&spec, cross[i][0]) == ODP_OK, "%s parses", cross[i][0]);
+    const Diffusion *p = !strcmp(cross[i][1], "edm") ? &d : &ddpm;
+    CHECK(diffusion_check_sampler(p, &spec) == ODP_ERR && strstr(odp_error(), cross[i][0]) &&
+              strstr(odp_error(), "policy.diffusion"),
+          "%s refused by %s: %s", cross[i][0], cross[i][1], odp_error());
+  }
+  SamplerSpec heun;
+  CHECK(sampler_parse(&heun, "edm:18") == ODP_OK && sampler_nfe(&heun) == 35, "edm:18 is 35 calls");
+  EdmSettings bad = edm_default_settings();
+  bad.sigma_min = 100;
+  CHECK(diffusion_init(&d, "edm", 1000, &bad) == ODP_ERR && strstr(odp_error(), "policy.sigma_min"),
+        "sigma_min above sigma_max refused: %s", odp_error());
+}
+
+// Data x0 ~ N(mu, s^2) per value: D(y, sigma) = mu + s^2 / (s^2 + sigma^2) (y - mu) exactly,
+// and the probability-flow ODE carries y - mu proportionally to sqrt(s^2 + sigma^2).
+typedef struct {
+  const EdmSettings *set;
+  double mu, s;
+} GaussDenoiser;
+
+static int gauss_denoise(void *ctx, const float *x, const float *t, int batch, float *out) {
+  const GaussDenoiser *g = ctx;
+  for (int b = 0; b < batch; b++) {
+    const double sigma = exp(t[b] / 250.0);  // c_noise = 250 ln sigma
+    const EdmScaling c = edm_scaling(g->set, sigma);
+    for (int i = 0; i < 4; i++) {
+      const double y = x[b * 4 + i] / c.in, D = g->mu + g->s * g->s / (g->s * g->s + sigma * sigma) * (y - g->mu);
+      out[b * 4 + i] = (float)((D - c.skip * y) / c.out);
+    }
+  }
+  return ODP_OK;
+}
+
+// Heun converges at second order and Euler at first on the Gaussian's ODE: the error of
+// the steps down to sigma_min (the last step, to 0, is Euler's in both and exact here
+// through the reference) falls ~4x and ~2x per doubling of N.
+static void test_heun_order(void) {
+  EdmSettings set = edm_default_settings();
+  GaussDenoiser g = {&set, 0.2, 0.1};
+  float x[4], eps[4], z[4], x2[4], tb[1];
+  DiffusionWork w = {.eps = eps, .z = z, .tb = tb, .x2 = x2};
+  const float n0[4] = {0.7f, -1.3f, 0.1f, 2.0f};
+  double err[2][3];
+  for (int o = 0; o < 2; o++)
+    for (int r = 0; r < 3; r++) {
+      const int N = 8 << r;
+      memcpy(x, n0, sizeof x);
+      CHECK(edm_sample_ws(x, 1, 4, &set, N, o ? EDM_HEUN : EDM_EULER, gauss_denoise, &g, &w) == ODP_OK, "sample");
+      double e = 0, s2 = g.s * g.s, smin = set.sigma_min;
+      for (int i = 0; i < 4; i++) {
+        double y_min = g.mu + set.sigma_max * n0[i] * sqrt((s2 + smin * smin) / (s2 + set.sigma_max * set.sigma_max));
+        double want = g.mu + s2 / (s2 + smin * smin) * (y_min - g.mu);  // the final Euler step: D(y, sigma_min)
+        e = fmax(e, fabs(x[i] - want));
+      }
+      err[o][r] = e;
+    }
+  printf("Gaussian ODE error at N = 8, 16, 32: Euler %.3g %.3g %.3g, Heun %.3g %.3g %.3g\n", err[0][0], err[0][1],
+         err[0][2], err[1][0], err[1][1], err[1][2]);
+  for (int r = 0; r < 2; r++) {
+    CHECK(err[0][r] / err[0][r + 1] > 1.6 && err[0][r] / err[0][r + 1] < 2.6, "Euler first order: ratio %.2f",
+          err[0][r] / err[0][r + 1]);
+    CHECK(err[1][r] / err[1][r + 1] > 3.0, "Heun second order: ratio %.2f", err[1][r] / err[1][r + 1]);
+  }
+}
+
 int main(void) {
   test_process_ops();
+  test_edm_process_ops();
+  test_heun_order();
   NoiseSchedule s;
   CHECK(noise_schedule_squaredcos(&s, 100) == ODP_OK, "schedule");
   test_reference_values(&s);
@@ -363,6 +509,7 @@ int main(void) {
     test_schedule_vs_oracle(&rf, &s);
     test_steps_vs_oracle(&rf, &s);
     test_timesteps(&rf, &s);
+    test_edm_vs_oracle(&rf);
   }
   test_point_round_trips(&s);
   test_one_step_failure(&s);

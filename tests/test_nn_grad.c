@@ -343,8 +343,9 @@ static void check_unet(const char *what, UnetConfig cfg, int B, int T) {
   // Perturb GroupNorm affines too, so their gradients are not at a special point.
   for (long i = 0; i < np; i++) n.params[i] += 0.05f * rng_normal(rng_make(5, 5), i);
   n.sample = randn(ns, 20, 1), n.gc = randn(ng, 21, 1), n.out = zeros(ns);
-  n.t = malloc(B * sizeof(float));
-  for (int b = 0; b < B; b++) n.t[b] = (float)(7 * b + 3);
+  const int ti = unet_time_inputs(&cfg);  // a consistency student's (t, s) pairs
+  n.t = malloc((size_t)B * ti * sizeof(float));
+  for (int i = 0; i < B * ti; i++) n.t[i] = (float)(7 * i + 3);
   n.dsample = zeros(ns), n.dgc = zeros(ng);
   GradBuffer bufs[] = {{"params", n.params, n.grads, np}, {"sample", n.sample, n.dsample, ns},
                        {"global_cond", n.gc, n.dgc, ng}};
@@ -392,5 +393,7 @@ int main(void) {
   UnetConfig plain = {.input_dim = 3, .global_cond_dim = 0, .step_embed_dim = 6, .n_levels = 2,
                       .down_dims = {4, 6}, .kernel_size = 3, .n_groups = 2, .cond_predict_scale = 0};
   check_unet("unet (2 levels, FiLM bias, no cond)", plain, 3, 4);
+  scaled.time_inputs = 2;
+  check_unet("unet (3 levels, two time inputs)", scaled, 2, 8);
   TEST_MAIN_END();
 }

@@ -290,7 +290,7 @@ int main(void) {
                     .down_dims = {32, 64}, .kernel_size = 5, .n_groups = 8, .cond_predict_scale = 1};
   Unet u;
   Diffusion sched;
-  CHECK(unet_init(&u, &cfg) == 0 && diffusion_init_ddpm(&sched, 100) == 0, "%s", odp_error());
+  CHECK(unet_init(&u, &cfg) == 0 && diffusion_init_ddpm(&sched, 100, NULL) == 0, "%s", odp_error());
   long np = u.table.numel;
   float *teacher = calloc(np, 4), *gen_s = malloc(np * 4), *gen_d = malloc(np * 4);
   unet_init_params(&u, teacher, 1);

@@ -1,5 +1,5 @@
 // The small U-Net learns a conditional multimodal action distribution with the DDPM
-// noise-prediction loss, in a CI-sized budget.
+// noise-prediction loss (or EDM's denoising loss: argument "edm"), in a CI-sized budget.
 //
 // Threshold: a model that only knows the data's mean and covariance (the best
 // Gaussian denoiser) reaches loss L_gauss = mean_k (1/n) tr(abar S (abar S + (1-abar) I)^-1),
@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "data/toy.h"
 #include "diffusion/ddpm.h"
+#include "diffusion/diffusion.h"
 #include "model/denoise_loss.h"
 #include "optim/adamw.h"
 #include "optim/lr_schedule.h"
@@ -77,13 +78,16 @@ static double gaussian_baseline_loss(const NoiseSchedule *s) {
   return total / s->num_train_steps;
 }
 
-int main(void) {
+// Trains the toy with process `name` (levels from its config defaults) and checks the
+// held-out loss against the Gaussian baseline (DDPM only: the baseline is in its
+// noise-prediction units), then that `sampler`'s samples land on the modes and cover them.
+static void train_and_sample(const char *name, int levels, const char *sampler) {
   UnetConfig cfg = {.input_dim = 2, .global_cond_dim = 2, .step_embed_dim = 32, .n_levels = 2,
                     .down_dims = {32, 64}, .kernel_size = 5, .n_groups = 8, .cond_predict_scale = 1};
   Unet u;
   CHECK(unet_init(&u, &cfg) == 0, "%s", odp_error());
   Diffusion sched;
-  diffusion_init_ddpm(&sched, 100);
+  CHECK(diffusion_init(&sched, name, levels, NULL) == 0, "%s", odp_error());
   long np = u.table.numel;
   float *params = calloc(np, 4), *grads = calloc(np, 4), *m = calloc(np, 4), *v = calloc(np, 4);
   unet_init_params(&u, params, 1);
@@ -92,7 +96,6 @@ int main(void) {
   AdamW opt = {{.lr = BASE_LR, .beta1 = 0.95, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 1e-6}, 0};
   LrSchedule lr = {.kind = LR_COSINE, .base_lr = BASE_LR, .warmup_steps = 50, .total_steps = STEPS, .num_cycles = 0.5};
 
-  double baseline = gaussian_baseline_loss(&sched.ddpm);
   double first = 0, recent = 0;
   for (long step = 0; step < STEPS; step++) {
     toy_ring_batch(&ring, 1, step, B, obs, act, NULL);
@@ -108,29 +111,43 @@ int main(void) {
     toy_ring_batch(&ring, 777, r, B, obs, act, NULL);
     held_out += denoise_loss_step(&u, params, grads, NULL, acts, &sched, act, obs, 778, r, work) / 20;
   }
-  printf("loss: first 20 steps %.4f, last 100 steps %.4f, held-out %.4f; Gaussian baseline %.4f\n", first, recent,
-         held_out, baseline);
-  CHECK(held_out <= 0.6 * baseline, "held-out loss %.4f above 0.6 x Gaussian baseline %.4f", held_out, baseline);
+  printf("%s loss: first 20 steps %.4f, last 100 steps %.4f, held-out %.4f\n", name, first, recent, held_out);
+  if (!strcmp(name, "ddpm")) {
+    double baseline = gaussian_baseline_loss(&sched.ddpm);
+    printf("Gaussian baseline %.4f\n", baseline);
+    CHECK(held_out <= 0.6 * baseline, "held-out loss %.4f above 0.6 x Gaussian baseline %.4f", held_out, baseline);
+  } else {
+    CHECK(held_out <= 0.6 * first, "%s: held-out loss %.4f not below 0.6 x the first steps' %.4f", name, held_out, first);
+  }
 
-  // DDPM-100 samples for one observation: on the modes, all modes covered.
-  float cond[B * 2], x[B * N];
+  // Samples for one observation: on the modes, all modes covered.
+  float cond[B * 2], x[B * N], eps[B * N], z[B * N], x2[B * N], tb[B];
   const float phase = (float)M_PI / 4;  // the second of the two phases
   for (int b = 0; b < B; b++) cond[2 * b] = cosf(phase), cond[2 * b + 1] = sinf(phase);
   UnetDenoiser d = {&u, params, acts, cond};
-  diffusion_initial_noise(x, B * N, 5);
-  CHECK(ddpm_sample(x, B, N, &sched.ddpm, 100, unet_denoise, &d, 5) == 0, "%s", odp_error());
+  SamplerSpec spec;
+  CHECK(sampler_parse(&spec, sampler) == 0 && diffusion_check_sampler(&sched, &spec) == 0, "%s", odp_error());
+  DiffusionWork w = {.eps = eps, .z = z, .tb = tb, .x2 = x2};
+  CHECK(diffusion_sample(&sched, &spec, x, B, N, unet_denoise, &d, 5, &w) == 0, "%s", odp_error());
   int hits[8] = {0}, on_mode = 0;
   for (int b = 0; b < B; b++) {
     float dist;
     int mode = toy_ring_nearest_mode(&ring, cond, x + b * N, &dist);
     if (dist < 0.1f) on_mode++, hits[mode]++;
   }
-  printf("DDPM-100: %d/%d samples within 0.1 of a mode; per mode %d %d %d %d\n", on_mode, B, hits[0], hits[1],
+  printf("%s: %d/%d samples within 0.1 of a mode; per mode %d %d %d %d\n", sampler, on_mode, B, hits[0], hits[1],
          hits[2], hits[3]);
-  CHECK(on_mode >= 0.8 * B, "only %d/%d samples on a mode", on_mode, B);
-  for (int k = 0; k < ring.modes; k++) CHECK(hits[k] >= B / 20, "mode %d got %d samples", k, hits[k]);
+  CHECK(on_mode >= 0.8 * B, "%s: only %d/%d samples on a mode", sampler, on_mode, B);
+  for (int k = 0; k < ring.modes; k++) CHECK(hits[k] >= B / 20, "%s: mode %d got %d samples", sampler, k, hits[k]);
   unet_acts_free(acts);
   free(params), free(grads), free(m), free(v);
   unet_free(&u);
+}
+
+int main(int argc, char **argv) {
+  // One process per run (ctest runs both in parallel): "ddpm" (the default) or "edm".
+  const char *process = argc > 1 ? argv[1] : "ddpm";
+  if (!strcmp(process, "edm")) train_and_sample("edm", 1000, "edm:18");
+  else train_and_sample("ddpm", 100, "ddpm:100");
   TEST_MAIN_END();
 }

@@ -38,7 +38,8 @@ static void check(const UnetConfig *cfg, int B, WeightFormat fmt, int fixed_step
   UnetActs *acts = unet_acts_create(&u, B, T);
   unet_forward(&u, p, acts, ref, sample, t, gc);
   UnetInfer m;
-  CHECK(unet_infer_from_params(&m, &u, p, fmt, fixed_step) == 0, "build");
+  const float fixed = (float)fixed_step;
+  CHECK(unet_infer_from_params(&m, &u, p, fmt, fixed_step >= 0 ? &fixed : NULL) == 0, "build");
   UnetInferActs *ia = unet_infer_acts_create(&m, B, T);
   CHECK(unet_infer_forward(&m, ia, out, sample, t, gc) == 0, "forward");
   double e = rel_max_error(out, ref, n);

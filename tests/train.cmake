@@ -17,3 +17,10 @@ add_test(NAME bad_input COMMAND bash ${CMAKE_SOURCE_DIR}/tests/bad_input.sh $<TA
          ${CMAKE_BINARY_DIR}/bad_input ${CMAKE_BINARY_DIR}/bad_input_table.md)
 set_tests_properties(crash_resume nan_guard bad_input PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
                      ENVIRONMENT "OMP_NUM_THREADS=1;OMP_WAIT_POLICY=passive")
+# The toy's EDM run (test_toy_train with argument edm): trained with EDM's loss, Heun's
+# 18-step samples on the modes.
+add_test(NAME test_toy_train_edm COMMAND test_toy_train edm WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(test_toy_train_edm PROPERTIES ENVIRONMENT "OMP_NUM_THREADS=1;ONEDP_BUILD=${CMAKE_BINARY_DIR}")
+# EDM teachers, Consistency Policy and OneDP under EDM, end to end with a tiny model.
+add_test(NAME edm_cp COMMAND bash ${CMAKE_SOURCE_DIR}/tests/edm_cp.sh $<TARGET_FILE:onedp> ${CMAKE_BINARY_DIR}/edm_cp)
+set_tests_properties(edm_cp PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} ENVIRONMENT "OMP_NUM_THREADS=1;OMP_WAIT_POLICY=passive")

@@ -58,11 +58,12 @@ static int choose_sampler(onedp_policy *h, const char *text, const char *path) {
 
 // One network call on zero observations: sizes the batch-1 workspace and warms caches so
 // the first act is as fast as the rest. A one-step call whatever the sampler (students), or
-// DDIM-1 (teachers): the same workspace, one network evaluation.
+// the teacher's own sampler cut to one step: the same workspace, one network evaluation.
 static int warm_up(onedp_policy *h) {
   Policy *p = &h->policy;
-  SamplerSpec one = {.kind = p->generator_timestep >= 0 ? SAMPLER_ONESTEP : SAMPLER_DDIM, .steps = 1,
-                     .spacing = DDIM_SPACING_TRAILING};
+  SamplerSpec one = diffusion_default_sampler(&p->diffusion);
+  if (p->generator_timestep >= 0) one.kind = SAMPLER_ONESTEP;
+  one.steps = 1;
   float *act = odp_malloc((unsigned long)p->shape.n_action_steps * p->shape.action_dim * sizeof(float), "actions");
   int rc = act ? policy_predict(p, &one, h->hist.obs, 1, 0, act) : ODP_ERR;  // all zeros here
   free(act);

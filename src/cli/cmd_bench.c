@@ -166,7 +166,9 @@ static int bench_packed(Figures *f, const Unet *u, const char *weights, WeightFo
   int reset = reset_peak_rss();
   Safetensors *st = safetensors_open(weights);
   UnetInfer m;
-  if (!st || unet_infer_from_file(&m, u, st, "", fmt, f->step)) return safetensors_close(st), ODP_ERR;
+  const float fixed = (float)f->step;
+  if (!st || unet_infer_from_file(&m, u, st, "", fmt, f->step >= 0 ? &fixed : NULL))
+    return safetensors_close(st), ODP_ERR;
   safetensors_close(st);
   UnetInferActs *ia = unet_infer_acts_create(&m, 1, in->T);
   if (!ia) return unet_infer_free(&m), ODP_ERR;

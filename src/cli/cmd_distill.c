@@ -5,16 +5,21 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "distill/consistency.h"
 #include "distill/onedp.h"
 
 static void print_help(void) {
   printf(
-      "usage: onedp distill TEACHER.safetensors [--variant s|d] [--config FILE] [key=value ...] -o RUNDIR\n"
+      "usage: onedp distill TEACHER.safetensors [--variant s|d|cp] [--config FILE] [key=value ...] -o RUNDIR\n"
       "       onedp distill TEACHER.safetensors --resume -o RUNDIR\n\n"
       "Distills a Diffusion Policy teacher into a One-Step Diffusion Policy generator:\n"
       "  s  OneDP-S: stochastic generator z ~ N(0, I), with a generator score network\n"
       "     trained on the generator's own samples (default)\n"
       "  d  OneDP-D: deterministic generator (z = 0), analytic generator score\n"
+      "  cp Consistency Policy (EDM teachers): a student G(x, t, s) with the stop time as a\n"
+      "     second time input, trained on the CTM loss against one teacher Heun step plus\n"
+      "     the denoising loss; options from configs/distill_cp.json (keys cp.*);\n"
+      "     evaluate with --sampler cp:1 or cp:3\n"
       "Both start from copies of the teacher and minimise the reverse KL along the\n"
       "diffusion chain (k uniform in [k_min, k_max], weight sigma_k^2). Options come from\n"
       "--config (default configs/distill_onedp.json) and dotted overrides, e.g.\n"
@@ -39,7 +44,7 @@ static void print_help(void) {
 
 int cmd_distill(int argc, char **argv) {
   if (wants_help(argc, argv)) return print_help(), 0;
-  const char *teacher = NULL, *rundir = NULL, *config = "configs/distill_onedp.json", *variant = NULL;
+  const char *teacher = NULL, *rundir = NULL, *config = NULL, *variant = NULL;
   char *overrides[257], variant_override[32];
   int n = 0, resume = 0;
   long until = 0;
@@ -63,9 +68,20 @@ int cmd_distill(int argc, char **argv) {
     else return fprintf(stderr, "onedp distill: unexpected argument '%s'\n", a), 2;
   }
   if (!teacher || !rundir) return fprintf(stderr, "onedp distill: needs TEACHER and -o RUNDIR (see --help)\n"), 2;
+  char state[1200];  // a resumed run is a Consistency Policy run when its directory holds cp.json
+  snprintf(state, sizeof state, "%s/cp.json", rundir);
+  FILE *f = resume ? fopen(state, "r") : NULL;
+  const int cp = (variant && !strcmp(variant, "cp")) || f;
+  if (f) fclose(f);
+  if (!config && !resume) config = cp ? "configs/distill_cp.json" : "configs/distill_onedp.json";
+  if (cp) {
+    if (distill_cp(teacher, config, n, overrides, rundir, resume, until))
+      return fprintf(stderr, "onedp distill: %s\n", odp_error()), 1;
+    return 0;
+  }
   if (variant) {
     if (strcmp(variant, "s") && strcmp(variant, "d"))
-      return fprintf(stderr, "onedp distill: --variant must be s or d (got '%s')\n", variant), 2;
+      return fprintf(stderr, "onedp distill: --variant must be s, d or cp (got '%s')\n", variant), 2;
     snprintf(variant_override, sizeof variant_override, "distill.variant=%s", variant);
     overrides[n++] = variant_override;
   }

@@ -295,8 +295,8 @@ int cmd_eval(int argc, char **argv) {
   double *means = odp_malloc((unsigned long)(r.episodes / r.draws) * sizeof *means, "per-seed scores");
   if (!means) return eval_result_free(&r), fail(odp_error());
   double se = eval_seed_means(&r, r.draws, means);
-  print_summary(&r, se, name, spec.steps, seeds, wall);
-  print_json(&r, means, se, ckpt, o.task, weights ? weights : "training", name, spec.steps, seeds, o.seed, threads,
+  print_summary(&r, se, name, sampler_nfe(&spec), seeds, wall);
+  print_json(&r, means, se, ckpt, o.task, weights ? weights : "training", name, sampler_nfe(&spec), seeds, o.seed, threads,
              wall, realtime);
   free(means);
   eval_result_free(&r);

@@ -58,7 +58,7 @@ int ddpm_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps
   long n = (long)B * per;
   DiffusionWork w = {odp_malloc((unsigned long)n * sizeof(float), "ddpm predicted noise"),
                      odp_malloc((unsigned long)n * sizeof(float), "ddpm variance noise"),
-                     odp_malloc((unsigned long)B * sizeof(float), "ddpm timesteps"), NULL};
+                     odp_malloc((unsigned long)B * sizeof(float), "ddpm timesteps"), NULL, NULL};
   int rc = w.eps && w.z && w.tb ? ddpm_sample_ws(x, B, per, s, num_steps, fn, ctx, seed, &w) : ODP_ERR;
   free(w.eps), free(w.z), free(w.tb);
   return rc;

@@ -14,7 +14,7 @@ static float abar_at(const Diffusion *d, float level) { return d->ddpm.alphas_cu
 
 static float level_in(const Diffusion *d, uint32_t bits, float lo, float hi) {
   (void)d;
-  return (float)((int)lo + (int)(bits % (uint32_t)((int)hi - (int)lo + 1)));
+  return diffusion_level_uniform(bits, lo, hi);
 }
 
 static float max_level(const Diffusion *d) { return (float)(d->ddpm.num_train_steps - 1); }
@@ -59,7 +59,8 @@ static const float *train_target(const Diffusion *d, float *target, const float 
 static int check_sampler(const Diffusion *d, const SamplerSpec *s) {
   char name[64];
   if (s->kind != SAMPLER_DDPM && s->kind != SAMPLER_DDIM)
-    return odp_fail("--sampler %s: not a sampler of a DDPM policy (ddpm:N or ddim:N)", sampler_name(s, name, 64));
+    return odp_fail("--sampler %s: not a sampler of a DDPM policy (policy.diffusion ddpm: ddpm:N or ddim:N)",
+                    sampler_name(s, name, 64));
   if (s->steps > d->ddpm.num_train_steps)
     return odp_fail("--sampler %s: %d steps, but policy.num_train_timesteps is %d", sampler_name(s, name, 64),
                     s->steps, d->ddpm.num_train_steps);
@@ -85,7 +86,8 @@ static const DiffusionOps ddpm_ops = {
     .sample = sample,
 };
 
-int diffusion_init_ddpm(Diffusion *d, int num_train_steps) {
+int diffusion_init_ddpm(Diffusion *d, int num_train_steps, const EdmSettings *unused) {
+  (void)unused;
   memset(d, 0, sizeof *d);
   d->ops = &ddpm_ops;
   return noise_schedule_squaredcos(&d->ddpm, num_train_steps);

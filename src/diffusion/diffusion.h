@@ -12,16 +12,19 @@
 #include <stdint.h>
 
 #include "diffusion/ddim.h"
+#include "diffusion/edm.h"
 #include "diffusion/schedule.h"
 #include "diffusion/work.h"
 
 typedef struct Diffusion Diffusion;
 
-typedef enum { SAMPLER_DDPM, SAMPLER_DDIM, SAMPLER_ONESTEP } SamplerKind;
+// EDM_HEUN / EDM_EULER: an EDM teacher's samplers (diffusion/edm.h); CP: a consistency
+// student's chained one-step maps (distill/consistency.h).
+typedef enum { SAMPLER_DDPM, SAMPLER_DDIM, SAMPLER_ONESTEP, SAMPLER_EDM_HEUN, SAMPLER_EDM_EULER, SAMPLER_CP } SamplerKind;
 
 typedef struct {
   SamplerKind kind;
-  int steps;            // network calls: DDPM/DDIM steps; one-step: 1, or 2 with a refining step
+  int steps;            // DDPM/DDIM/EDM steps (Heun: 2N - 1 calls); one-step: 1, or 2 with a refining step; CP: calls
   DdimSpacing spacing;  // DDIM only
   int refine_level;     // one-step with 2 calls: the level the chunk is re-noised to (set by sampler_parse)
 } SamplerSpec;
@@ -47,8 +50,9 @@ typedef struct {
   void (*out_from_x0)(const Diffusion *d, float *out, const float *xk, const float *x0, long n, float level);
   // d x̂0 / d out at level k (elementwise: every process here is affine in out).
   float (*x0_out_grad)(const Diffusion *d, float level);
-  // f(k) with w(k) (s_a - s_b) = f(k) (out_b - out_a): the score difference of two
-  // networks, weighted as the reverse-KL gradient weights it (w = sigma^2), in output units.
+  // f(k) such that signal(k) f(k) (out_b - out_a) is the reverse-KL gradient w (s_a - s_b)
+  // of two networks' scores carried back to the clean sample (DDPM: w = sigma^2 on x_k,
+  // f = sigma; EDM: w = sigma^2 on y = x0 + sigma n, f = -sigma sigma_data).
   float (*score_diff_weight)(const Diffusion *d, float level);
   // The denoising loss's regression target for a training example (DDPM: eps itself,
   // returned without a copy; others write target, which may alias eps).
@@ -67,17 +71,27 @@ typedef struct {
 struct Diffusion {
   const DiffusionOps *ops;
   NoiseSchedule ddpm;  // DDPM's tables (ddpm_process.c)
+  EdmSchedule edm;     // EDM's settings and level sigmas (edm_process.c)
 };
 
-// The process a policy config names ("ddpm", the default when absent), with N levels.
-int diffusion_init(Diffusion *d, const char *name, int num_train_steps);
+// The process a policy config names ("ddpm", the default when absent, or "edm"), with N
+// levels; edm: EDM's settings (NULL: edm_default_settings), read by the EDM process only.
+int diffusion_init(Diffusion *d, const char *name, int num_train_steps, const EdmSettings *edm);
 // DDPM with the squared-cosine schedule (Diffusion Policy's).
-int diffusion_init_ddpm(Diffusion *d, int num_train_steps);
+int diffusion_init_ddpm(Diffusion *d, int num_train_steps, const EdmSettings *unused);
+// EDM with N quantile levels (diffusion/edm.h).
+int diffusion_init_edm(Diffusion *d, int num_train_steps, const EdmSettings *edm);
+// A whole level uniform in [lo, hi] from 32 random bits: the level_in of processes with
+// integer levels (both here).
+float diffusion_level_uniform(uint32_t bits, float lo, float hi);
 
 // "ddpm:100", "ddim:10", "ddim:1:trailing" (spacing leading by default), "onestep",
-// "onestep:2" (re-noised to SAMPLER_REFINE_LEVEL and denoised once more), "onestep:2:K".
+// "onestep:2" (re-noised to SAMPLER_REFINE_LEVEL and denoised once more), "onestep:2:K",
+// "edm:18" (Heun), "euler:18", "cp:1", "cp:3".
 // Messages name the text as the command line's option: "--sampler ddim:0: ...".
 int sampler_parse(SamplerSpec *s, const char *text);
+// Network calls per chunk (Heun: 2N - 1; every other sampler: its steps).
+int sampler_nfe(const SamplerSpec *s);
 // Writes the canonical name ("ddim:10:leading") into buf.
 const char *sampler_name(const SamplerSpec *s, char *buf, int size);
 

@@ -45,6 +45,7 @@ int diffusion_denoise_at(DenoiseFn fn, void *ctx, const float *x, int B, int t, 
 // RNG purposes (the low byte of ODP_STREAM) used by the samplers.
 #define DIFFUSION_PURPOSE_INIT 0x10  // x_T ~ N(0, I), stream ODP_STREAM(0, purpose)
 #define DIFFUSION_PURPOSE_DDPM 0x11  // the variance noise of the step at t: ODP_STREAM(t, purpose)
+#define DIFFUSION_PURPOSE_CM 0x12    // a consistency chain's re-noising before call j: ODP_STREAM(j, purpose)
 
 // x_T: n standard normals from (seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT)), element i
 // of the buffer being element i of the stream.

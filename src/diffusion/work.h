@@ -7,6 +7,7 @@ typedef struct {
   float *eps;  // (B, per) predicted noise
   float *z;    // (B, per) DDPM variance noise (unused by DDIM)
   float *tb;   // (B) the step's noise level per batch item, as DenoiseFn takes it
+  float *x2;   // (B, per) a second-order step's second network output (EDM's Heun; unused by DDPM, DDIM)
   // NULL: every random draw of a call keyed by the call's seed over the whole batch. Else
   // one seed per batch item: item b draws what a batch-1 call keyed by row_seeds[b] draws
   // (a server batching independent sessions: diffusion_noise).

@@ -9,6 +9,7 @@
 #include "core/rng.h"
 #include "model/policy.h"
 #include "distill/onedp_core.h"
+#include "distill/teacher_data.h"
 #include "optim/lr_schedule.h"
 #include "train/frames.h"
 #include "train/run_dir.h"
@@ -52,8 +53,8 @@ static long pair_batches(const DistillOptions *o) { return (o->pairs + o->batch 
 typedef struct {
   const Config *cfg;
   DistillOptions opt;
-  Policy teacher, student;  // student.params: the generator (its normalizers are the teacher's)
-  SeqDataset *ds;
+  TeacherData td;  // the frozen teacher and its demonstrations
+  Policy student;  // student.params: the generator (its normalizers are the teacher's)
   OnedpModels models;
   OnedpStep step;
   float *score;
@@ -66,24 +67,13 @@ typedef struct {
   float *cond_teacher, *cond_gen, *dcond_gen, *pair_cond, *dpair_cond;  // (B, Gc) each
   long enc_offset, enc_n;        // the student encoder's span in its buffers
   float *g_enc, *m_enc, *v_enc;  // its gradient (student table sized) and Adam moments (enc_n)
-  char teacher_path[1024];
-  double teacher_passes;  // the teacher's training cost in sample-passes (0: its config does not say)
   RegressionPairs pairs;
   double sum_loss, sum_diff, sum_reg, sum_disc, sum_acc, sum_gan;  // since the last log line
   int count, diff_count, reg_count, disc_count, gan_count;
 } Distill;
 
-// Training cost in network sample-passes: a forward pass of one sample is 1, forward plus
-// backward 3. Teacher step: one forward+backward. Distillation step: generator forward+backward,
-// teacher forward and (OneDP-S) score forward plus score_updates forward+backward.
-// The teacher's steps: those its checkpoint records, else its config's train.steps.
-static double teacher_passes(const Config *tc, long train_step) {
-  long steps = train_step, batch;
-  if (steps < 0 && (!config_has(tc, "train.steps") || config_get_long(tc, "train.steps", &steps, 1, 1L << 40))) return 0;
-  if (!config_has(tc, "train.batch") || config_get_long(tc, "train.batch", &batch, 1, 1L << 30)) return 0;
-  return 3.0 * (double)steps * (double)batch;
-}
-
+// Distillation step: generator forward+backward, teacher forward and (OneDP-S) score
+// forward plus score_updates forward+backward (distill/teacher_data.h counts passes).
 // The regression adds a generator forward+backward per sample, and its pairs one teacher
 // forward per sampler step each; kl_weight 0 drops the reverse-KL's passes. The
 // discriminator's passes through psi's features (real and fake per update, the generator's
@@ -99,11 +89,7 @@ static double distill_passes(const DistillOptions *o, long steps) {
   return per_sample * (double)steps * (double)o->batch + pairs;
 }
 
-static void report_cost(const Distill *d, long stop) {
-  if (d->teacher_passes <= 0) return;
-  fprintf(stderr, "distill: cost %.1f%% of the teacher's training (%.3g of %.3g network sample-passes)\n",
-          100.0 * distill_passes(&d->opt, stop) / d->teacher_passes, distill_passes(&d->opt, stop), d->teacher_passes);
-}
+static void report_cost(const Distill *d, long stop) { teacher_data_report_cost(&d->td, distill_passes(&d->opt, stop)); }
 
 static int read_options(DistillOptions *d, const Config *c) {
   const char *variant;
@@ -160,8 +146,10 @@ static int read_options(DistillOptions *d, const Config *c) {
                     config_origin(c));
   if (sampler_parse(&d->pair_sampler, pair_sampler))
     return odp_fail_context("%s: field 'distill.regression_sampler'", config_origin(c));
-  if (d->pair_sampler.kind != SAMPLER_DDIM)
-    return odp_fail("%s: field 'distill.regression_sampler': '%s' is not deterministic; the pairs need ddim:N",
+  if (d->pair_sampler.kind != SAMPLER_DDIM && d->pair_sampler.kind != SAMPLER_EDM_HEUN &&
+      d->pair_sampler.kind != SAMPLER_EDM_EULER)
+    return odp_fail("%s: field 'distill.regression_sampler': '%s' is not deterministic; the pairs need ddim:N, edm:N "
+                    "or euler:N",
                     config_origin(c), pair_sampler);
   const char *sched = "constant";  // optional: runs started before it existed lack it
   if (config_has(c, "distill.lr_schedule") && config_get_string(c, "distill.lr_schedule", &sched)) return ODP_ERR;
@@ -211,7 +199,7 @@ static int save_policy(void *self, const char *path, long step) {
   if (!json) return ODP_ERR;
   snprintf(k, sizeof k, "%d", d->opt.core.k_star);
   const char *meta[] = {"generator_timestep", k, "stochastic", d->opt.core.stochastic ? "1" : "0",
-                        "teacher", d->teacher_path, "distill", json, NULL};
+                        "teacher", d->td.path, "distill", json, NULL};
   int err = policy_save(&d->student, d->student.params, path, meta);
   free(json);
   return err;
@@ -227,19 +215,9 @@ static int options(void *self, const Config *cfg, RunBudget *b) {
   return ODP_OK;
 }
 
-// Batch `index` of the shuffle keyed by `seed` (full batches only: a short last one is
-// skipped): the normalised low-dim history lowdim (B, To, Dl), actions normalised, and for
-// image students the frames' rows (B, To).
+// Batch `index` of the shuffle keyed by `seed` (distill/teacher_data.h).
 static int load_batch(Distill *d, uint64_t seed, long index, float *lowdim, float *actions, int64_t *rows) {
-  long B = d->opt.batch, per_epoch = seqds_count(d->ds, SEQ_TRAIN) / B;
-  if (per_epoch < 1) return odp_fail("distill: batch %ld exceeds the %ld training windows", B, seqds_count(d->ds, SEQ_TRAIN));
-  const uint64_t epoch = (uint64_t)(index / per_epoch);
-  if (seqds_batch(d->ds, seed, epoch, index % per_epoch, B, lowdim, actions) != B)
-    return odp_fail("distill: step %ld: short batch", index);
-  if (d->image) seqds_batch_rows(d->ds, seed, epoch, index % per_epoch, B, rows);
-  normalizer_apply(&d->teacher.obs_norm, lowdim, lowdim, B * d->teacher.shape.n_obs_steps);
-  normalizer_apply(&d->teacher.action_norm, actions, actions, B * d->teacher.shape.horizon);
-  return ODP_OK;
+  return teacher_data_batch(&d->td, d->opt.batch, seed, index, lowdim, actions, d->image ? rows : NULL);
 }
 
 // An image student's conditioning from one of its encoders (the teacher's or the student's,
@@ -248,7 +226,7 @@ static void encode(Distill *d, const Policy *p, ObsEncoderActs *a, const float *
                    const int64_t *rows, uint64_t crops, float *cond) {
   const long B = d->opt.batch;
   memcpy(a->lowdim, lowdim, (size_t)B * p->encoder.n_obs_steps * p->encoder.lowdim_dim * sizeof(float));
-  frames_load_crops(&p->encoder, a, d->ds, rows, B, d->opt.core.seed, crops, 1);
+  frames_load_crops(&p->encoder, a, d->td.ds, rows, B, d->opt.core.seed, crops, 1);
   obs_encoder_forward_train(&p->encoder, params, a, cond);
 }
 
@@ -260,7 +238,7 @@ enum { PAIR_SHUFFLE = 0x5041, PAIR_NOISE = 0x4e5a, BATCH_CROPS = 0x48, PAIR_CROP
 // the teacher's sample from it. Shows progress: at ddim:10 this is a few teacher epochs' forwards.
 static int make_pairs(Distill *d) {
   RegressionPairs *p = &d->pairs;
-  const PolicyShape *sh = &d->teacher.shape;
+  const PolicyShape *sh = &d->td.teacher.shape;
   const long B = d->opt.batch, count = pair_batches(&d->opt) * B;
   p->n_batches = pair_batches(&d->opt);
   p->chunk_floats = B * d->step.per, p->lowdim_floats = B * sh->n_obs_steps * sh->lowdim_dim;
@@ -278,7 +256,7 @@ static int make_pairs(Distill *d) {
     int64_t *rows = p->rows + j * p->rows_count;
     if (load_batch(d, d->opt.core.seed ^ PAIR_SHUFFLE, j, lowdim, d->actions, rows)) return ODP_ERR;
     if (d->image)
-      encode(d, &d->teacher, d->enc_teacher, d->teacher.params, lowdim, rows, ODP_STREAM(j, PAIR_CROPS),
+      encode(d, &d->td.teacher, d->enc_teacher, d->td.teacher.params, lowdim, rows, ODP_STREAM(j, PAIR_CROPS),
              cond = d->cond_teacher);
     if (onedp_pair_targets(&d->models, &d->step, &d->opt.pair_sampler, cond,
                            policy_call_seed(d->opt.core.seed ^ PAIR_NOISE, j), p->z + j * p->chunk_floats,
@@ -311,7 +289,7 @@ static int distill_step(void *self, long step, RunStepOut *out) {
   if (load_batch(d, d->opt.core.seed, step, d->obs, d->actions, d->rows)) return ODP_ERR;
   OnedpCond cond = {d->obs, d->obs, NULL};  // low-dim: the normalised history is everyone's conditioning
   if (d->image) {
-    encode(d, &d->teacher, d->enc_teacher, d->teacher.params, d->obs, d->rows, ODP_STREAM(step, BATCH_CROPS),
+    encode(d, &d->td.teacher, d->enc_teacher, d->td.teacher.params, d->obs, d->rows, ODP_STREAM(step, BATCH_CROPS),
            d->cond_teacher);
     encode(d, &d->student, d->enc_gen, d->student.params, d->obs, d->rows, ODP_STREAM(step, BATCH_CROPS),
            d->cond_gen);
@@ -382,10 +360,10 @@ static int load_init_generator(Distill *d) {
 // An image student's encoder workspaces, conditioning buffers and optimiser state.
 static int alloc_image(Distill *d) {
   const int B = d->opt.batch;
-  const long gc = d->teacher.encoder.out_dim, numel = d->student.table.numel;
+  const long gc = d->td.teacher.encoder.out_dim, numel = d->student.table.numel;
   d->enc_offset = d->models.n, d->enc_n = param_table_trainable_end(&d->student.table) - d->models.n;
-  d->rows = odp_malloc((size_t)B * d->teacher.shape.n_obs_steps * sizeof(int64_t), "batch frame rows");
-  d->enc_teacher = obs_encoder_acts_create(&d->teacher.encoder, NULL, B);
+  d->rows = odp_malloc((size_t)B * d->td.teacher.shape.n_obs_steps * sizeof(int64_t), "batch frame rows");
+  d->enc_teacher = obs_encoder_acts_create(&d->td.teacher.encoder, NULL, B);
   d->enc_gen = obs_encoder_acts_create(&d->student.encoder, NULL, B);
   if (d->opt.core.regression_weight > 0) d->enc_pairs = obs_encoder_acts_create(&d->student.encoder, NULL, B);
   float **cond[5] = {&d->cond_teacher, &d->cond_gen, &d->dcond_gen, &d->pair_cond, &d->dpair_cond};
@@ -405,39 +383,28 @@ static int alloc_image(Distill *d) {
 static int setup(void *self, const Config *cfg, int resume) {
   Distill *d = self;
   (void)resume;  // a resume overwrites the copies with its state
-  if (policy_load(&d->teacher, d->teacher_path)) return ODP_ERR;
-  if (d->teacher.generator_timestep >= 0)
-    return odp_fail("%s: is already a one-step student; distill from a diffusion teacher", d->teacher_path);
   const OnedpOptions *o = &d->opt.core;
   const char *origin = config_origin(cfg);
-  int steps = d->teacher.shape.num_train_timesteps;
+  if (teacher_data_open(&d->td, d->td.path, d->opt.batch, origin, "distill.batch")) return ODP_ERR;
+  int steps = d->td.teacher.shape.num_train_timesteps;
   if (o->k_star >= steps)
     return odp_fail("%s: field 'distill.generator_timestep': %d is beyond the %d timesteps of teacher %s", origin,
-                    o->k_star, steps, d->teacher_path);
+                    o->k_star, steps, d->td.path);
   if (o->k_max >= steps)
     return odp_fail("%s: field 'distill.k_max': %d is beyond the %d timesteps of teacher %s", origin, o->k_max, steps,
-                    d->teacher_path);
-  d->image = d->teacher.encoder.kind == OBS_ENCODER_IMAGE;
-  if (policy_init(&d->student, d->teacher.config_json, d->teacher_path) ||
-      onedp_models_alloc(&d->models, &d->teacher.unet, &d->teacher.diffusion, o, d->teacher.shape.horizon))
+                    d->td.path);
+  d->image = d->td.teacher.encoder.kind == OBS_ENCODER_IMAGE;
+  if (policy_init(&d->student, d->td.teacher.config_json, d->td.path) ||
+      onedp_models_alloc(&d->models, &d->td.teacher.unet, &d->td.teacher.diffusion, o, d->td.teacher.shape.horizon))
     return ODP_ERR;
   long n = d->models.n;
   if (!(d->score = odp_malloc((unsigned long)n * sizeof(float), "score network"))) return ODP_ERR;
-  memcpy(d->student.params, d->teacher.params, (size_t)d->teacher.table.numel * sizeof(float));
+  memcpy(d->student.params, d->td.teacher.params, (size_t)d->td.teacher.table.numel * sizeof(float));
   if (d->opt.init_generator[0] && load_init_generator(d)) return ODP_ERR;
   policy_fetch_normalizers(&d->student, d->student.params);
-  memcpy(d->score, d->teacher.params, (size_t)n * sizeof(float));
-  d->models.teacher = d->teacher.params, d->models.generator = d->student.params, d->models.score = d->score;
-  Config *tc = config_parse(d->teacher.config_json, d->teacher_path);
-  if (!tc) return ODP_ERR;
-  d->teacher_passes = teacher_passes(tc, d->teacher.train_step);
-  d->ds = run_open_task_dataset(tc, &d->teacher);
-  config_free(tc);
-  if (!d->ds) return ODP_ERR;
-  if (seqds_count(d->ds, SEQ_TRAIN) < d->opt.batch)
-    return odp_fail("%s: field 'distill.batch': %d exceeds the %ld training windows of teacher %s's dataset", origin,
-                    d->opt.batch, seqds_count(d->ds, SEQ_TRAIN), d->teacher_path);
-  const PolicyShape *sh = &d->teacher.shape;
+  memcpy(d->score, d->td.teacher.params, (size_t)n * sizeof(float));
+  d->models.teacher = d->td.teacher.params, d->models.generator = d->student.params, d->models.score = d->score;
+  const PolicyShape *sh = &d->td.teacher.shape;
   d->obs = odp_malloc((size_t)d->opt.batch * sh->n_obs_steps * sh->lowdim_dim * sizeof(float), "batch observations");
   d->actions = odp_malloc((size_t)d->opt.batch * sh->horizon * sh->action_dim * sizeof(float), "batch actions");
   if (!d->obs || !d->actions || (d->image && alloc_image(d))) return ODP_ERR;
@@ -448,7 +415,7 @@ static int setup(void *self, const Config *cfg, int resume) {
 static void banner(void *self, long start, long stop, int threads) {
   Distill *d = self;
   fprintf(stderr, "distill: OneDP-%s from %s, %ld parameters, batch %d, k* %d, k in [%d, %d], steps %ld..%ld, %d threads\n",
-          d->opt.core.stochastic ? "S" : "D", d->teacher_path, d->models.n, d->opt.batch, d->opt.core.k_star,
+          d->opt.core.stochastic ? "S" : "D", d->td.path, d->models.n, d->opt.batch, d->opt.core.k_star,
           d->opt.core.k_min, d->opt.core.k_max, start, stop, threads);
 }
 
@@ -461,8 +428,8 @@ static void distill_free(void *self) {
   obs_encoder_acts_free(d->enc_teacher), obs_encoder_acts_free(d->enc_gen), obs_encoder_acts_free(d->enc_pairs);
   free(d->cond_teacher), free(d->cond_gen), free(d->dcond_gen), free(d->pair_cond), free(d->dpair_cond);
   free(d->g_enc), free(d->m_enc), free(d->v_enc);
-  seqds_close(d->ds);
-  policy_free(&d->teacher), policy_free(&d->student);
+  teacher_data_close(&d->td);
+  policy_free(&d->student);
   onedp_models_free(&d->models);
   free(d->score);
   free(d->pairs.z), free(d->pairs.lowdim), free(d->pairs.target), free(d->pairs.rows);
@@ -491,6 +458,6 @@ int distill_onedp(const char *teacher_path, const char *config_path, int n_overr
                   const char *rundir, int resume, long until) {
   Distill d;
   memset(&d, 0, sizeof d);
-  snprintf(d.teacher_path, sizeof d.teacher_path, "%s", teacher_path);
+  snprintf(d.td.path, sizeof d.td.path, "%s", teacher_path);
   return run_drive(&distill_trainer, &d, config_path, n_overrides, overrides, rundir, resume, until);
 }

@@ -85,7 +85,7 @@ int onedp_pair_targets(OnedpModels *m, OnedpStep *s, const SamplerSpec *spec, co
                        float *z, float *target) {
   const long n = s->B * s->per;
   UnetDenoiser teacher = {m->unet, m->teacher, s->other_acts, cond};
-  DiffusionWork w = {s->work, s->work + n, s->level, NULL};  // eps, z, per-chunk time: scratch of a step
+  DiffusionWork w = {.eps = s->work, .z = s->work + n, .tb = s->level, .x2 = s->work + 2 * n};  // a step's scratch
   diffusion_initial_noise(z, n, seed);
   return diffusion_sample(m->diffusion, spec, target, s->B, s->per, unet_denoise, &teacher, seed, &w);
 }
@@ -214,6 +214,16 @@ static void clip_teacher_eps(OnedpStep *s, const Diffusion *d) {
   }
 }
 
+// OneDP-D's generator score: the output that denoises A_k back to the generator's own A
+// exactly (its distribution is a point mass at A): the training target of A_k (DDPM: eps).
+static void analytic_score(const Diffusion *d, OnedpStep *s) {
+  for (int b = 0; b < s->B; b++) {
+    const long at = b * s->per;
+    const float *out = diffusion_train_target(d, s->eps_score + at, s->A + at, s->Ak + at, s->eps + at, s->per, s->level[b]);
+    if (out != s->eps_score + at) memcpy(s->eps_score + at, out, (size_t)s->per * sizeof(float));
+  }
+}
+
 // (OneDP-S) psi's update, then the reverse-KL gradient accumulated into g_gen. *generator
 // stays 0 during psi's warm-up, when the generator is not updated.
 static int kl_gradient(OnedpModels *m, OnedpStep *s, const OnedpCond *c, const float *real, long step,
@@ -228,7 +238,7 @@ static int kl_gradient(OnedpModels *m, OnedpStep *s, const OnedpCond *c, const f
   unet_forward(m->unet, m->teacher, s->other_acts, s->eps_teacher, s->Ak, s->t, cond);
   if (m->opt.teacher_clip) clip_teacher_eps(s, m->diffusion);
   if (m->opt.stochastic) unet_forward(m->unet, m->score, s->other_acts, s->eps_score, s->Ak, s->t, cond);
-  else memcpy(s->eps_score, s->eps, (size_t)s->B * s->per * sizeof(float));
+  else analytic_score(m->diffusion, s);
   st->score_diff = generator_gradient(m, s);
   if (!isfinite(st->score_diff))
     return odp_fail("step %ld: score difference is %g: distillation diverged", step + 1, st->score_diff);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "diffusion/consistency.h"
 #include "core/rng.h"
 #include "io/config.h"
 #include "io/safetensors.h"
@@ -16,7 +17,26 @@ enum { POLICY_GENERATOR_NOISE = 0x30, POLICY_REFINE_NOISE = 0x31 };
 
 const char *const policy_config_keys[] = {"policy.horizon", "policy.n_obs_steps", "policy.n_action_steps",
                                           "policy.obs_dim", "policy.action_dim", "policy.num_train_timesteps",
-                                          "policy.diffusion", NULL};
+                                          "policy.diffusion", "policy.sigma_min", "policy.sigma_max",
+                                          "policy.sigma_data", "policy.rho", "policy.p_mean", "policy.p_std", NULL};
+
+// EDM's settings, each optional (diffusion/edm.h gives the defaults and the checks).
+static int read_edm(const Config *c, EdmSettings *e) {
+  *e = edm_default_settings();
+  const struct {
+    const char *key;
+    double *value, lo, hi;
+  } keys[] = {{"policy.sigma_min", &e->sigma_min, 1e-6, 1e6}, {"policy.sigma_max", &e->sigma_max, 1e-6, 1e6},
+              {"policy.sigma_data", &e->sigma_data, 1e-6, 1e6}, {"policy.rho", &e->rho, 1, 100},
+              {"policy.p_mean", &e->p_mean, -20, 20}, {"policy.p_std", &e->p_std, 1e-3, 20}};
+  for (unsigned i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    if (config_has(c, keys[i].key) && config_get_double(c, keys[i].key, keys[i].value, keys[i].lo, keys[i].hi))
+      return ODP_ERR;
+  if (e->sigma_min >= e->sigma_max)
+    return odp_fail("%s: field 'policy.sigma_min': %g is not below policy.sigma_max %g", config_origin(c),
+                    e->sigma_min, e->sigma_max);
+  return ODP_OK;
+}
 
 static int read_shape(PolicyShape *s, const char *json, const char *where) {
   Config *c = config_parse(json, where);
@@ -30,6 +50,7 @@ static int read_shape(PolicyShape *s, const char *json, const char *where) {
   const char *process = "ddpm";
   if (!err && config_has(c, "policy.diffusion")) err = config_get_string(c, "policy.diffusion", &process);
   if (!err) snprintf(s->diffusion, sizeof s->diffusion, "%s", process);
+  if (!err) err = read_edm(c, &s->edm);
   const char *obs_key = "";
   if (!err && config_has(c, "task.obs_key")) err = config_get_string(c, "task.obs_key", &obs_key);
   if (!err) snprintf(s->obs_key, sizeof s->obs_key, "%s", obs_key);
@@ -87,7 +108,7 @@ static int policy_setup(Policy *p, const char *config_json, const char *where, i
     return policy_free(p), ODP_ERR;
   }
   if (add_normalizer_entries(p)) return policy_free(p), ODP_ERR;
-  if (diffusion_init(&p->diffusion, p->shape.diffusion, p->shape.num_train_timesteps)) {
+  if (diffusion_init(&p->diffusion, p->shape.diffusion, p->shape.num_train_timesteps, &p->shape.edm)) {
     policy_free(p);
     return odp_fail_context("%s: field 'policy.diffusion'", where);
   }
@@ -109,7 +130,7 @@ static void work_free(PolicyWork *w) {
   unet_infer_acts_free(w->infer_acts);
   obs_encoder_acts_free(w->enc);
   free(w->cond), free(w->x);
-  free(w->dw.eps), free(w->dw.z), free(w->dw.tb);
+  free(w->dw.eps), free(w->dw.z), free(w->dw.tb), free(w->dw.x2);
   memset(w, 0, sizeof *w);
 }
 
@@ -244,12 +265,14 @@ int policy_load_inference(Policy *p, const char *path, WeightFormat fmt) {
   if (!st) return ODP_ERR;
   if (setup_from_checkpoint(p, st, path, 0)) return safetensors_close(st), ODP_ERR;
   p->infer = odp_calloc(1, sizeof *p->infer, "inference U-Net");
+  // A student's generator sees one time input: its level's, folded into the packed weights.
+  const float fixed = p->generator_timestep >= 0 ? diffusion_net_time(&p->diffusion, (float)p->generator_timestep) : 0;
   int err = !p->infer || read_normalizers(p, st) || read_encoder(p, st) ||
-            unet_infer_from_file(p->infer, &p->unet, st, "model.", fmt, p->generator_timestep);
+            unet_infer_from_file(p->infer, &p->unet, st, "model.", fmt, p->generator_timestep >= 0 ? &fixed : NULL);
   safetensors_close(st);
   if (err) {
     policy_free(p);
-    return ODP_ERR;
+    return odp_fail_context("%s", path);
   }
   return ODP_OK;
 }
@@ -310,7 +333,8 @@ static int ensure_work(Policy *p, int B) {
   w->x = work_alloc(B * per, sizeof(float), "action chunk", &err);
   w->dw.eps = work_alloc(B * per, sizeof(float), "predicted noise", &err);
   w->dw.z = work_alloc(B * per, sizeof(float), "variance noise", &err);
-  w->dw.tb = work_alloc(B, sizeof(float), "noise levels", &err);
+  w->dw.tb = work_alloc(2L * B, sizeof(float), "noise levels", &err);  // a consistency student's (t, s) pairs
+  w->dw.x2 = work_alloc(B * per, sizeof(float), "second network output", &err);
   if (!err && p->infer) err = !(w->infer_acts = unet_infer_acts_create(p->infer, B, sh->horizon));
   if (!err && !p->infer) err = !(w->acts = unet_acts_create(&p->unet, B, sh->horizon));
   if (err) return work_free(w), ODP_ERR;
@@ -396,6 +420,9 @@ static int predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uin
   if (s->kind == SAMPLER_ONESTEP) {
     err = generate_onestep(p, x, B, per, seed);
     if (!err && s->steps == 2) err = refine(p, x, B, per, seed, s->refine_level);
+  } else if (s->kind == SAMPLER_CP) {
+    diffusion_noise(x, B, per, seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT), w->dw.row_seeds);
+    err = cm_sample_ws(x, B, per, &p->diffusion.edm.set, s->steps, denoise, p, seed, &w->dw);
   } else {
     err = diffusion_sample(&p->diffusion, s, x, B, per, denoise, p, seed, &w->dw);
   }

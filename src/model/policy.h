@@ -28,6 +28,7 @@ typedef struct {
   int action_dim;       // 2
   int num_train_timesteps;  // 100
   char diffusion[16];       // the noise process, "policy.diffusion" (default "ddpm")
+  EdmSettings edm;          // "policy.sigma_min" ... "policy.p_std" (EDM only; defaults edm_default_settings)
   char obs_key[32];         // the low-dim observation it was trained on ("task.obs_key"; "" if unrecorded)
 } PolicyShape;
 
@@ -38,7 +39,7 @@ typedef struct {
   ObsEncoderActs *enc;     // the encoder's workspace (normalised low-dim history, images)
   float *cond;             // (B, encoder.out_dim) the U-Net's global conditioning
   float *x;                // (B, horizon, action_dim) the chunk being sampled
-  DiffusionWork dw;        // eps, z (B, horizon, action_dim), tb (B); the generator's too
+  DiffusionWork dw;        // eps, z, x2 (EDM only) (B, horizon, action_dim), tb (B); the generator's too
   UnetActs *acts;          // training network's activations (policy_load)
   UnetInferActs *infer_acts;  // packed network's activations (policy_load_inference)
 } PolicyWork;

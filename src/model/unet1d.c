@@ -45,6 +45,8 @@ int unet_config_validate(const UnetConfig *c) {
   if (c->n_groups < 1) return odp_fail("n_groups must be >= 1 (got %d)", c->n_groups);
   if (c->cond_predict_scale != 0 && c->cond_predict_scale != 1)
     return odp_fail("cond_predict_scale must be true or false (got %d)", c->cond_predict_scale);
+  if (c->time_inputs < 0 || c->time_inputs > 2)
+    return odp_fail("time_inputs must be 1 or 2 (got %d)", c->time_inputs);
   for (int i = 0; i < c->n_levels; i++)
     if (c->down_dims[i] < 1 || c->down_dims[i] > UNET_MAX_WIDTH || c->down_dims[i] % c->n_groups)
       return odp_fail("down_dims[%d] = %d is not a multiple of n_groups = %d in 1..%d", i, c->down_dims[i],
@@ -130,7 +132,7 @@ int unet_init(Unet *u, const UnetConfig *cfg) {
   memset(u, 0, sizeof *u);
   if (unet_config_validate(cfg)) return ODP_ERR;
   u->cfg = *cfg;
-  u->cond_dim = cfg->step_embed_dim + cfg->global_cond_dim;
+  u->cond_dim = unet_time_inputs(cfg) * cfg->step_embed_dim + cfg->global_cond_dim;
   plan_stages(u);
   int err = 0;
   for (int g = 0; g < UNET_N_GROUPS; g++) {
@@ -198,21 +200,22 @@ static void plan_stage_acts(const UnetStage *s, UnetStageActs *sa, Arena *ar, in
 
 static void plan_acts(const Unet *u, UnetActs *a) {
   const UnetConfig *c = &u->cfg;
-  const int B = a->B, T = a->T, dsed = c->step_embed_dim;
+  const int B = a->B, T = a->T, dsed = c->step_embed_dim, R = B * unet_time_inputs(c);  // step encoder rows
   Arena *ar = &a->arena;
   ar->used = 0;
   a->sample = arena_take(ar, (long)c->input_dim * T * B);
-  a->step_sin = arena_take(ar, (long)B * dsed);
-  a->step_h = arena_take(ar, (long)B * 4 * dsed);
-  a->step_hm = arena_take(ar, (long)B * 4 * dsed);
+  a->step_sin = arena_take(ar, (long)R * dsed);
+  a->step_h = arena_take(ar, (long)R * 4 * dsed);
+  a->step_hm = arena_take(ar, (long)R * 4 * dsed);
   a->cond = arena_take(ar, (long)B * u->cond_dim);
   a->cond_mish = arena_take(ar, (long)B * u->cond_dim);
   for (int i = 0; i < u->n_stages; i++) plan_stage_acts(&u->stage[i], &a->stage[i], ar, T >> u->stage[i].level, B);
   long S = unet_largest_stage(u->stage, u->n_stages, T, B);
   a->dcond_mish = arena_take(ar, (long)B * u->cond_dim);
   a->dcond = arena_take(ar, (long)B * u->cond_dim);
-  a->dstep_hm = arena_take(ar, (long)B * 4 * dsed);
-  a->dstep_h = arena_take(ar, (long)B * 4 * dsed);
+  a->dstep_hm = arena_take(ar, (long)R * 4 * dsed);
+  a->dstep_h = arena_take(ar, (long)R * 4 * dsed);
+  a->dstep = arena_take(ar, (long)R * dsed);
   a->grad_a = arena_take(ar, S);
   a->grad_b = arena_take(ar, S);
   for (int i = 0; i < c->n_levels; i++) a->dskip[i] = arena_take(ar, (long)c->down_dims[i] * (T >> i) * B);
@@ -267,15 +270,16 @@ void unet_to_batch_major(float *dst, const float *src, int B, int T, int D) {
 
 static void forward_condition(const Unet *u, const float *params, UnetActs *a, const float *timestep,
                               const float *global_cond) {
-  const int B = a->B, dsed = u->cfg.step_embed_dim, gc = u->cfg.global_cond_dim;
-  step_embedding_forward(a->step_sin, timestep, B, dsed);
-  linear_forward(a->step_h, a->step_sin, params + u->step_w1, params + u->step_b1, B, dsed, 4 * dsed);
-  mish_forward(a->step_hm, a->step_h, (long)B * 4 * dsed);
-  float *step_emb = a->dstep_h;  // free until backward: holds (B, dsed) before the concat
-  linear_forward(step_emb, a->step_hm, params + u->step_w2, params + u->step_b2, B, 4 * dsed, dsed);
+  const int B = a->B, dsed = u->cfg.step_embed_dim, gc = u->cfg.global_cond_dim, te = unet_time_inputs(&u->cfg) * dsed;
+  const int R = B * unet_time_inputs(&u->cfg);  // one step-encoder row per time input
+  step_embedding_forward(a->step_sin, timestep, R, dsed);
+  linear_forward(a->step_h, a->step_sin, params + u->step_w1, params + u->step_b1, R, dsed, 4 * dsed);
+  mish_forward(a->step_hm, a->step_h, (long)R * 4 * dsed);
+  float *step_emb = a->dstep_h;  // free until backward: holds (B, te) before the concat
+  linear_forward(step_emb, a->step_hm, params + u->step_w2, params + u->step_b2, R, 4 * dsed, dsed);
   for (int b = 0; b < B; b++) {
-    memcpy(a->cond + (long)b * u->cond_dim, step_emb + (long)b * dsed, (size_t)dsed * sizeof(float));
-    if (gc) memcpy(a->cond + (long)b * u->cond_dim + dsed, global_cond + (long)b * gc, (size_t)gc * sizeof(float));
+    memcpy(a->cond + (long)b * u->cond_dim, step_emb + (long)b * te, (size_t)te * sizeof(float));
+    if (gc) memcpy(a->cond + (long)b * u->cond_dim + te, global_cond + (long)b * gc, (size_t)gc * sizeof(float));
   }
   mish_forward(a->cond_mish, a->cond, (long)B * u->cond_dim);
 }
@@ -350,20 +354,21 @@ static void swap(float **x, float **y) {
 
 static void backward_condition(const Unet *u, const float *params, UnetActs *a, float *grads, float *dglobal_cond) {
   const int B = a->B, dsed = u->cfg.step_embed_dim, gc = u->cfg.global_cond_dim, cd = u->cond_dim;
+  const int te = unet_time_inputs(&u->cfg) * dsed, R = B * unet_time_inputs(&u->cfg);
   zero(a->dcond, (long)B * cd);
   mish_backward(a->dcond, a->dcond_mish, a->cond, (long)B * cd);
-  // dcond rows are [d step embedding | d global_cond]; the Linear reads rows with stride cd.
-  float *dstep = a->scratch[0];
+  // dcond rows are [d step embeddings | d global_cond]; the step encoder's rows are (B ti, dsed).
+  float *dstep = a->dstep;
   for (int b = 0; b < B; b++) {
-    memcpy(dstep + (long)b * dsed, a->dcond + (long)b * cd, (size_t)dsed * sizeof(float));
-    if (dglobal_cond) memcpy(dglobal_cond + (long)b * gc, a->dcond + (long)b * cd + dsed, (size_t)gc * sizeof(float));
+    memcpy(dstep + (long)b * te, a->dcond + (long)b * cd, (size_t)te * sizeof(float));
+    if (dglobal_cond) memcpy(dglobal_cond + (long)b * gc, a->dcond + (long)b * cd + te, (size_t)gc * sizeof(float));
   }
-  zero(a->dstep_hm, (long)B * 4 * dsed);
-  linear_backward(a->dstep_hm, grads + u->step_w2, grads + u->step_b2, dstep, a->step_hm, params + u->step_w2, B,
+  zero(a->dstep_hm, (long)R * 4 * dsed);
+  linear_backward(a->dstep_hm, grads + u->step_w2, grads + u->step_b2, dstep, a->step_hm, params + u->step_w2, R,
                   4 * dsed, dsed);
-  zero(a->dstep_h, (long)B * 4 * dsed);
-  mish_backward(a->dstep_h, a->dstep_hm, a->step_h, (long)B * 4 * dsed);
-  linear_backward(NULL, grads + u->step_w1, grads + u->step_b1, a->dstep_h, a->step_sin, params + u->step_w1, B, dsed,
+  zero(a->dstep_h, (long)R * 4 * dsed);
+  mish_backward(a->dstep_h, a->dstep_hm, a->step_h, (long)R * 4 * dsed);
+  linear_backward(NULL, grads + u->step_w1, grads + u->step_b1, a->dstep_h, a->step_sin, params + u->step_w1, R, dsed,
                   4 * dsed);
 }
 

@@ -1,7 +1,7 @@
 // ConditionalUnet1D (Diffusion Policy's "CNN" noise-prediction network), PyTorch's
 // module tree and state_dict names, with activations laid out (C, T, B) inside.
 //
-// sample (B, T, Da), timestep (B), global_cond (B, Gc) -> predicted noise (B, T, Da).
+// sample (B, T, Da), timestep (B, time_inputs), global_cond (B, Gc) -> output (B, T, Da).
 #pragma once
 #include "core/arena.h"
 #include "core/params.h"
@@ -25,7 +25,13 @@ typedef struct {
   int kernel_size;
   int n_groups;
   int cond_predict_scale;  // FiLM with scale (1) or bias only (0)
+  // Time inputs, each through the one step encoder, concatenated before global_cond: 1 (a
+  // diffusion step) or 2 (a consistency student's time t and stop time s, as Consistency
+  // Policy's CTMConditionalUnet1D); 0 reads as 1.
+  int time_inputs;
 } UnetConfig;
+
+static inline int unet_time_inputs(const UnetConfig *c) { return c->time_inputs > 1 ? c->time_inputs : 1; }
 
 // The U-Net as one list of stages in forward order, built from the config by unet_init.
 // It is the only description of the topology: parameter registration, the training
@@ -92,15 +98,15 @@ typedef struct {
   int B, T;
   Arena arena;
   float *sample;    // (Da, T, B)
-  float *step_sin;  // (B, dsed)
-  float *step_h;    // (B, 4 dsed) pre-Mish
-  float *step_hm;   // (B, 4 dsed)
-  float *cond;      // (B, cond_dim) = [step embedding | global_cond]
+  float *step_sin;  // (B ti, dsed), ti time inputs per sample
+  float *step_h;    // (B ti, 4 dsed) pre-Mish
+  float *step_hm;   // (B ti, 4 dsed)
+  float *cond;      // (B, cond_dim) = [step embedding of each time input | global_cond]
   float *cond_mish; // (B, cond_dim)
   UnetStageActs stage[UNET_MAX_STAGES];
   const float *skip[UNET_MAX_LEVELS];  // each level's kept output
   // Backward workspace.
-  float *dcond_mish, *dcond, *dstep_hm, *dstep_h;
+  float *dcond_mish, *dcond, *dstep_hm, *dstep_h, *dstep;
   float *grad_a, *grad_b, *dskip[UNET_MAX_LEVELS];
   float *scratch[4], *conv_scratch;
 } UnetActs;

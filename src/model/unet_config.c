@@ -9,7 +9,7 @@
 
 const char *const unet_config_keys[] = {"model.input_dim", "model.global_cond_dim", "model.diffusion_step_embed_dim",
                                         "model.down_dims", "model.kernel_size", "model.n_groups",
-                                        "model.cond_predict_scale", NULL};
+                                        "model.cond_predict_scale", "model.time_inputs", NULL};
 
 // key of obj (prefix: "model." when nested in a run config) as an integer (bools as 0/1).
 static int get_int(const cJSON *obj, const char *prefix, const char *key, int *out, int required, const char *where) {
@@ -34,7 +34,7 @@ static int check_keys(const cJSON *obj, const char *prefix, const char *where) {
     for (const char *const *k = unet_config_keys; *k && !found; k++) found = !strcmp(c->string, *k + section);
     if (!found && (*prefix || !cJSON_IsObject(c)))  // a bare model config may sit beside other sections
       return odp_fail("%s: field '%s%.100s': unknown model key (known: input_dim, global_cond_dim, "
-                      "diffusion_step_embed_dim, down_dims, kernel_size, n_groups, cond_predict_scale)",
+                      "diffusion_step_embed_dim, down_dims, kernel_size, n_groups, cond_predict_scale, time_inputs)",
                       where, prefix, c->string);
   }
   return ODP_OK;
@@ -58,6 +58,7 @@ int unet_config_from_json(UnetConfig *cfg, const char *json, const char *where) 
   err = err ? err : get_int(obj, pre, "kernel_size", &c.kernel_size, 0, where);
   err = err ? err : get_int(obj, pre, "n_groups", &c.n_groups, 0, where);
   err = err ? err : get_int(obj, pre, "cond_predict_scale", &c.cond_predict_scale, 0, where);
+  err = err ? err : get_int(obj, pre, "time_inputs", &c.time_inputs, 0, where);
   const cJSON *dims = cJSON_GetObjectItemCaseSensitive(obj, "down_dims");
   if (!err && (!cJSON_IsArray(dims) || cJSON_GetArraySize(dims) < 1 || cJSON_GetArraySize(dims) > UNET_MAX_LEVELS))
     err = odp_fail("%s: field '%sdown_dims': must be an array of 1..%d integers", where, pre, UNET_MAX_LEVELS);
@@ -86,6 +87,7 @@ char *unet_config_to_json(const UnetConfig *c) {
   cJSON_AddNumberToObject(o, "kernel_size", c->kernel_size);
   cJSON_AddNumberToObject(o, "n_groups", c->n_groups);
   cJSON_AddBoolToObject(o, "cond_predict_scale", c->cond_predict_scale);
+  if (unet_time_inputs(c) > 1) cJSON_AddNumberToObject(o, "time_inputs", c->time_inputs);
   char *s = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   return s;

@@ -145,7 +145,7 @@ static float *read_copy(Builder *b, long offset, long n) {
 static int fixed_step_mish(Builder *b) {
   const Unet *u = b->u;
   const int dsed = u->cfg.step_embed_dim;
-  float t = (float)b->m->fixed_step;
+  float t = b->m->fixed_time;
   float *w1 = read_copy(b, u->step_w1, 4L * dsed * dsed), *b1 = read_copy(b, u->step_b1, 4L * dsed);
   float *w2 = read_copy(b, u->step_w2, 4L * dsed * dsed), *b2 = read_copy(b, u->step_b2, dsed);
   float *sin_emb = malloc((size_t)dsed * sizeof(float)), *h = malloc(4 * (size_t)dsed * sizeof(float));
@@ -178,7 +178,7 @@ static void build_pass(Builder *b) {
   const Unet *u = b->u;
   const int dsed = u->cfg.step_embed_dim;
   b->packed_at = b->vector_at = 0;
-  if (m->fixed_step < 0) {
+  if (!m->fixed) {
     m->step1 = pack_conv(b, u->step_w1, u->step_b1, pointwise(dsed, 4 * dsed), 0);
     m->step2 = pack_conv(b, u->step_w2, u->step_b2, pointwise(4 * dsed, dsed), 0);
   }
@@ -186,12 +186,15 @@ static void build_pass(Builder *b) {
 }
 
 int unet_infer_build(UnetInfer *m, const Unet *u, UnetTensorReader read, void *ctx, WeightFormat fmt,
-                     int fixed_step) {
+                     const float *fixed_time) {
   memset(m, 0, sizeof *m);
-  m->cfg = u->cfg, m->fmt = fmt, m->fixed_step = fixed_step;
+  if (u->cfg.time_inputs > 1)
+    return odp_fail("a U-Net with %d time inputs (a consistency student) runs on the training network only",
+                    u->cfg.time_inputs);
+  m->cfg = u->cfg, m->fmt = fmt, m->fixed = fixed_time != NULL, m->fixed_time = fixed_time ? *fixed_time : 0;
   m->n_stages = u->n_stages;
   memcpy(m->stage, u->stage, sizeof m->stage);
-  m->cond_inputs = fixed_step >= 0 ? u->cfg.global_cond_dim : u->cond_dim;
+  m->cond_inputs = m->fixed ? u->cfg.global_cond_dim : u->cond_dim;
   Builder b = {.m = m, .u = u, .read = read, .ctx = ctx};
   build_pass(&b);  // sizes
   m->packed_bytes = b.packed_at, m->vector_floats = b.vector_at;
@@ -200,7 +203,7 @@ int unet_infer_build(UnetInfer *m, const Unet *u, UnetTensorReader read, void *c
   int err = !m->packed || !m->vectors ? odp_fail("out of memory: %.1f MB of packed U-Net weights", m->packed_bytes * 1e-6)
                                       : ODP_OK;
   b.filling = 1;
-  if (!err && fixed_step >= 0) err = fixed_step_mish(&b);
+  if (!err && m->fixed) err = fixed_step_mish(&b);
   if (!err) {
     build_pass(&b);
     err = b.err ? ODP_ERR : ODP_OK;
@@ -223,9 +226,10 @@ static int read_from_params(void *ctx, const char *name, float *out, long numel)
   return ODP_OK;
 }
 
-int unet_infer_from_params(UnetInfer *m, const Unet *u, const float *params, WeightFormat fmt, int fixed_step) {
+int unet_infer_from_params(UnetInfer *m, const Unet *u, const float *params, WeightFormat fmt,
+                           const float *fixed_time) {
   ParamsSource src = {u, params};
-  return unet_infer_build(m, u, read_from_params, &src, fmt, fixed_step);
+  return unet_infer_build(m, u, read_from_params, &src, fmt, fixed_time);
 }
 
 typedef struct {
@@ -252,9 +256,9 @@ static int read_from_file(void *ctx, const char *name, float *out, long numel) {
 }
 
 int unet_infer_from_file(UnetInfer *m, const Unet *u, Safetensors *st, const char *prefix, WeightFormat fmt,
-                         int fixed_step) {
+                         const float *fixed_time) {
   FileSource src = {u, st, prefix};
-  return unet_infer_build(m, u, read_from_file, &src, fmt, fixed_step);
+  return unet_infer_build(m, u, read_from_file, &src, fmt, fixed_time);
 }
 
 int weight_format_parse(WeightFormat *fmt, const char *text) {
@@ -379,10 +383,10 @@ static void res_forward(const InferResBlock *rb, UnetInferActs *a, float *out, c
 static int forward_condition(const UnetInfer *m, UnetInferActs *a, const float *timestep, const float *gc) {
   const int B = a->B, dsed = m->cfg.step_embed_dim, ngc = m->cfg.global_cond_dim;
   float *gc_rows = a->cond;
-  if (m->fixed_step >= 0) {
+  if (m->fixed) {
     for (int b = 0; b < B; b++)
-      if (timestep[b] != (float)m->fixed_step)
-        return odp_fail("this U-Net was built for timestep %d only (got %g)", m->fixed_step, timestep[b]);
+      if (timestep[b] != m->fixed_time)
+        return odp_fail("this U-Net was built for time input %g only (got %g)", m->fixed_time, timestep[b]);
   } else {
     step_embedding_forward(a->step_sin, timestep, B, dsed);
     transpose(a->step_cols, a->step_sin, B, dsed);

@@ -3,7 +3,7 @@
 // f32 or bf16 (computed in f32), and nothing kept for a backward pass.
 //
 // A one-step generator always runs at the same timestep k*, so its step embedding is a
-// constant: with fixed_step >= 0 the step MLP runs once at build time and each FiLM
+// constant: with a fixed time input the step MLP runs once at build time and each FiLM
 // projection's share of it, W[:, :dsed] mish(step_emb), is folded into that
 // projection's bias. Only the global-conditioning columns of the projections are kept,
 // and the step MLP's weights are not kept at all.
@@ -37,12 +37,13 @@ typedef struct {
 typedef struct {
   UnetConfig cfg;
   WeightFormat fmt;
-  int fixed_step;   // the timestep folded in, or -1: any timestep, step MLP kept
-  int cond_inputs;  // rows of the FiLM projections' input: Gc (fixed step) or dsed + Gc
+  int fixed;         // whether the time input fixed_time is folded in (else any time, step MLP kept)
+  float fixed_time;  // the network's time input folded in (DDPM: k*; EDM: c_noise(sigma*))
+  int cond_inputs;   // rows of the FiLM projections' input: Gc (fixed time) or dsed + Gc
   void *packed;     // every packed weight
   float *vectors;   // biases and GroupNorm affines (f32)
   long packed_bytes, vector_floats;
-  PackedConv step1, step2;  // diffusion_step_encoder.{1,3} (fixed_step < 0 only)
+  PackedConv step1, step2;  // diffusion_step_encoder.{1,3} (without a fixed time only)
   int n_stages;
   UnetStage stage[UNET_MAX_STAGES];  // the training network's stage list (topology, shapes)
   InferStage packed_stage[UNET_MAX_STAGES];
@@ -52,15 +53,18 @@ typedef struct {
 // name, e.g. "final_conv.1.bias"); returns ODP_OK or ODP_ERR with odp_error set.
 typedef int (*UnetTensorReader)(void *ctx, const char *name, float *out, long numel);
 
+// fixed_time: the time input to fold in, or NULL for any. One time input only (a
+// two-time consistency student runs on the training network).
 int unet_infer_build(UnetInfer *m, const Unet *u, UnetTensorReader read, void *ctx, WeightFormat fmt,
-                     int fixed_step);
+                     const float *fixed_time);
 // The reader over a parameter buffer in u's table (storage layout).
-int unet_infer_from_params(UnetInfer *m, const Unet *u, const float *params, WeightFormat fmt, int fixed_step);
+int unet_infer_from_params(UnetInfer *m, const Unet *u, const float *params, WeightFormat fmt,
+                           const float *fixed_time);
 // The reader over a checkpoint: tensor "<prefix><name>" ("model." in a policy file), with
 // its shape checked against u's table and every value finite.
 struct Safetensors;
 int unet_infer_from_file(UnetInfer *m, const Unet *u, struct Safetensors *st, const char *prefix, WeightFormat fmt,
-                         int fixed_step);
+                         const float *fixed_time);
 void unet_infer_free(UnetInfer *m);
 
 // "f32" / "bf16" -> format; ODP_ERR for anything else.

@@ -18,8 +18,9 @@
 #include "train/run_state.h"
 
 // The files a run directory holds; "<name>.tmp*" is a write a kill interrupted.
+// Every trainer's config file name (RunTrainer.config_file) is among them.
 static const char *const run_files[] = {"train_state.safetensors", "policy.safetensors", "log.jsonl", "config.json",
-                                        "distill.json"};
+                                        "distill.json", "cp.json"};
 
 // Creates dir if needed (*created: whether this call made it); fails if it exists as
 // something else.

@@ -1,8 +1,12 @@
 """Oracle for src/diffusion: diffusers' DDPM/DDIM formulas re-implemented in PyTorch
-(diffusers itself is not installed), float32 as the schedulers hold them.
+(diffusers itself is not installed), float32 as the schedulers hold them; and EDM's
+preconditioning, Karras grid and quantile levels in float64 as Consistency Policy's
+Karras_Scheduler writes them (get_scalings, timesteps_to_times) and the log-normal
+quantiles from Python's statistics.NormalDist.
 Usage: diffusion_ref.py OUT.bin   (run with Debian's /usr/bin/python3)."""
 import math
 import os
+import statistics
 import sys
 
 import numpy as np
@@ -124,7 +128,53 @@ def main():
                        for b, t in enumerate(tb)])
     w.put("noise.t", tb)
     w.put("noise.xt", noisy)
+    put_edm(w, x0.double(), eps.double())
     w.close()
+
+
+EDM = dict(sigma_min=0.02, sigma_max=80.0, sigma_data=0.5, rho=7.0, p_mean=-1.2, p_std=1.2)
+EDM_LEVELS = 1000
+
+
+def edm_scalings(sigma):
+    sd = EDM["sigma_data"]
+    c_skip = sd ** 2 / (sigma ** 2 + sd ** 2)
+    c_out = sigma * sd / (sigma ** 2 + sd ** 2) ** 0.5
+    c_in = 1 / (sigma ** 2 + sd ** 2) ** 0.5
+    return c_skip, c_out, c_in, 1000 * 0.25 * torch.log(sigma)
+
+
+def karras(bins):
+    if bins == 1:
+        return torch.tensor([EDM["sigma_max"], 0.0], dtype=torch.float64)
+    r = 1 / EDM["rho"]
+    t = torch.arange(bins, dtype=torch.float64)
+    s = (EDM["sigma_max"] ** r + t / (bins - 1) * (EDM["sigma_min"] ** r - EDM["sigma_max"] ** r)) ** EDM["rho"]
+    return torch.cat([s, torch.zeros(1, dtype=torch.float64)])
+
+
+def put_edm(w, x0, eps):
+    nd = statistics.NormalDist()
+    levels = torch.tensor([math.exp(EDM["p_mean"] + EDM["p_std"] * nd.inv_cdf((k + 0.5) / EDM_LEVELS))
+                           for k in range(EDM_LEVELS)], dtype=torch.float64)
+    w.put("edm.level_sigma", levels)
+    sig = torch.tensor([0.002, 0.02, 0.3, 1.0, 2.5, 12.0, 80.0], dtype=torch.float64)
+    w.put("edm.sigmas", sig)
+    for name, v in zip(("c_skip", "c_out", "c_in", "c_noise"), edm_scalings(sig)):
+        w.put("edm." + name, v)
+    for n in (1, 2, 10, 18):
+        w.put("edm.karras%d" % n, karras(n))
+    lv = [0, 500, 961, 999]  # one level per batch element, 32 values each
+    xk, target = [], []
+    for b, k in enumerate(lv):
+        sl = slice(32 * b, 32 * (b + 1))
+        c_skip, c_out, c_in, _ = edm_scalings(levels[k])
+        y = x0[sl] + levels[k] * eps[sl]
+        xk.append(c_in * y)
+        target.append((x0[sl] - c_skip * y) / c_out)
+    w.put("edm.levels", lv)
+    w.put("edm.xk", torch.cat(xk))
+    w.put("edm.target", torch.cat(target))
 
 
 if __name__ == "__main__":

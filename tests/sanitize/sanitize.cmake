@@ -13,4 +13,4 @@ endif()
 
 # Too slow under the sanitizers for CI's budget (minutes of training each without them);
 # `make test-asan` runs everything else (ctest -LE slow).
-set_tests_properties(test_onedp_toy test_toy_train PROPERTIES LABELS slow)
+set_tests_properties(test_onedp_toy test_toy_train test_toy_train_edm PROPERTIES LABELS slow)
