@@ -5,6 +5,7 @@
 
 #include "gradcheck.h"
 #include "model/image_encoder.h"
+#include "model/cm_net.h"
 #include "model/unet1d.h"
 #include "nn/conv2d.h"
 #include "nn/conv_transpose1d.h"
@@ -364,6 +365,63 @@ static void check_unet(const char *what, UnetConfig cfg, int B, int T) {
   free(n.params), free(n.grads), free(n.sample), free(n.gc), free(n.out), free(n.t), free(n.dsample), free(n.dgc);
 }
 
+// Consistency Policy's prediction path (distill/consistency.c): the student's map twice,
+// G(G(x, t, s), s, sigma_min), the inner one taking the parameter gradient, the outer one
+// passing the gradient to its input only: a stop-gradient copy of the parameters (the
+// reference's EMA target network at decay 0), so finite differences nudge the inner's only.
+typedef struct {
+  Unet u;
+  UnetActs *inner_acts, *outer_acts;
+  EdmSettings set;
+  int B;
+  long per;
+  float *params, *frozen, *grads, *scratch_grads, *x, *dx, *mid, *out, *z, *f, *dz, *times, *dmid;
+  double t[2], s[2], smin[2];
+  CmMap inner[2], outer[2];
+} CmCase;
+static CmNet cm_case_net(CmCase *n, UnetActs *a, const float *params) {
+  static const float cond[2 * 3] = {0.3f, -0.2f, 0.5f, 0.1f, 0.7f, -0.4f};
+  return (CmNet){&n->u, params, a, cond, n->B, n->per, n->z, n->f, n->dz, n->times};
+}
+static void cm_f(void *c) {
+  CmCase *n = c;
+  CmNet in = cm_case_net(n, n->inner_acts, n->params), out = cm_case_net(n, n->outer_acts, n->frozen);
+  cm_net_forward(&in, &n->set, n->mid, n->x, n->t, n->s, n->inner);
+  cm_net_forward(&out, &n->set, n->out, n->mid, n->s, n->smin, n->outer);
+}
+static void cm_b(void *c, const float *dout) {
+  CmCase *n = c;
+  CmNet in = cm_case_net(n, n->inner_acts, n->params), out = cm_case_net(n, n->outer_acts, n->frozen);
+  cm_net_backward(&out, n->scratch_grads, n->outer, dout, n->dmid);
+  float *dx = zeros(n->B * n->per);
+  cm_net_backward(&in, n->grads, n->inner, n->dmid, dx);
+  for (long i = 0; i < n->B * n->per; i++) n->dx[i] += dx[i];
+  free(dx);
+}
+static void check_consistency_map(void) {
+  UnetConfig cfg = {.input_dim = 2, .global_cond_dim = 3, .step_embed_dim = 8, .n_levels = 2, .down_dims = {4, 8},
+                    .kernel_size = 3, .n_groups = 2, .cond_predict_scale = 1, .time_inputs = 2};
+  CmCase n = {.B = 2, .per = 8 * 2, .set = edm_default_settings(), .t = {2.5, 0.4}, .s = {0.9, 0.1}};
+  n.smin[0] = n.smin[1] = n.set.sigma_min;
+  CHECK(unet_init(&n.u, &cfg) == 0, "cm unet: %s", odp_error());
+  n.inner_acts = unet_acts_create(&n.u, 2, 8), n.outer_acts = unet_acts_create(&n.u, 2, 8);
+  long np = n.u.table.numel, nx = n.B * n.per;
+  n.params = zeros(np), n.grads = zeros(np), n.scratch_grads = zeros(np);
+  unet_init_params(&n.u, n.params, 5);
+  n.frozen = zeros(np);
+  memcpy(n.frozen, n.params, (size_t)np * sizeof(float));
+  n.x = randn(nx, 30, 1), n.dx = zeros(nx), n.mid = zeros(nx), n.out = zeros(nx), n.dmid = zeros(nx);
+  n.z = zeros(nx), n.f = zeros(nx), n.dz = zeros(nx), n.times = zeros(4);
+  GradBuffer bufs[] = {{"params", n.params, n.grads, np}, {"x", n.x, n.dx, nx}};
+  GradCase gc = {&n, n.out, nx, cm_f, cm_b, bufs, 2};
+  double worst = gradcheck("consistency map G(G(x, t, s), s, smin)", &gc, 150, 2e-3f, TOL);
+  printf("consistency map G(G(x, t, s), s, smin): %ld params, worst relative error %.2g\n", np, worst);
+  unet_acts_free(n.inner_acts), unet_acts_free(n.outer_acts);
+  unet_free(&n.u);
+  float *f[] = {n.params, n.frozen, n.grads, n.scratch_grads, n.x, n.dx, n.mid, n.out, n.dmid, n.z, n.f, n.dz, n.times};
+  for (unsigned i = 0; i < sizeof f / sizeof f[0]; i++) free(f[i]);
+}
+
 int main(void) {
   check_linear();
   check_conv("conv1d k5 s1 p2", (Conv1dShape){3, 4, 5, 1, 2}, 7, 2, 0);
@@ -395,5 +453,6 @@ int main(void) {
   check_unet("unet (2 levels, FiLM bias, no cond)", plain, 3, 4);
   scaled.time_inputs = 2;
   check_unet("unet (3 levels, two time inputs)", scaled, 2, 8);
+  check_consistency_map();
   TEST_MAIN_END();
 }

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "diffusion/consistency.h"
+#include "model/cm_net.h"
 #include "distill/teacher_data.h"
 #include "optim/adamw.h"
 #include "optim/lr_schedule.h"
@@ -204,29 +205,20 @@ static double karras_bin(const EdmSettings *e, int bins, double i) {
   return fmin(fmax(sigma, e->sigma_min), e->sigma_max);
 }
 
-// out = G(x, t_b, s_b) for each chunk b with the student on acts; the maps into maps.
-static void student_map(Cp *c, UnetActs *a, float *out, const float *x, const double *t, const double *s,
-                        CmMap *maps) {
-  const EdmSettings *e = &c->td.teacher.diffusion.edm.set;
-  for (int b = 0; b < c->B; b++) {
-    maps[b] = cm_map(e, t[b], s[b]);
-    c->times[2 * b] = maps[b].time_t, c->times[2 * b + 1] = maps[b].time_s;
-    for (long i = b * c->per; i < (b + 1) * c->per; i++) c->z[i] = maps[b].in * x[i];
-  }
-  unet_forward(&c->student.unet, c->student.params, a, c->f, c->z, c->times, c->obs);
-  for (int b = 0; b < c->B; b++)
-    for (long i = b * c->per; i < (b + 1) * c->per; i++) out[i] = maps[b].a * x[i] + maps[b].b * c->f[i];
+// The student's map on acts (the inner map's kept for its backward, the others').
+static CmNet student_net(Cp *c, UnetActs *acts) {
+  return (CmNet){&c->student.unet, c->student.params, acts, c->obs, c->B, c->per, c->z, c->f, c->dz, c->times};
 }
 
-// The gradient of G's input x from dG, through the network on acts (its parameter
-// gradient accumulated into grads) and the skip: dx = a dG + c_in dz. dx may alias dG.
+static void student_map(Cp *c, UnetActs *a, float *out, const float *x, const double *t, const double *s,
+                        CmMap *maps) {
+  CmNet net = student_net(c, a);
+  cm_net_forward(&net, &c->td.teacher.diffusion.edm.set, out, x, t, s, maps);
+}
+
 static void student_map_backward(Cp *c, UnetActs *a, float *grads, const CmMap *maps, const float *dG, float *dx) {
-  for (int b = 0; b < c->B; b++)
-    for (long i = b * c->per; i < (b + 1) * c->per; i++) c->f[i] = maps[b].b * dG[i];
-  unet_backward(&c->student.unet, c->student.params, a, grads, c->f, dx ? c->dz : NULL, NULL);
-  if (!dx) return;
-  for (int b = 0; b < c->B; b++)
-    for (long i = b * c->per; i < (b + 1) * c->per; i++) dx[i] = maps[b].a * dG[i] + maps[b].in * c->dz[i];
+  CmNet net = student_net(c, a);
+  cm_net_backward(&net, grads, maps, dG, dx);
 }
 
 // The teacher's x0 at each chunk's sigma (EDM's D, unclipped: training reads the raw ODE).
