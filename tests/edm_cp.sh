@@ -16,7 +16,9 @@ teacher=$work/teacher/policy.safetensors
 seeds=(--seeds 100000:100002 --threads 1)
 nfe() { "$onedp" eval "$1" --sampler "$2" "${seeds[@]}" 2>/dev/null | tail -1 |
         /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert 0 <= d["score"] <= 1; print(d["nfe"])'; }
-[ "$(nfe "$teacher" edm:3)" = 5 ] && [ "$(nfe "$teacher" euler:3)" = 3 ] && [ "$(nfe "$teacher" edm:1)" = 1 ]
+[ "$(nfe "$teacher" edm:3)" = 5 ]
+[ "$(nfe "$teacher" euler:3)" = 3 ]
+[ "$(nfe "$teacher" edm:1)" = 1 ]
 
 cp=(--variant cp cp.steps=6 cp.batch=16 cp.log_every=2 cp.checkpoint_every=3 cp.threads=1)
 "$onedp" distill "$teacher" "${cp[@]}" -o "$work/cp" 2>&1 |
@@ -25,8 +27,18 @@ cp=(--variant cp cp.steps=6 cp.batch=16 cp.log_every=2 cp.checkpoint_every=3 cp.
 "$onedp" distill "$teacher" --resume -o "$work/cp_split"
 cmp "$work/cp/train_state.safetensors" "$work/cp_split/train_state.safetensors"
 cmp "$work/cp/policy.safetensors" "$work/cp_split/policy.safetensors"
-grep -q '"ctm"' "$work/cp/log.jsonl" && grep -q '"dsm"' "$work/cp/log.jsonl"
-[ "$(nfe "$work/cp/policy.safetensors" cp:1)" = 1 ] && [ "$(nfe "$work/cp/policy.safetensors" cp:3)" = 3 ]
+grep -q '"ctm"' "$work/cp/log.jsonl"
+grep -q '"dsm"' "$work/cp/log.jsonl"
+[ "$(nfe "$work/cp/policy.safetensors" cp:1)" = 1 ]
+[ "$(nfe "$work/cp/policy.safetensors" cp:3)" = 3 ]
+# A convergence curve: kept checkpoints evaluated (bench/curve.sh), plotted by the report.
+"$onedp" distill "$teacher" "${cp[@]}" cp.keep_checkpoints=1 -o "$work/cp_kept"
+bash bench/curve.sh "$work/cp_kept" cp:1 100000:100002 --threads 1
+[ "$(wc -l < "$work/cp_kept/curve.jsonl")" = 3 ]  # steps 0 (the warm start), 3, 6
+grep -q '"step": 6, "wall_s"' "$work/cp_kept/curve.jsonl"
+"$onedp" report -o "$work/report.html" --curve CP="$work/cp_kept/curve.jsonl" >/dev/null
+grep -q "Convergence" "$work/report.html"
+grep -q "distillation wall time" "$work/report.html"
 
 for v in s d; do
   od=(--config configs/distill_onedp_edm.json --variant $v distill.steps=4 distill.batch=16 distill.threads=1
@@ -40,7 +52,7 @@ done
 refused() {  # the command fails with one line naming the checkpoint and the word given
   local want=$1; shift
   if out=$("$@" 2>&1); then echo "accepted: $*"; exit 1; fi
-  [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && grep -q "$want" <<<"$out" || { echo "bad message: $out"; exit 1; }
+  if [ "$(printf '%s\n' "$out" | wc -l)" != 1 ] || ! grep -q "$want" <<<"$out"; then echo "bad message: $out"; exit 1; fi
 }
 refused "$teacher.*ddpm:100.*policy.diffusion" "$onedp" eval "$teacher" --sampler ddpm:100 "${seeds[@]}"
 refused "$teacher.*cp:1.*consistency student" "$onedp" eval "$teacher" --sampler cp:1 "${seeds[@]}"

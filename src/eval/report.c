@@ -86,15 +86,15 @@ typedef struct {
   int n;
 } Series;
 
-// Reads (step, key) pairs from a JSON-lines log; lines without the key are skipped.
-static int read_series(Series *s, const char *path, const char *key) {
+// Reads (xkey, ykey) pairs from a JSON-lines file; lines without both are skipped.
+static int read_series(Series *s, const char *path, const char *xkey, const char *key) {
   FILE *f = fopen(path, "r");
   if (!f) return odp_fail("%s: cannot open", path);
   char line[4096];
   s->n = 0;
   while (fgets(line, sizeof line, f) && s->n < MAX_POINTS) {
     cJSON *o = cJSON_Parse(line);
-    const cJSON *x = cJSON_GetObjectItem(o, "step"), *y = cJSON_GetObjectItem(o, key);
+    const cJSON *x = cJSON_GetObjectItem(o, xkey), *y = cJSON_GetObjectItem(o, key);
     if (cJSON_IsNumber(x) && cJSON_IsNumber(y) && isfinite(y->valuedouble))
       s->x[s->n] = x->valuedouble, s->y[s->n] = y->valuedouble, s->n++;
     cJSON_Delete(o);
@@ -129,21 +129,22 @@ static double py_of(double v, double v0, double v1) {
   return CHART_H - MARGIN - (v - v0) / (v1 - v0) * (CHART_H - MARGIN - 10);
 }
 
-// One chart per key, one polyline per run.
-static int loss_chart(FILE *f, const ReportSpec *spec, const char *key, const char *title) {
-  Series *s = malloc(sizeof(Series) * (size_t)(spec->n_logs ? spec->n_logs : 1));
+// One chart of ykey against xkey, one polyline per file of items.
+static int series_chart(FILE *f, const ReportItem *items, int n, const char *xkey, const char *xlabel,
+                        const char *key, const char *title) {
+  Series *s = malloc(sizeof(Series) * (size_t)(n ? n : 1));
   double x0 = 0, x1 = 1, y0 = 0, y1 = 1e-9;
-  for (int i = 0; i < spec->n_logs; i++) {
-    if (read_series(&s[i], spec->logs[i].path, key)) return free(s), ODP_ERR;
+  for (int i = 0; i < n; i++) {
+    if (read_series(&s[i], items[i].path, xkey, key)) return free(s), ODP_ERR;
     for (int j = 0; j < s[i].n; j++) x1 = fmax(x1, s[i].x[j]), y1 = fmax(y1, s[i].y[j]);
   }
   fprintf(f, "<h3>%s</h3>\n", title);
-  axes(f, "distillation step", key, x0, x1, y0, y1, 0);
-  for (int i = 0; i < spec->n_logs; i++) {
+  axes(f, xlabel, key, x0, x1, y0, y1, 0);
+  for (int i = 0; i < n; i++) {
     const char *color = palette[i % 6];
     fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='1.5' points='", color);
     for (int j = 0; j < s[i].n; j++) fprintf(f, "%.1f,%.1f ", px_of(s[i].x[j], x0, x1, 0), py_of(s[i].y[j], y0, y1));
-    fprintf(f, "'/>\n<text x='%d' y='%d' fill='%s'>%s</text>\n", CHART_W - 150, 28 + 14 * i, color, spec->logs[i].label);
+    fprintf(f, "'/>\n<text x='%d' y='%d' fill='%s'>%s</text>\n", CHART_W - 150, 28 + 14 * i, color, items[i].label);
   }
   fprintf(f, "</svg>\n");
   free(s);
@@ -245,8 +246,15 @@ int report_write_html(const char *out_path, const ReportSpec *spec) {
   int err = ODP_OK;
   if (spec->n_logs) {
     fprintf(f, "<h2>Distillation</h2>\n");
-    err = loss_chart(f, spec, "score_diff", "Score difference |eps_teacher - eps_generator|^2 (what the generator reduces)") ||
-          loss_chart(f, spec, "score_loss", "Generator score network denoising loss");
+    err = series_chart(f, spec->logs, spec->n_logs, "step", "distillation step", "score_diff",
+                       "Score difference |eps_teacher - eps_generator|^2 (what the generator reduces)") ||
+          series_chart(f, spec->logs, spec->n_logs, "step", "distillation step", "score_loss",
+                       "Generator score network denoising loss");
+  }
+  if (!err && spec->n_curves) {
+    fprintf(f, "<h2>Convergence</h2>\n");
+    err = series_chart(f, spec->curves, spec->n_curves, "wall_s", "distillation wall time (s)", "score",
+                       "Score of the student against its distillation's wall time");
   }
   if (spec->n_gifs) {
     fprintf(f, "<h2>Rollouts</h2>\n<div class='gifs'>\n");

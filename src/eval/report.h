@@ -15,6 +15,8 @@ typedef struct {
   int n_evals;
   const ReportItem *gifs;   // rollout GIFs (paths as the HTML should reference them)
   int n_gifs;
+  const ReportItem *curves;  // convergence curves: JSON lines with "wall_s" and "score"
+  int n_curves;
 } ReportSpec;
 
 int report_write_html(const char *out_path, const ReportSpec *spec);

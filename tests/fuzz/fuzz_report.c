@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ReportItem evals[1] = {{"policy", fuzz_file("eval.txt", eval, eval_len)}};
   ReportItem logs[1] = {{"run", fuzz_file("log.jsonl", log, log_len)}};
   ReportItem gifs[1] = {{"rollout", "seed_100000.gif"}};
-  ReportSpec spec = {"fuzz", logs, 1, evals, 1, gifs, 1};
+  ReportSpec spec = {"fuzz", logs, 1, evals, 1, gifs, 1, NULL, 0};
   char out[1024];
   snprintf(out, sizeof out, "%s/report.html", fuzz_dir());
   report_write_html(out, &spec);
