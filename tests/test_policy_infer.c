@@ -144,7 +144,7 @@ int main(void) {
   SamplerSpec s;
   sampler_parse(&s, "ddim:2");
   float obs[40] = {0}, act[16];
-  CHECK(policy_predict(&p, &s, obs, 1, 1, act) != 0 && strstr(odp_error(), "timestep 65"),
+  CHECK(policy_predict(&p, &s, obs, 1, 1, act) != 0 && strstr(odp_error(), "time input 65"),
         "other timesteps refused: %s", odp_error());
   // onestep:2 (its packed network refused above for the same reason) on the training
   // network: a second call re-noises the chunk, so it differs from onestep, stays within the
