@@ -18,7 +18,8 @@ int teacher_data_open(TeacherData *t, const char *path, int batch, const char *o
   if (t->path != path) snprintf(t->path, sizeof t->path, "%s", path);
   if (policy_load(&t->teacher, path)) return ODP_ERR;
   if (t->teacher.generator_timestep >= 0 || unet_time_inputs(&t->teacher.unet.cfg) > 1)
-    return odp_fail("%s: is already a student; distill from a diffusion teacher", path);
+    return odp_fail("%s: is already a %s student; distill from a diffusion teacher", path,
+                    t->teacher.generator_timestep >= 0 ? "one-step" : "consistency");
   Config *tc = config_parse(t->teacher.config_json, path);
   if (!tc) return ODP_ERR;
   t->passes = teacher_passes(tc, t->teacher.train_step);
