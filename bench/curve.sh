@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=$1 sampler=$2 seeds=$3; shift 3
 touch "$dir/curve.jsonl"
-for f in $(ls "$dir"/policy_step*.safetensors 2>/dev/null | sort -t p -k3 -V); do
+for f in "$dir"/policy_step*.safetensors; do  # any order: the file is sorted by step below
+  [ -e "$f" ] || continue
   step=${f##*policy_step}; step=${step%.safetensors}
   grep -q "\"step\": $step," "$dir/curve.jsonl" && continue
   build/onedp eval "$f" --sampler "$sampler" --seeds "$seeds" "$@" 2>/dev/null | tail -1 |

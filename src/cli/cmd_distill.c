@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "core/error.h"
@@ -70,22 +71,15 @@ int cmd_distill(int argc, char **argv) {
   if (!teacher || !rundir) return fprintf(stderr, "onedp distill: needs TEACHER and -o RUNDIR (see --help)\n"), 2;
   char state[1200];  // a resumed run is a Consistency Policy run when its directory holds cp.json
   snprintf(state, sizeof state, "%s/cp.json", rundir);
-  FILE *f = resume ? fopen(state, "r") : NULL;
-  const int cp = (variant && !strcmp(variant, "cp")) || f;
-  if (f) fclose(f);
+  const int cp = (variant && !strcmp(variant, "cp")) || (resume && access(state, F_OK) == 0);
   if (!config && !resume) config = cp ? "configs/distill_cp.json" : "configs/distill_onedp.json";
-  if (cp) {
-    if (distill_cp(teacher, config, n, overrides, rundir, resume, until))
-      return fprintf(stderr, "onedp distill: %s\n", odp_error()), 1;
-    return 0;
-  }
-  if (variant) {
+  if (variant && !cp) {
     if (strcmp(variant, "s") && strcmp(variant, "d"))
       return fprintf(stderr, "onedp distill: --variant must be s, d or cp (got '%s')\n", variant), 2;
     snprintf(variant_override, sizeof variant_override, "distill.variant=%s", variant);
     overrides[n++] = variant_override;
   }
-  if (distill_onedp(teacher, config, n, overrides, rundir, resume, until)) {
+  if ((cp ? distill_cp : distill_onedp)(teacher, config, n, overrides, rundir, resume, until)) {
     fprintf(stderr, "onedp distill: %s\n", odp_error());
     return 1;
   }

@@ -14,7 +14,7 @@ static const struct {
 int diffusion_init(Diffusion *d, const char *name, int num_train_steps, const EdmSettings *edm) {
   for (unsigned i = 0; i < sizeof processes / sizeof processes[0]; i++)
     if (!strcmp(name, processes[i].name)) return processes[i].init(d, num_train_steps, edm);
-  return odp_fail("diffusion process '%s' is not one of: ddpm, edm", name);
+  return odp_fail("field 'policy.diffusion': '%s' is not one of: ddpm, edm", name);
 }
 
 float diffusion_level_uniform(uint32_t bits, float lo, float hi) {

@@ -39,12 +39,12 @@ double normal_quantile(double p) {
 
 int edm_schedule_init(EdmSchedule *e, const EdmSettings *s, int num_levels) {
   if (!(s->sigma_min > 0 && s->sigma_min < s->sigma_max))
-    return odp_fail("policy.sigma_min: %g must be in (0, policy.sigma_max = %g)", s->sigma_min, s->sigma_max);
-  if (!(s->sigma_data > 0)) return odp_fail("policy.sigma_data: %g must be positive", s->sigma_data);
-  if (!(s->rho >= 1)) return odp_fail("policy.rho: %g must be at least 1", s->rho);
-  if (!(s->p_std > 0)) return odp_fail("policy.p_std: %g must be positive", s->p_std);
+    return odp_fail("field 'policy.sigma_min': %g is not in (0, policy.sigma_max %g)", s->sigma_min, s->sigma_max);
+  if (!(s->sigma_data > 0)) return odp_fail("field 'policy.sigma_data': %g must be positive", s->sigma_data);
+  if (!(s->rho >= 1)) return odp_fail("field 'policy.rho': %g must be at least 1", s->rho);
+  if (!(s->p_std > 0)) return odp_fail("field 'policy.p_std': %g must be positive", s->p_std);
   if (num_levels < 2 || num_levels > DIFFUSION_MAX_TRAIN_STEPS)
-    return odp_fail("policy.num_train_timesteps: %d EDM levels (must be 2..%d)", num_levels,
+    return odp_fail("field 'policy.num_train_timesteps': %d EDM levels (must be 2..%d)", num_levels,
                     DIFFUSION_MAX_TRAIN_STEPS);
   e->set = *s, e->num_levels = num_levels;
   for (int k = 0; k < num_levels; k++)
@@ -57,9 +57,13 @@ EdmScaling edm_scaling(const EdmSettings *set, double sigma) {
   return (EdmScaling){(float)(sd * sd / (r * r)), (float)(sigma * sd / r), (float)(1 / r), (float)(250 * log(sigma))};
 }
 
+double edm_karras_sigma(const EdmSettings *set, double u) {
+  const double hi = pow(set->sigma_max, 1 / set->rho), lo = pow(set->sigma_min, 1 / set->rho);
+  return pow(hi + u * (lo - hi), set->rho);
+}
+
 void edm_karras_sigmas(const EdmSettings *set, int N, double *sigmas) {
-  double hi = pow(set->sigma_max, 1 / set->rho), lo = pow(set->sigma_min, 1 / set->rho);
-  for (int i = 0; i < N; i++) sigmas[i] = N == 1 ? set->sigma_max : pow(hi + (double)i / (N - 1) * (lo - hi), set->rho);
+  for (int i = 0; i < N; i++) sigmas[i] = N == 1 ? set->sigma_max : edm_karras_sigma(set, (double)i / (N - 1));
   sigmas[N] = 0;
 }
 

@@ -40,8 +40,11 @@ typedef struct {
 } EdmScaling;
 EdmScaling edm_scaling(const EdmSettings *set, double sigma);
 
-// The Karras grid of a sampler with N steps: sigmas[0..N) and sigmas[N] = 0 (N + 1 values;
-// N = 1 is the single step from sigma_max).
+// The Karras curve at u: (smax^(1/rho) + u (smin^(1/rho) - smax^(1/rho)))^rho; u = 0 is
+// sigma_max, u = 1 sigma_min (u beyond 1 falls below it).
+double edm_karras_sigma(const EdmSettings *set, double u);
+// The Karras grid of a sampler with N steps: sigmas[i] = edm_karras_sigma(i / (N - 1)), i < N,
+// and sigmas[N] = 0 (N + 1 values; N = 1 is the single step from sigma_max).
 void edm_karras_sigmas(const EdmSettings *set, int N, double *sigmas);
 
 // The standard normal quantile Phi^-1(p), p in (0, 1), to double precision.

@@ -164,7 +164,7 @@ static int alloc_step(Cp *c) {
 static int setup(void *self, const Config *cfg, int resume) {
   Cp *c = self;
   const char *origin = config_origin(cfg);
-  if (teacher_data_open(&c->td, c->td.path, c->opt.batch, origin, "cp.batch")) return ODP_ERR;
+  if (teacher_data_open(&c->td, c->opt.batch, origin, "cp.batch")) return ODP_ERR;
   if (strcmp(c->td.teacher.diffusion.ops->name, "edm"))
     return odp_fail("%s: a %s policy; Consistency Policy distills an EDM teacher (policy.diffusion edm)", c->td.path,
                     c->td.teacher.diffusion.ops->name);
@@ -200,9 +200,7 @@ static int save_policy(void *self, const char *path, long step) {
 // Sigma of Karras bin i of `bins` (bin 0: sigma_max, bins-1: sigma_min; clamped to that
 // range, so bin `bins` is sigma_min too, as the reference's timesteps_to_times clamps).
 static double karras_bin(const EdmSettings *e, int bins, double i) {
-  const double hi = pow(e->sigma_max, 1 / e->rho), lo = pow(e->sigma_min, 1 / e->rho);
-  const double sigma = pow(hi + i / (bins - 1) * (lo - hi), e->rho);
-  return fmin(fmax(sigma, e->sigma_min), e->sigma_max);
+  return fmin(fmax(edm_karras_sigma(e, i / (bins - 1)), e->sigma_min), e->sigma_max);
 }
 
 // The student's map on acts (the inner map's kept for its backward, the others').

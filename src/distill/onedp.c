@@ -385,7 +385,7 @@ static int setup(void *self, const Config *cfg, int resume) {
   (void)resume;  // a resume overwrites the copies with its state
   const OnedpOptions *o = &d->opt.core;
   const char *origin = config_origin(cfg);
-  if (teacher_data_open(&d->td, d->td.path, d->opt.batch, origin, "distill.batch")) return ODP_ERR;
+  if (teacher_data_open(&d->td, d->opt.batch, origin, "distill.batch")) return ODP_ERR;
   int steps = d->td.teacher.shape.num_train_timesteps;
   if (o->k_star >= steps)
     return odp_fail("%s: field 'distill.generator_timestep': %d is beyond the %d timesteps of teacher %s", origin,

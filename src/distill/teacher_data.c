@@ -14,8 +14,8 @@ static double teacher_passes(const Config *tc, long train_step) {
   return PASSES_TRAIN * (double)steps * (double)batch;
 }
 
-int teacher_data_open(TeacherData *t, const char *path, int batch, const char *origin, const char *key) {
-  if (t->path != path) snprintf(t->path, sizeof t->path, "%s", path);
+int teacher_data_open(TeacherData *t, int batch, const char *origin, const char *key) {
+  const char *path = t->path;
   if (policy_load(&t->teacher, path)) return ODP_ERR;
   if (t->teacher.generator_timestep >= 0 || unet_time_inputs(&t->teacher.unet.cfg) > 1)
     return odp_fail("%s: is already a %s student; distill from a diffusion teacher", path,

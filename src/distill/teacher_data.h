@@ -13,9 +13,10 @@ typedef struct {
   char path[1024];
 } TeacherData;
 
-// Loads the teacher (a diffusion policy, not a student) and its dataset; fails, naming
-// origin's field 'key', when batch exceeds the training windows.
-int teacher_data_open(TeacherData *t, const char *path, int batch, const char *origin, const char *key);
+// Loads the teacher at t->path (set by the caller: a distiller names it before its run is
+// set up) and its dataset; fails if it is a student, and, naming origin's field 'key', when
+// batch exceeds the training windows.
+int teacher_data_open(TeacherData *t, int batch, const char *origin, const char *key);
 void teacher_data_close(TeacherData *t);
 
 // Batch `index` (B windows) of the shuffle keyed by `seed` (full batches only: a short last
