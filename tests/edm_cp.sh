@@ -49,6 +49,28 @@ for v in s d; do
   /usr/bin/python3 -c 'import json,sys; a,b=(json.loads(x) for x in sys.argv[1:]); assert abs(a["score"]-b["score"]) < 1e-4, (a["score"], b["score"])' "$a" "$b"
 done
 
+# Image teachers: the CP student's camera encoder trains with its U-Net (Adam moments in the
+# state, crops keyed by the step): stopped and resumed equals uninterrupted, the encoder
+# moved off the teacher's and the U-Net too, and cp:1 runs it.
+img=(model.down_dims=16,32,64 model.diffusion_step_embed_dim=16 encoder.width=16 train.batch=4 train.steps=4
+     train.warmup_steps=2 train.log_every=2 train.val_every=0 train.checkpoint_every=4 train.threads=1)
+"$onedp" train configs/pusht_image_edm.json "${img[@]}" -o "$work/img"
+icp=(--variant cp cp.steps=4 cp.batch=4 cp.log_every=2 cp.checkpoint_every=2 cp.threads=1)
+"$onedp" distill "$work/img/policy.safetensors" "${icp[@]}" -o "$work/img_cp"
+"$onedp" distill "$work/img/policy.safetensors" "${icp[@]}" --until 2 -o "$work/img_cp_split"
+"$onedp" distill "$work/img/policy.safetensors" --resume -o "$work/img_cp_split"
+cmp "$work/img_cp/train_state.safetensors" "$work/img_cp_split/train_state.safetensors"
+cmp "$work/img_cp/policy.safetensors" "$work/img_cp_split/policy.safetensors"
+/usr/bin/python3 - "$work/img/policy.safetensors" "$work/img_cp/policy.safetensors" <<'PY'
+import sys; sys.path.insert(0, "tests/ref")
+import safetensors_oracle as st
+teacher, student = (st.read(p)[0] for p in sys.argv[1:])
+moved = {k.split(".")[0] for k in teacher if not st.same_bits(teacher[k], student[k])}
+assert {"model", "obs_encoder"} <= moved, sorted(moved)  # the U-Net (model.*) and the encoder
+print("image CP: tensors moved off the teacher's in", sorted(moved))
+PY
+[ "$(nfe "$work/img_cp/policy.safetensors" cp:1)" = 1 ]
+
 refused() {  # the command fails with one line naming the checkpoint and the word given
   local want=$1; shift
   if out=$("$@" 2>&1); then echo "accepted: $*"; exit 1; fi

@@ -368,7 +368,8 @@ static void check_unet(const char *what, UnetConfig cfg, int B, int T) {
 // Consistency Policy's prediction path (distill/consistency.c): the student's map twice,
 // G(G(x, t, s), s, sigma_min), the inner one taking the parameter gradient, the outer one
 // passing the gradient to its input only: a stop-gradient copy of the parameters (the
-// reference's EMA target network at decay 0), so finite differences nudge the inner's only.
+// reference's EMA target network at decay 0, its own encoder's conditioning included), so
+// finite differences nudge the inner's parameters and conditioning only.
 typedef struct {
   Unet u;
   UnetActs *inner_acts, *outer_acts;
@@ -376,32 +377,38 @@ typedef struct {
   int B;
   long per;
   float *params, *frozen, *grads, *scratch_grads, *x, *dx, *mid, *out, *z, *f, *dz, *times, *dmid;
+  float cond[2 * 3], frozen_cond[2 * 3], dcond[2 * 3];
   double t[2], s[2], smin[2];
   CmMap inner[2], outer[2];
 } CmCase;
-static CmNet cm_case_net(CmCase *n, UnetActs *a, const float *params) {
-  static const float cond[2 * 3] = {0.3f, -0.2f, 0.5f, 0.1f, 0.7f, -0.4f};
+static CmNet cm_case_net(CmCase *n, UnetActs *a, const float *params, const float *cond) {
   return (CmNet){&n->u, params, a, cond, n->B, n->per, n->z, n->f, n->dz, n->times};
 }
 static void cm_f(void *c) {
   CmCase *n = c;
-  CmNet in = cm_case_net(n, n->inner_acts, n->params), out = cm_case_net(n, n->outer_acts, n->frozen);
+  CmNet in = cm_case_net(n, n->inner_acts, n->params, n->cond),
+        out = cm_case_net(n, n->outer_acts, n->frozen, n->frozen_cond);
   cm_net_forward(&in, &n->set, n->mid, n->x, n->t, n->s, n->inner);
   cm_net_forward(&out, &n->set, n->out, n->mid, n->s, n->smin, n->outer);
 }
 static void cm_b(void *c, const float *dout) {
   CmCase *n = c;
-  CmNet in = cm_case_net(n, n->inner_acts, n->params), out = cm_case_net(n, n->outer_acts, n->frozen);
-  cm_net_backward(&out, n->scratch_grads, n->outer, dout, n->dmid);
+  CmNet in = cm_case_net(n, n->inner_acts, n->params, n->cond),
+        out = cm_case_net(n, n->outer_acts, n->frozen, n->frozen_cond);
+  cm_net_backward(&out, n->scratch_grads, n->outer, dout, n->dmid, NULL);
   float *dx = zeros(n->B * n->per);
-  cm_net_backward(&in, n->grads, n->inner, n->dmid, dx);
+  float dcond[2 * 3];
+  cm_net_backward(&in, n->grads, n->inner, n->dmid, dx, dcond);
   for (long i = 0; i < n->B * n->per; i++) n->dx[i] += dx[i];
+  for (int i = 0; i < 2 * 3; i++) n->dcond[i] += dcond[i];
   free(dx);
 }
 static void check_consistency_map(void) {
   UnetConfig cfg = {.input_dim = 2, .global_cond_dim = 3, .step_embed_dim = 8, .n_levels = 2, .down_dims = {4, 8},
                     .kernel_size = 3, .n_groups = 2, .cond_predict_scale = 1, .time_inputs = 2};
-  CmCase n = {.B = 2, .per = 8 * 2, .set = edm_default_settings(), .t = {2.5, 0.4}, .s = {0.9, 0.1}};
+  CmCase n = {.B = 2, .per = 8 * 2, .set = edm_default_settings(), .t = {2.5, 0.4}, .s = {0.9, 0.1},
+              .cond = {0.3f, -0.2f, 0.5f, 0.1f, 0.7f, -0.4f}};
+  memcpy(n.frozen_cond, n.cond, sizeof n.cond);
   n.smin[0] = n.smin[1] = n.set.sigma_min;
   CHECK(unet_init(&n.u, &cfg) == 0, "cm unet: %s", odp_error());
   n.inner_acts = unet_acts_create(&n.u, 2, 8), n.outer_acts = unet_acts_create(&n.u, 2, 8);
@@ -412,8 +419,8 @@ static void check_consistency_map(void) {
   memcpy(n.frozen, n.params, (size_t)np * sizeof(float));
   n.x = randn(nx, 30, 1), n.dx = zeros(nx), n.mid = zeros(nx), n.out = zeros(nx), n.dmid = zeros(nx);
   n.z = zeros(nx), n.f = zeros(nx), n.dz = zeros(nx), n.times = zeros(4);
-  GradBuffer bufs[] = {{"params", n.params, n.grads, np}, {"x", n.x, n.dx, nx}};
-  GradCase gc = {&n, n.out, nx, cm_f, cm_b, bufs, 2};
+  GradBuffer bufs[] = {{"params", n.params, n.grads, np}, {"x", n.x, n.dx, nx}, {"cond", n.cond, n.dcond, 2 * 3}};
+  GradCase gc = {&n, n.out, nx, cm_f, cm_b, bufs, 3};
   double worst = gradcheck("consistency map G(G(x, t, s), s, smin)", &gc, 150, 2e-3f, TOL);
   printf("consistency map G(G(x, t, s), s, smin): %ld params, worst relative error %.2g\n", np, worst);
   unet_acts_free(n.inner_acts), unet_acts_free(n.outer_acts);

@@ -35,14 +35,22 @@ typedef struct {
   const Config *cfg;
   CpOptions opt;
   TeacherData td;
-  Policy student;     // two time inputs; its U-Net's parameters come first in params
-  long n;             // the U-Net's parameters
-  float *g, *m, *v;   // its gradient and Adam moments
+  Policy student;     // two time inputs; its U-Net's parameters come first in params, then an image encoder's
+  long n;             // the trained parameters (U-Net, and an image student's encoder)
+  float *g, *m, *v;   // their gradient (the student's table sized) and Adam moments
   float *g_outer;     // the outer map's parameter gradient: computed by the backward pass, discarded
   UnetActs *acts_in, *acts_out, *acts_teacher;  // the inner map (kept for its backward), the others
   int B;
   long per;
   float *obs, *x0, *noise, *xt, *xu, *y, *f, *z, *pred, *pred0, *target, *grad, *dz, *times;
+  // The conditioning (B, Gc): low-dim, both are obs. An image student's comes from its own
+  // camera encoder, trained with the U-Net (the gradient of both losses' prediction maps
+  // summed in dcond_sum), the teacher's from its frozen one; the same crops for both.
+  int image;
+  int64_t *rows;  // (B, To) the batch's frame rows
+  ObsEncoderActs *enc_teacher, *enc_student;
+  const float *cond_teacher, *cond_student;
+  float *cond_buf, *dcond, *dcond_sum;  // (2, B, Gc): the two encoders' outputs; (B, Gc) each
   double *t, *s, *u;  // (B) each chunk's CTM times
   double *smin, *lambda;  // (B) sigma_min each; the denoising loss's weights
   CmMap *inner, *outer;
@@ -50,7 +58,7 @@ typedef struct {
   int count;
 } Cp;
 
-enum { CP_TIMES = 0x60, CP_NOISE = 0x61, CP_DSM_SIGMA = 0x62, CP_DSM_NOISE = 0x63 };
+enum { CP_TIMES = 0x60, CP_NOISE = 0x61, CP_DSM_SIGMA = 0x62, CP_DSM_NOISE = 0x63, CP_CROPS = 0x64 };
 
 static int read_options(CpOptions *o, const Config *c) {
   long seed;
@@ -136,6 +144,20 @@ static int warm_start(Cp *c) {
   return ODP_OK;
 }
 
+// An image student's encoder workspaces and conditioning buffers.
+static int alloc_image(Cp *c) {
+  const int B = c->B;
+  const long gc = c->td.teacher.encoder.out_dim;
+  c->rows = odp_malloc((size_t)B * c->td.teacher.shape.n_obs_steps * sizeof(int64_t), "batch frame rows");
+  c->enc_teacher = obs_encoder_acts_create(&c->td.teacher.encoder, NULL, B);
+  c->enc_student = obs_encoder_acts_create(&c->student.encoder, NULL, B);
+  c->cond_buf = odp_malloc((size_t)4 * B * gc * sizeof(float), "image conditioning");
+  if (!c->rows || !c->enc_teacher || !c->enc_student || !c->cond_buf) return ODP_ERR;
+  c->cond_teacher = c->cond_buf, c->cond_student = c->cond_buf + B * gc;
+  c->dcond = c->cond_buf + 2 * B * gc, c->dcond_sum = c->cond_buf + 3 * B * gc;
+  return ODP_OK;
+}
+
 static int alloc_step(Cp *c) {
   const int B = c->B = c->opt.batch;
   const PolicyShape *sh = &c->td.teacher.shape;
@@ -154,11 +176,13 @@ static int alloc_step(Cp *c) {
   if (!c->obs || !c->times || !c->t || !c->inner || !c->acts_in || !c->acts_out || !c->acts_teacher) return ODP_ERR;
   c->s = c->t + B, c->u = c->t + 2 * B, c->smin = c->t + 3 * B, c->lambda = c->t + 4 * B, c->outer = c->inner + B;
   for (int b = 0; b < B; b++) c->smin[b] = c->td.teacher.diffusion.edm.set.sigma_min;
-  c->n = c->student.unet.table.numel;
-  float **g[] = {&c->g, &c->m, &c->v, &c->g_outer};
+  c->n = param_table_trainable_end(&c->student.table);
+  const long numel = c->student.table.numel;
+  float **g[] = {&c->g, &c->g_outer, &c->m, &c->v};
   for (int i = 0; i < 4; i++)
-    if (!(*g[i] = odp_calloc((unsigned long)c->n, sizeof(float), "CP optimiser"))) return ODP_ERR;
-  return ODP_OK;
+    if (!(*g[i] = odp_calloc((unsigned long)(i < 2 ? numel : c->n), sizeof(float), "CP optimiser"))) return ODP_ERR;
+  c->cond_teacher = c->cond_student = c->obs;
+  return c->image ? alloc_image(c) : ODP_OK;
 }
 
 static int setup(void *self, const Config *cfg, int resume) {
@@ -168,8 +192,7 @@ static int setup(void *self, const Config *cfg, int resume) {
   if (strcmp(c->td.teacher.diffusion.ops->name, "edm"))
     return odp_fail("%s: a %s policy; Consistency Policy distills an EDM teacher (policy.diffusion edm)", c->td.path,
                     c->td.teacher.diffusion.ops->name);
-  if (c->td.teacher.encoder.kind == OBS_ENCODER_IMAGE)
-    return odp_fail("%s: an image policy; onedp's Consistency Policy distills low-dim teachers", c->td.path);
+  c->image = c->td.teacher.encoder.kind == OBS_ENCODER_IMAGE;
   char *json = student_config(c->td.teacher.config_json);
   if (!json || policy_init(&c->student, json, c->td.path)) return free(json), ODP_ERR;
   free(json);
@@ -205,7 +228,7 @@ static double karras_bin(const EdmSettings *e, int bins, double i) {
 
 // The student's map on acts (the inner map's kept for its backward, the others').
 static CmNet student_net(Cp *c, UnetActs *acts) {
-  return (CmNet){&c->student.unet, c->student.params, acts, c->obs, c->B, c->per, c->z, c->f, c->dz, c->times};
+  return (CmNet){&c->student.unet, c->student.params, acts, c->cond_student, c->B, c->per, c->z, c->f, c->dz, c->times};
 }
 
 static void student_map(Cp *c, UnetActs *a, float *out, const float *x, const double *t, const double *s,
@@ -214,9 +237,16 @@ static void student_map(Cp *c, UnetActs *a, float *out, const float *x, const do
   cm_net_forward(&net, &c->td.teacher.diffusion.edm.set, out, x, t, s, maps);
 }
 
+// The outer map's backward (dx set) passes the gradient to its input only: its parameters'
+// and conditioning's are the stop-gradient target's. The inner map's (dx NULL) adds its
+// conditioning's to an image student's dcond_sum.
 static void student_map_backward(Cp *c, UnetActs *a, float *grads, const CmMap *maps, const float *dG, float *dx) {
   CmNet net = student_net(c, a);
-  cm_net_backward(&net, grads, maps, dG, dx);
+  const int take_cond = c->image && !dx;
+  cm_net_backward(&net, grads, maps, dG, dx, take_cond ? c->dcond : NULL);
+  if (!take_cond) return;
+  const long n = (long)c->B * c->td.teacher.encoder.out_dim;
+  for (long i = 0; i < n; i++) c->dcond_sum[i] += c->dcond[i];
 }
 
 // The teacher's x0 at each chunk's sigma (EDM's D, unclipped: training reads the raw ODE).
@@ -227,7 +257,7 @@ static void teacher_denoise(Cp *c, float *D, const float *y, const double *sigma
     c->times[b] = sc.noise;
     for (long i = b * c->per; i < (b + 1) * c->per; i++) c->z[i] = sc.in * y[i];
   }
-  unet_forward(&c->td.teacher.unet, c->td.teacher.params, c->acts_teacher, D, c->z, c->times, c->obs);
+  unet_forward(&c->td.teacher.unet, c->td.teacher.params, c->acts_teacher, D, c->z, c->times, c->cond_teacher);
   for (int b = 0; b < c->B; b++) {
     const EdmScaling sc = edm_scaling(e, sigma[b]);
     for (long i = b * c->per; i < (b + 1) * c->per; i++) D[i] = sc.skip * y[i] + sc.out * D[i];
@@ -320,13 +350,25 @@ static double dsm(Cp *c, long step, double delta) {
   return loss / (double)n;
 }
 
+// An image batch's conditioning: the teacher's and the student's encoders on the same crops.
+static void encode(Cp *c, long step) {
+  const uint64_t crops = ODP_STREAM(step, CP_CROPS);
+  teacher_data_encode(&c->td, &c->td.teacher, c->enc_teacher, c->td.teacher.params, c->obs, c->rows, c->B,
+                      c->opt.seed, crops, (float *)c->cond_teacher);
+  teacher_data_encode(&c->td, &c->student, c->enc_student, c->student.params, c->obs, c->rows, c->B, c->opt.seed,
+                      crops, (float *)c->cond_student);
+  memset(c->dcond_sum, 0, (size_t)c->B * c->td.teacher.encoder.out_dim * sizeof(float));
+}
+
 static int cp_step(void *self, long step, RunStepOut *out) {
   Cp *c = self;
-  if (teacher_data_batch(&c->td, c->B, c->opt.seed, step, c->obs, c->x0, NULL)) return ODP_ERR;
+  if (teacher_data_batch(&c->td, c->B, c->opt.seed, step, c->obs, c->x0, c->image ? c->rows : NULL)) return ODP_ERR;
+  if (c->image) encode(c, step);
   const double delta = c->opt.huber_delta >= 0 ? c->opt.huber_delta : sqrt((double)c->per) * 0.00054;
-  memset(c->g, 0, (size_t)c->n * sizeof(float));
+  memset(c->g, 0, (size_t)c->student.table.numel * sizeof(float));
   const double l_ctm = c->opt.ctm_weight > 0 ? ctm(c, step, delta) : 0;
   const double l_dsm = c->opt.dsm_weight > 0 ? dsm(c, step, delta) : 0;
+  if (c->image) obs_encoder_backward(&c->student.encoder, c->student.params, c->g, c->enc_student, c->dcond_sum);
   adamw_update(c->student.params, c->m, c->v, c->g, c->n, &c->opt.adam,
                c->opt.adam.lr * lr_at(&c->opt.schedule, step), step + 1);
   c->sum_ctm += l_ctm, c->sum_dsm += l_dsm, c->count++;
@@ -364,7 +406,8 @@ static void cp_free(void *self) {
   float *f[] = {c->x0, c->noise, c->xt, c->xu, c->y, c->f, c->z, c->pred, c->pred0, c->target, c->grad, c->dz,
                 c->obs, c->times, c->g, c->m, c->v, c->g_outer};
   for (unsigned i = 0; i < sizeof f / sizeof f[0]; i++) free(f[i]);
-  free(c->t), free(c->inner);
+  free(c->t), free(c->inner), free(c->rows), free(c->cond_buf);
+  obs_encoder_acts_free(c->enc_teacher), obs_encoder_acts_free(c->enc_student);
   unet_acts_free(c->acts_in), unet_acts_free(c->acts_out), unet_acts_free(c->acts_teacher);
   teacher_data_close(&c->td);
   policy_free(&c->student);

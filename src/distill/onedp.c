@@ -11,7 +11,6 @@
 #include "distill/onedp_core.h"
 #include "distill/teacher_data.h"
 #include "optim/lr_schedule.h"
-#include "train/frames.h"
 #include "train/run_dir.h"
 #include "train/run_driver.h"
 
@@ -224,10 +223,7 @@ static int load_batch(Distill *d, uint64_t seed, long index, float *lowdim, floa
 // params): the batch's frames cropped from Philox stream `crops`, with its low-dim history.
 static void encode(Distill *d, const Policy *p, ObsEncoderActs *a, const float *params, const float *lowdim,
                    const int64_t *rows, uint64_t crops, float *cond) {
-  const long B = d->opt.batch;
-  memcpy(a->lowdim, lowdim, (size_t)B * p->encoder.n_obs_steps * p->encoder.lowdim_dim * sizeof(float));
-  frames_load_crops(&p->encoder, a, d->td.ds, rows, B, d->opt.core.seed, crops, 1);
-  obs_encoder_forward_train(&p->encoder, params, a, cond);
+  teacher_data_encode(&d->td, p, a, params, lowdim, rows, d->opt.batch, d->opt.core.seed, crops, cond);
 }
 
 // Separate shuffles for the training batches and the regression pairs' observations, and

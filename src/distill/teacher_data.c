@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "train/frames.h"
 #include "train/run_dir.h"
 
 // The teacher's steps: those its checkpoint records, else its config's train.steps.
@@ -54,4 +55,11 @@ int teacher_data_batch(const TeacherData *t, int B, uint64_t seed, long index, f
   normalizer_apply(&t->teacher.obs_norm, lowdim, lowdim, (long)B * t->teacher.shape.n_obs_steps);
   normalizer_apply(&t->teacher.action_norm, actions, actions, (long)B * t->teacher.shape.horizon);
   return ODP_OK;
+}
+
+void teacher_data_encode(const TeacherData *t, const Policy *p, ObsEncoderActs *a, const float *params,
+                         const float *lowdim, const int64_t *rows, long B, uint64_t seed, uint64_t stream, float *cond) {
+  memcpy(a->lowdim, lowdim, (size_t)B * p->encoder.n_obs_steps * p->encoder.lowdim_dim * sizeof(float));
+  frames_load_crops(&p->encoder, a, t->ds, rows, B, seed, stream, 1);
+  obs_encoder_forward_train(&p->encoder, params, a, cond);
 }

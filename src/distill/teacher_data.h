@@ -25,6 +25,13 @@ void teacher_data_close(TeacherData *t);
 int teacher_data_batch(const TeacherData *t, int B, uint64_t seed, long index, float *lowdim, float *actions,
                        int64_t *rows);
 
+// An image policy p's conditioning cond (B, Gc) from its encoder with params (a teacher's
+// frozen one or a student's trained one; a created for p's encoder, batch B): the frames of
+// rows (B, To) cropped from Philox stream `stream` of `seed`, with the normalised low-dim
+// history lowdim (B, To, Dl). a keeps the activations a student's backward pass reads.
+void teacher_data_encode(const TeacherData *t, const Policy *p, ObsEncoderActs *a, const float *params,
+                         const float *lowdim, const int64_t *rows, long B, uint64_t seed, uint64_t stream, float *cond);
+
 // "distill: cost X% of the teacher's training" on stderr for a distillation of `passes`
 // sample-passes (nothing when the teacher's cost is unknown).
 void teacher_data_report_cost(const TeacherData *t, double passes);

@@ -15,10 +15,10 @@ void cm_net_forward(CmNet *n, const EdmSettings *set, float *out, const float *x
 }
 
 // dF = b dG; dx = a dG + c_in dz, dz the network's input gradient.
-void cm_net_backward(CmNet *n, float *grads, const CmMap *maps, const float *dG, float *dx) {
+void cm_net_backward(CmNet *n, float *grads, const CmMap *maps, const float *dG, float *dx, float *dcond) {
   for (int b = 0; b < n->B; b++)
     for (long i = b * n->per; i < (b + 1) * n->per; i++) n->f[i] = maps[b].b * dG[i];
-  unet_backward(n->u, n->params, n->acts, grads, n->f, dx ? n->dz : NULL, NULL);
+  unet_backward(n->u, n->params, n->acts, grads, n->f, dx ? n->dz : NULL, dcond);
   if (!dx) return;
   for (int b = 0; b < n->B; b++)
     for (long i = b * n->per; i < (b + 1) * n->per; i++) dx[i] = maps[b].a * dG[i] + maps[b].in * n->dz[i];

@@ -21,5 +21,6 @@ typedef struct {
 void cm_net_forward(CmNet *n, const EdmSettings *set, float *out, const float *x, const double *t, const double *s,
                     CmMap *maps);
 // From dG (B, per) after that forward: the parameter gradient accumulated into grads and,
-// when dx is not NULL, the gradient of x into dx (which may alias dG).
-void cm_net_backward(CmNet *n, float *grads, const CmMap *maps, const float *dG, float *dx);
+// when not NULL, the gradient of x into dx (which may alias dG) and of the conditioning
+// into dcond (B, Gc; overwritten).
+void cm_net_backward(CmNet *n, float *grads, const CmMap *maps, const float *dG, float *dx, float *dcond);
