@@ -11,6 +11,11 @@ packages=(
   libcjson-dev             # configs, safetensors headers, zarr metadata
   libgif-dev               # rollout GIFs
   libzmq3-dev              # onedp serve (ZeroMQ)
+  libmujoco-dev            # the arm tasks' physics (MuJoCo 2.2.2)
+  libosmesa6-dev           # their offscreen cameras (OSMesa)
+  libxml2-dev              # composing their MJCF scenes from robosuite's asset files
+  libhdf5-dev              # robomimic HDF5 datasets
+  python3-h5py             # the HDF5 oracle (tests write robomimic-style files with h5py)
   python3-torch python3-torchvision python3-numpy python3-shapely   # test oracles only
   python3-zmq              # the Python serve client (examples/serve_client.py) and its test
   python3-dill python3-omegaconf   # reading Diffusion Policy workspace checkpoints (scripts/import_dp_ckpt.py)

@@ -4,10 +4,11 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "env/arm/arm.h"
 #include "env/pusht.h"
 #include "io/config.h"
 
-static const EnvOps *const registry[] = {&pusht_ops, NULL};
+static const EnvOps *const registry[] = {&pusht_ops, &arm_lift_ops, &arm_can_ops, &arm_square_ops, NULL};
 
 const EnvOps *const *env_registry(void) { return registry; }
 
