@@ -329,6 +329,8 @@ static void serve_seeds(void) {
   }
 }
 
+#include "seeds_robomimic.c"
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: fuzz_seeds SOURCE_DIR OUT_DIR\n");
@@ -350,5 +352,6 @@ int main(int argc, char **argv) {
   config_seeds(argv[1]);
   text_seeds();
   serve_seeds();
+  robomimic_seeds();
   return 0;
 }
