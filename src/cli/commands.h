@@ -14,6 +14,7 @@ typedef struct {
 int cmd_dataset(int argc, char **argv);  // cmd_dataset.c
 int cmd_render(int argc, char **argv);   // cmd_render.c
 int cmd_env(int argc, char **argv);      // cmd_env.c
+int cmd_demos(int argc, char **argv);    // cmd_demos.c
 int cmd_replay(int argc, char **argv);   // cmd_replay.c
 int cmd_eval(int argc, char **argv);     // cmd_eval.c
 int cmd_serve(int argc, char **argv);    // cmd_serve.c

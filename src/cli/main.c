@@ -14,6 +14,7 @@ static const Command commands[] = {
     {"dataset", cmd_dataset, "zarr replay buffer: arrays, shapes, episode statistics"},
     {"render", cmd_render, "animated GIF of a demonstration episode"},
     {"env", cmd_env, "an environment's seeded reset; --bench for steps/s and frames/s"},
+    {"demos", cmd_demos, "scripted demonstrations of an arm task as a robomimic HDF5 file"},
     {"replay", cmd_replay, "replay demonstrations through their environment: fidelity"},
     {"eval", cmd_eval, "closed-loop policy evaluation on its task's seeds: score, success, Hz"},
     {"import", cmd_import, "convert a LeRobot or Diffusion Policy checkpoint into an onedp one"},

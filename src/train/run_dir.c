@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "data/robomimic.h"
 #include "train/run_state.h"
 
 // The files a run directory holds; "<name>.tmp*" is a write a kill interrupted.
@@ -207,26 +208,50 @@ static int load_frames(const Config *cfg, const ObsEncoder *e, SeqDataset *ds, c
   return ODP_OK;
 }
 
+static int is_hdf5(const char *path) {
+  const char *dot = strrchr(path, '.');
+  return dot && (!strcmp(dot, ".hdf5") || !strcmp(dot, ".h5"));
+}
+
+// A robomimic file (data/robomimic.h): task.obs_key "low_dim" reads Diffusion Policy's
+// low-dim keys in the arm tasks' observation order (env/arm/arm.h), the absolute actions
+// as position, rot6d, gripper.
+static SeqDataset *open_robomimic(const Config *cfg, const PolicyShape *shape, const char *path, const char *obs_key,
+                                  const SeqConfig *sc) {
+  static const char *const low_dim[] = {"object", "robot0_eef_pos", "robot0_eef_quat", "robot0_gripper_qpos"};
+  if (strcmp(obs_key, "low_dim"))
+    return odp_fail("%s: field 'task.obs_key': '%s': a robomimic dataset is read as low_dim", config_origin(cfg),
+                    obs_key), NULL;
+  SeqDataset *ds = rm_sequence_open(path, low_dim, 4, 1, sc);
+  if (!ds) return odp_fail_context("%s: field 'task.dataset'", config_origin(cfg)), NULL;
+  if (seqds_obs_dim(ds) == shape->lowdim_dim && seqds_action_dim(ds) == shape->action_dim) return ds;
+  odp_fail("%s: %s has %d observation and %d action features, the policy %d and %d", config_origin(cfg), path,
+           seqds_obs_dim(ds), seqds_action_dim(ds), shape->lowdim_dim, shape->action_dim);
+  seqds_close(ds);
+  return NULL;
+}
+
 SeqDataset *run_open_task_dataset(const Config *cfg, const Policy *policy) {
   const PolicyShape *shape = &policy->shape;
   const char *path, *obs_key;
   SeqConfig sc = seq_config_default();
   long cap, split_seed;
-  if (config_get_string(cfg, "task.obs_key", &obs_key)) return NULL;
-  if (seq_obs_key_parse(&sc.obs_key, obs_key))
+  if (config_get_string(cfg, "task.obs_key", &obs_key) || config_get_string(cfg, "task.dataset", &path)) return NULL;
+  if (!is_hdf5(path) && seq_obs_key_parse(&sc.obs_key, obs_key))
     return odp_fail("%s: field 'task.obs_key': '%s' is not keypoint, state or agent_pos", config_origin(cfg), obs_key),
            NULL;
-  if (config_get_string(cfg, "task.dataset", &path) || config_get_long(cfg, "task.max_train_episodes", &cap, -1, 1 << 30) ||
+  if (config_get_long(cfg, "task.max_train_episodes", &cap, -1, 1 << 30) ||
       config_get_double(cfg, "task.val_ratio", &sc.val_ratio, 0, 0.5) ||
       config_get_long(cfg, "task.split_seed", &split_seed, 0, 0xffffffffL))
     return NULL;
+  sc.split_seed = (uint32_t)split_seed, sc.max_train_episodes = (int)cap;
+  sc.horizon = shape->horizon, sc.n_obs_steps = shape->n_obs_steps, sc.n_action_steps = shape->n_action_steps;
+  if (is_hdf5(path)) return open_robomimic(cfg, shape, path, obs_key, &sc);
   struct stat sb;
   int found = stat(path, &sb) == 0;
   if (!found || !S_ISDIR(sb.st_mode))
     return odp_fail("%s: field 'task.dataset': %s: %s", config_origin(cfg), path,
                     found ? "not a directory (a zarr store)" : strerror(errno)), NULL;
-  sc.split_seed = (uint32_t)split_seed, sc.max_train_episodes = (int)cap;
-  sc.horizon = shape->horizon, sc.n_obs_steps = shape->n_obs_steps, sc.n_action_steps = shape->n_action_steps;
   SeqDataset *ds = seqds_open(path, &sc);
   if (!ds) return NULL;
   if (seqds_obs_dim(ds) != shape->lowdim_dim)

@@ -57,6 +57,7 @@ typedef struct {
 
 struct ArmEnv {
   const ArmTask *task;
+  char *model_xml;  // the scene's MJCF
   mjModel *m;
   mjData *d;
   Osc osc;
@@ -79,11 +80,13 @@ struct ArmEnv {
 
 extern const ArmTask arm_lift, arm_can, arm_square;
 extern const EnvOps arm_lift_ops, arm_can_ops, arm_square_ops;
+extern const EnvTool arm_lift_tools[], arm_can_tools[], arm_square_tools[];  // env/arm/arm_tools.c
 
 // The robosuite assets directory: $ONEDP_ROBOSUITE, else ../shared/data/robosuite.
 const char *arm_assets(void);
-// Composes and compiles the task's scene (the model stays for the env's life).
-mjModel *arm_compile(const ArmTask *t);
+// Composes and compiles the task's scene (the model stays for the env's life); *xml (when
+// xml is not NULL) receives its MJCF text, malloc'd (a robomimic demo's model_file).
+mjModel *arm_compile(const ArmTask *t, char **xml);
 
 // Helpers the tasks share.
 int arm_add_object(MjcfDoc *world, const char *assets, const char *file, const char *name, int free_joint);

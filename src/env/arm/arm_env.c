@@ -79,7 +79,7 @@ static int size_table(MjcfDoc *w, const ArmTask *t) {
   return err ? ODP_ERR : ODP_OK;
 }
 
-mjModel *arm_compile(const ArmTask *t) {
+mjModel *arm_compile(const ArmTask *t, char **xml) {
   const char *assets = arm_assets();
   MjcfDoc *w = mjcf_new(t->name, world_head);
   if (!w) return NULL;
@@ -87,6 +87,7 @@ mjModel *arm_compile(const ArmTask *t) {
   int err = !arena || mjcf_merge(w, arena, NULL) || (t->table && size_table(w, t)) ||
             add_robot(w, assets, t->robot_base) || t->compose(w, assets);
   mjModel *m = err ? NULL : mjcf_compile(w, t->title);
+  if (m && xml && !(*xml = mjcf_text(w))) mj_deleteModel(m), m = NULL;
   mjcf_free(w);
   if (err) odp_fail_context("%s scene from %s (set ONEDP_ROBOSUITE to robosuite's assets directory)", t->title, assets);
   return m;
@@ -161,7 +162,7 @@ static void *arm_create(const ArmTask *t) {
   ArmEnv *e = calloc(1, sizeof *e);
   if (!e) return odp_fail("arm env: out of memory"), NULL;
   e->task = t;
-  if (!(e->m = arm_compile(t)) || !(e->d = mj_makeData(e->m))) goto fail;
+  if (!(e->m = arm_compile(t, &e->model_xml)) || !(e->d = mj_makeData(e->m))) goto fail;
   static const char *const fingers[2] = {"gripper0_finger_joint1", "gripper0_finger_joint2"};
   static const char *const finger_acts[2] = {"gripper0_gripper_finger_joint1", "gripper0_gripper_finger_joint2"};
   for (int i = 0; i < 2; i++) {
@@ -187,7 +188,7 @@ fail:
   odp_fail_context("env %s", t->name);
   if (e->d) mj_deleteData(e->d);
   if (e->m) mj_deleteModel(e->m);
-  free(e);
+  free(e->model_xml), free(e);
   return NULL;
 }
 
@@ -199,7 +200,7 @@ static void arm_destroy(void *impl) {
   free(e->gl_buffer);
   mj_deleteData(e->d);
   mj_deleteModel(e->m);
-  free(e);
+  free(e->model_xml), free(e);
 }
 
 static void set_gripper_ctrl(ArmEnv *e) {
@@ -385,7 +386,7 @@ static int arm_frame(const void *impl, int size, const float *action, uint8_t *r
       .action_dim = ARM_ACTION_DIM, .control_hz = 20, .max_steps = 400, .success_coverage = 0.5,           \
       .canvas_size = 256, .create = var##_create, .destroy = arm_destroy, .reset = arm_reset,             \
       .reset_to_state = arm_reset_to_state, .step = arm_step, .state = arm_state, .observe = arm_observe, \
-      .render = arm_render, .evaluate = arm_evaluate, .frame = arm_frame, .hold_action = arm_hold}
+      .render = arm_render, .evaluate = arm_evaluate, .frame = arm_frame, .hold_action = arm_hold, .tools = arm_##var##_tools}
 
 ARM_OPS(lift, "Lift", arm_lift, 10, ARM_LIFT_STATE_DIM);
 ARM_OPS(can, "Can", arm_can, 14, ARM_CAN_STATE_DIM);

@@ -1,0 +1,23 @@
+// onedp demos TASK ...: scripted demonstrations of a task, the environment's own tool
+// (env/env.h EnvTool), dispatched like onedp env.
+#include <stdio.h>
+
+#include "cli/commands.h"
+
+static void usage(FILE *f) {
+  char names[256];
+  fprintf(f, "usage: onedp demos TASK -o FILE.hdf5 [options]   (TASK: %s)\n", env_tool_owners("demos", names, sizeof names));
+  env_tool_help("demos", f);
+}
+
+int cmd_demos(int argc, char **argv) {
+  if (wants_help(argc, argv)) return usage(stdout), 0;
+  const EnvOps *ops = argc < 2 ? NULL : env_tool_owner("demos", argv[1]);
+  if (!ops) {
+    char names[256];
+    fprintf(stderr, "onedp demos: unknown task '%s' (%s; see onedp demos --help)\n", argc < 2 ? "" : argv[1],
+            env_tool_owners("demos", names, sizeof names));
+    return 2;
+  }
+  return env_tool_find(ops, "demos")->run(argc, argv);
+}
