@@ -242,10 +242,12 @@ static int tool_demos(int argc, char **argv) {
   int images = 0;
   for (int i = 2; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    const int is_episodes = !strcmp(argv[i], "--episodes"), is_seed = !strcmp(argv[i], "--seed");
     if (!strcmp(argv[i], "--images")) images = 1;
-    else if (!strcmp(argv[i], "--episodes") && !parse_long("demos", argv[i], v, 1, &episodes)) i++;
-    else if (!strcmp(argv[i], "--seed") && !parse_long("demos", argv[i], v, 0, &seed)) i++;
-    else if (!strcmp(argv[i], "--quality") && v && (!strcmp(v, "ph") || !strcmp(v, "mh"))) quality = v, i++;
+    else if (is_episodes || is_seed) {
+      if (parse_long("demos", argv[i], v, is_episodes, is_episodes ? &episodes : &seed)) return 2;
+      i++;
+    } else if (!strcmp(argv[i], "--quality") && v && (!strcmp(v, "ph") || !strcmp(v, "mh"))) quality = v, i++;
     else if (!strcmp(argv[i], "-o") && v) out = v, i++;
     else return fprintf(stderr, "onedp demos: bad option '%s' (see --help)\n", argv[i]), 2;
   }
