@@ -10,6 +10,8 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/rotation.h"
+#include "data/robomimic.h"
 #include "data/zarr.h"
 #include "env/env.h"
 #include "io/gif.h"
@@ -17,8 +19,9 @@
 static void usage(FILE *f) {
   fprintf(f,
           "usage: onedp render [PATH] --episode N --out FILE.gif [--size S] [--replay] [--env NAME]\n\n"
-          "Writes episode N of environment NAME's demonstrations (a zarr store; default the\n"
-          "environment's own, listed below) as a looping GIF at the environment's control\n"
+          "Writes episode N of environment NAME's demonstrations (a zarr store, default the\n"
+          "environment's own, listed below; or a robomimic .hdf5 file, whose env_args name its\n"
+          "task and whose --replay starts from the demo's first state) as a looping GIF at the environment's control\n"
           "rate. Each frame is the environment's rendering of the recorded state (the\n"
           "environment reset to it, pre-compensating any shift its reset applies, then its\n"
           "settling step: max_pose_error_px), or with --replay the state reached by\n"
@@ -34,6 +37,7 @@ static void usage(FILE *f) {
 }
 
 typedef struct {
+  int from_first_state;  // --replay starts from states[0] (a robomimic demo), not reset(N)
   int64_t start, len;
   float *state;   // (len, state_dim)
   float *action;  // (len, action_dim)
@@ -61,7 +65,48 @@ static int check_finite(const char *root, const char *name, const Episode *e, co
   return ODP_OK;
 }
 
+static int is_hdf5(const char *path) {
+  const char *dot = strrchr(path, '.');
+  return dot && (!strcmp(dot, ".hdf5") || !strcmp(dot, ".h5"));
+}
+
+// A robomimic file's demo (data/robomimic.h): its states, and its absolute actions
+// (position, axis-angle, gripper) as the arm tasks take them (position, rot6d, gripper).
+static int load_robomimic(const EnvOps *ops, const char *path, int ep, Episode *e) {
+  RmFile *f = rm_open(path);
+  if (!f) return ODP_ERR;
+  double *states = NULL, *actions = NULL;
+  int ds = 0, da = 0, rc = ep < rm_demo_count(f) ? ODP_OK
+                                                 : odp_fail("%s: episode %d out of range (%d demos)", path, ep,
+                                                            rm_demo_count(f));
+  if (!rc) rc = rm_read_f64(f, ep, "states", &ds, &states) || rm_read_f64(f, ep, "actions", &da, &actions);
+  if (!rc && (ds != ops->state_dim || da != 7 || ops->action_dim != 10))
+    rc = odp_fail("%s: %s has %d state and %d action values; %s takes %d states and absolute (7) actions", path,
+                  rm_demo_name(f, ep), ds, da, ops->title, ops->state_dim);
+  if (!rc) {
+    e->len = rm_demo_samples(f, ep), e->from_first_state = 1;
+    e->state = odp_malloc((size_t)e->len * ds * sizeof(float), "episode states");
+    e->action = odp_malloc((size_t)e->len * 10 * sizeof(float), "episode actions");
+    rc = !e->state || !e->action;
+  }
+  for (int64_t t = 0; !rc && t < e->len; t++) {
+    const double *a = actions + t * 7;
+    double R[9], r6[6];
+    rot_axis_angle_to_matrix(a + 3, R);
+    rot_matrix_to_6d(R, r6);
+    float *out = e->action + t * 10;
+    for (int j = 0; j < 3; j++) out[j] = (float)a[j];
+    for (int j = 0; j < 6; j++) out[3 + j] = (float)r6[j];
+    out[9] = (float)a[6];
+    for (int j = 0; j < ds; j++) e->state[t * ds + j] = (float)states[t * ds + j];
+  }
+  free(states), free(actions);
+  rm_close(f);
+  return rc;
+}
+
 static int load_episode(const EnvOps *ops, const char *root, int ep, Episode *e) {
+  if (is_hdf5(root)) return load_robomimic(ops, root, ep, e);
   ZarrArray *ends = zarr_open(root, "meta/episode_ends");
   if (!ends) return ODP_ERR;
   int64_t n = zarr_rows(ends), bounds[2] = {0, 0};
@@ -98,7 +143,8 @@ static int render_episode(const EnvOps *ops, const Episode *e, int ep, int size,
   uint8_t *rgb = odp_malloc((size_t)size * size * 3, "frame");
   double *buf = odp_malloc((size_t)(ds + da) * sizeof(double), "state");
   int rc = rgb && buf && !env_create(&env, ops->name) ? ODP_OK : ODP_ERR;
-  if (!rc && replay) rc = env_reset(&env, (uint32_t)ep);
+  if (!rc && replay && e->from_first_state) rc = place_state(&env, e->state, buf, pose_err);
+  else if (!rc && replay) rc = env_reset(&env, (uint32_t)ep);
   for (int64_t t = 0; !rc && t < e->len; t++) {
     if (!replay) {
       rc = place_state(&env, e->state + t * ds, buf, pose_err);
@@ -115,6 +161,23 @@ static int render_episode(const EnvOps *ops, const Episode *e, int ep, int size,
   return rc;
 }
 
+// The environment a robomimic file's demos are of: its env_args' onedp.task, else the
+// arm task of its env_name; "" when neither says.
+static const char *robomimic_env(const char *path, char *buf, int size) {
+  static const char *const names[][2] = {{"Lift", "lift"}, {"PickPlaceCan", "can"}, {"NutAssemblySquare", "square"}};
+  RmFile *f = rm_open(path);
+  cJSON *args = f ? cJSON_Parse(rm_env_args(f)) : NULL;
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(args, "onedp"), "task");
+  const cJSON *n = cJSON_GetObjectItemCaseSensitive(args, "env_name");
+  buf[0] = 0;
+  if (cJSON_IsString(t)) snprintf(buf, (size_t)size, "%s", t->valuestring);
+  for (int i = 0; i < 3 && !buf[0] && cJSON_IsString(n); i++)
+    if (!strcmp(n->valuestring, names[i][0])) snprintf(buf, (size_t)size, "%s", names[i][1]);
+  cJSON_Delete(args);
+  rm_close(f);
+  return buf;
+}
+
 int cmd_render(int argc, char **argv) {
   if (wants_help(argc, argv)) {
     usage(stdout);
@@ -122,9 +185,11 @@ int cmd_render(int argc, char **argv) {
   }
   static const char *const valued[] = {"--episode", "--out", "--size", "--env", NULL};
   const char *root = arg_positional(argc, argv, valued), *out = arg_string(argc, argv, "--out", NULL);
-  const char *name = arg_string(argc, argv, "--env", env_registry()[0]->name);
+  const char *name = arg_string(argc, argv, "--env", NULL);
+  char task[64];
+  if (!name) name = root && is_hdf5(root) ? robomimic_env(root, task, sizeof task) : env_registry()[0]->name;
   const EnvOps *ops = env_find(name);
-  if (!ops || !ops->frame || !ops->demo_store || !ops->n_cameras)
+  if (!ops || !ops->frame || (!ops->demo_store && !root) || !ops->n_cameras)
     return fprintf(stderr, "onedp render: --env %s: %s\n", name, ops ? "has no demonstrations to draw" : odp_error()), 2;
   int ep = arg_int(argc, argv, "--episode", -1, 0, 1 << 30);
   int size = arg_int(argc, argv, "--size", ops->cameras[0].height, 1, 1 << 14);
