@@ -28,6 +28,9 @@ for k in demos:
 assert data.attrs["total"] == total == report["samples"], (data.attrs["total"], total, report)
 print("demos:", report)
 PY
+# Its demos render from their states, and replay from their first state (task from env_args).
+"$onedp" render "$work/lift.hdf5" --episode 1 --size 84 --out "$work/demo1.gif" | tail -1 | grep -q '"frames":'
+"$onedp" render "$work/lift.hdf5" --episode 1 --size 84 --replay --out "$work/demo1r.gif" | tail -1 | grep -q '"replay":true'
 tiny=(model.down_dims=16,32,64 model.diffusion_step_embed_dim=16 train.batch=16 train.steps=6 train.warmup_steps=2
       train.log_every=2 train.val_every=0 train.checkpoint_every=6 train.threads=1 task.dataset="$work/lift.hdf5")
 "$onedp" train configs/lift_lowdim.json "${tiny[@]}" -o "$work/teacher"
@@ -40,6 +43,7 @@ refused() {  # fails with one line that contains the word given
   if out=$("$@" 2>&1); then echo "accepted: $*"; exit 1; fi
   if [ "$(printf '%s\n' "$out" | wc -l)" != 1 ] || ! grep -q -- "$want" <<<"$out"; then echo "bad message: $out"; exit 1; fi
 }
+refused "out of range" "$onedp" render "$work/lift.hdf5" --episode 9 --out "$work/x.gif"
 refused "unknown task" "$onedp" demos nosuchtask -o "$work/x.hdf5"
 refused "required" "$onedp" demos lift
 refused "--episodes" "$onedp" demos lift --episodes 0 -o "$work/x.hdf5"
