@@ -34,6 +34,13 @@ static void choose_rotation(ArmExpert *x, double want, double period) {
   const double *R0 = d->site_xmat + 9 * x->env->eef_site;
   double down[9];  // the reset's rotation: its slight tilt keeps joint 6 further from its limit
   mju_copy(down, R0, 9);
+  if (x->env->task == &arm_square) {  // the nut lies close to the robot: the approach axis leans
+    double q[4], Rt[9], ax[3] = {0, 1, 0}, tmp[9];  // 0.3 rad about y, which keeps joint 6 off its limit
+    mju_axisAngle2Quat(q, ax, 0.3);
+    mju_quat2Mat(Rt, q);
+    mju_mulMatMat(tmp, Rt, down, 3, 3, 3);
+    mju_copy(down, tmp, 9);
+  }
   // The pads' axis in the site frame (the fingers' pad geoms, left minus right).
   const int p1 = mj_name2id(x->env->m, mjOBJ_GEOM, "gripper0_finger1_pad_collision");
   const int p2 = mj_name2id(x->env->m, mjOBJ_GEOM, "gripper0_finger2_pad_collision");
@@ -182,16 +189,22 @@ void arm_expert_act(ArmExpert *x, double *action) {
       w[2] = x->path[2] - 0.5 * x->speed;
       move_toward(x, w, x->speed);
       if (p[2] < rest) advance(x, RELEASE), x->timer = 6 + (int)uniform(x, 0, 4);
+      else if (stalled(x)) {  // caught on the peg's top: up 2 cm and align again
+        x->path[2] += 0.02;
+        advance(x, TRANSPORT);
+      }
       break;
     }
     case RELEASE:
       x->grip = -1;
-      if (--x->timer <= 0) advance(x, RETREAT);
+      if (--x->timer <= 0) advance(x, RETREAT), x->timer = 0, x->still = 0;
       break;
     default:
       mju_copy3(w, x->path);
       w[2] = 1.05;
       move_toward(x, w, x->speed);
+      if (++x->still > 25 && !e->task->success(e)) advance(x, APPROACH);  // it did not stay: again
+
   }
   for (int i = 0; i < 3; i++) action[i] = x->goal[i] + (x->noise > 0 ? x->noise * np_random_gauss(&x->rng) : 0);
   memcpy(action + 3, x->R, 6 * sizeof(double));
