@@ -26,7 +26,7 @@ static int rollout(Env *e, uint32_t seed, double out[5]) {
 static void test_task_lookup(void) {
   CHECK(env_for_config("{\"task\": {\"name\": \"pusht_keypoints\"}}", "cfg") == &pusht_ops, "pusht_keypoints");
   CHECK(env_for_config("{\"policy\": {\"obs_dim\": 20}}", "cfg") == env_registry()[0], "no task section");
-  CHECK(env_for_config("{\"task\": {\"name\": \"lift\"}}", "cfg") == NULL, "unknown task accepted");
+  CHECK(env_for_config("{\"task\": {\"name\": \"nosuchtask\"}}", "cfg") == NULL, "unknown task accepted");
   CHECK(strstr(odp_error(), "cfg: field 'task.name'") != NULL, "message: %s", odp_error());
   CHECK(env_find("pusht") == &pusht_ops && env_find("nope") == NULL, "env_find");
   CHECK(env_frame_size_ok(&pusht_ops, 96) && env_frame_size_ok(&pusht_ops, 512) && !env_frame_size_ok(&pusht_ops, 100),
