@@ -12,12 +12,5 @@ static void usage(FILE *f) {
 
 int cmd_demos(int argc, char **argv) {
   if (wants_help(argc, argv)) return usage(stdout), 0;
-  const EnvOps *ops = argc < 2 ? NULL : env_tool_owner("demos", argv[1]);
-  if (!ops) {
-    char names[256];
-    fprintf(stderr, "onedp demos: unknown task '%s' (%s; see onedp demos --help)\n", argc < 2 ? "" : argv[1],
-            env_tool_owners("demos", names, sizeof names));
-    return 2;
-  }
-  return env_tool_find(ops, "demos")->run(argc, argv);
+  return env_tool_dispatch("demos", "task", argc, argv);
 }

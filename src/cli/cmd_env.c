@@ -17,12 +17,5 @@ int cmd_env(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
-  const EnvOps *ops = argc < 2 ? NULL : env_tool_owner("env", argv[1]);
-  if (!ops) {
-    char names[256];
-    fprintf(stderr, "onedp env: unknown environment '%s' (%s; see onedp env --help)\n", argc < 2 ? "" : argv[1],
-            env_tool_owners("env", names, sizeof names));
-    return 2;
-  }
-  return env_tool_find(ops, "env")->run(argc, argv);
+  return env_tool_dispatch("env", "environment", argc, argv);
 }

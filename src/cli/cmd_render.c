@@ -10,7 +10,6 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
-#include "core/rotation.h"
 #include "data/robomimic.h"
 #include "data/zarr.h"
 #include "env/env.h"
@@ -65,11 +64,6 @@ static int check_finite(const char *root, const char *name, const Episode *e, co
   return ODP_OK;
 }
 
-static int is_hdf5(const char *path) {
-  const char *dot = strrchr(path, '.');
-  return dot && (!strcmp(dot, ".hdf5") || !strcmp(dot, ".h5"));
-}
-
 // A robomimic file's demo (data/robomimic.h): its states, and its absolute actions
 // (position, axis-angle, gripper) as the arm tasks take them (position, rot6d, gripper).
 static int load_robomimic(const EnvOps *ops, const char *path, int ep, Episode *e) {
@@ -89,16 +83,9 @@ static int load_robomimic(const EnvOps *ops, const char *path, int ep, Episode *
     e->action = odp_malloc((size_t)e->len * 10 * sizeof(float), "episode actions");
     rc = !e->state || !e->action;
   }
-  for (int64_t t = 0; !rc && t < e->len; t++) {
-    const double *a = actions + t * 7;
-    double R[9], r6[6];
-    rot_axis_angle_to_matrix(a + 3, R);
-    rot_matrix_to_6d(R, r6);
-    float *out = e->action + t * 10;
-    for (int j = 0; j < 3; j++) out[j] = (float)a[j];
-    for (int j = 0; j < 6; j++) out[3 + j] = (float)r6[j];
-    out[9] = (float)a[6];
-    for (int j = 0; j < ds; j++) e->state[t * ds + j] = (float)states[t * ds + j];
+  if (!rc) {
+    rm_actions_rot6d(actions, e->len, 1, e->action);
+    for (int64_t i = 0; i < e->len * ds; i++) e->state[i] = (float)states[i];
   }
   free(states), free(actions);
   rm_close(f);
@@ -106,7 +93,7 @@ static int load_robomimic(const EnvOps *ops, const char *path, int ep, Episode *
 }
 
 static int load_episode(const EnvOps *ops, const char *root, int ep, Episode *e) {
-  if (is_hdf5(root)) return load_robomimic(ops, root, ep, e);
+  if (rm_is_path(root)) return load_robomimic(ops, root, ep, e);
   ZarrArray *ends = zarr_open(root, "meta/episode_ends");
   if (!ends) return ODP_ERR;
   int64_t n = zarr_rows(ends), bounds[2] = {0, 0};
@@ -187,7 +174,7 @@ int cmd_render(int argc, char **argv) {
   const char *root = arg_positional(argc, argv, valued), *out = arg_string(argc, argv, "--out", NULL);
   const char *name = arg_string(argc, argv, "--env", NULL);
   char task[64];
-  if (!name) name = root && is_hdf5(root) ? robomimic_env(root, task, sizeof task) : env_registry()[0]->name;
+  if (!name) name = root && rm_is_path(root) ? robomimic_env(root, task, sizeof task) : env_registry()[0]->name;
   const EnvOps *ops = env_find(name);
   if (!ops || !ops->frame || (!ops->demo_store && !root) || !ops->n_cameras)
     return fprintf(stderr, "onedp render: --env %s: %s\n", name, ops ? "has no demonstrations to draw" : odp_error()), 2;

@@ -46,3 +46,6 @@ void env_tool_help(const char *command, FILE *f);
 // Runs `command`'s tool of the env `--env NAME` selects (default: the first offering it),
 // with --env NAME taken out of argv; returns the exit code.
 int env_tool_run_named(const char *command, int argc, char **argv);
+// `onedp COMMAND NAME ...`: the tool of the env NAME (argv[1]), or exit code 2 with one line
+// naming the envs that offer it (`noun`: what NAME is called, "environment", "task").
+int env_tool_dispatch(const char *command, const char *noun, int argc, char **argv);

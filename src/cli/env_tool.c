@@ -52,3 +52,12 @@ int env_tool_run_named(const char *command, int argc, char **argv) {
   free(rest);
   return rc;
 }
+
+int env_tool_dispatch(const char *command, const char *noun, int argc, char **argv) {
+  const EnvOps *ops = argc < 2 ? NULL : env_tool_owner(command, argv[1]);
+  if (ops) return env_tool_find(ops, command)->run(argc, argv);
+  char names[256];
+  fprintf(stderr, "onedp %s: unknown %s '%s' (%s; see onedp %s --help)\n", command, noun, argc < 2 ? "" : argv[1],
+          env_tool_owners(command, names, sizeof names), command);
+  return 2;
+}

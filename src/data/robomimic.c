@@ -467,8 +467,12 @@ void rm_writer_abort(RmWriter *w) {
 
 // ---------------------------------------------------------------- training windows
 
-// a: (n, 7 * arms) pos, axis-angle, gripper -> out: (n, 10 * arms) pos, rot6d, gripper.
-static void actions_rot6d(const double *a, long n, int arms, float *out) {
+int rm_is_path(const char *path) {
+  const char *dot = strrchr(path, '.');
+  return dot && (!strcmp(dot, ".hdf5") || !strcmp(dot, ".h5"));
+}
+
+void rm_actions_rot6d(const double *a, long n, int arms, float *out) {
   for (long t = 0; t < n * arms; t++, a += 7, out += 10) {
     double R[9], r6[6];
     rot_axis_angle_to_matrix(a + 3, R);
@@ -496,7 +500,7 @@ static int load_rows(const RmFile *f, int i, const char *const *keys, int n_keys
     }
     if (k < n_keys)
       for (long t = 0; t < n * d; t++) obs[t / d * obs_dim + col + t % d] = (float)x[t];
-    else if (abs_rot6d) actions_rot6d(x, n, d / 7, act);
+    else if (abs_rot6d) rm_actions_rot6d(x, n, d / 7, act);
     else
       for (long t = 0; t < n * d; t++) act[t] = (float)x[t];
     col += d;

@@ -82,5 +82,12 @@ int rm_read_images(const RmFile *f, int i, const char *key, int *height, int *wi
 // (or two arms, (N, 14)) become (N, 10) / (N, 20): pos, the rotation matrix's first two
 // rows (Diffusion Policy's RotationTransformer axis_angle -> rotation_6d), gripper;
 // otherwise the actions as stored. cfg->obs_key is not used.
+// Whether path names a robomimic file (.hdf5 / .h5) rather than a zarr store.
+int rm_is_path(const char *path);
+
+// a: (n, 7 * arms) absolute actions (position, axis-angle, gripper) -> out: (n, 10 * arms)
+// position, rot6d, gripper: what the loader below and a demo's replay feed an arm task.
+void rm_actions_rot6d(const double *a, long n, int arms, float *out);
+
 SeqDataset *rm_sequence_open(const char *path, const char *const *obs_keys, int n_keys, int abs_rot6d,
                              const SeqConfig *cfg);

@@ -353,11 +353,12 @@ static double dsm(Cp *c, long step, double delta) {
 // An image batch's conditioning: the teacher's and the student's encoders on the same crops.
 static void encode(Cp *c, long step) {
   const uint64_t crops = ODP_STREAM(step, CP_CROPS);
+  const long gc = c->td.teacher.encoder.out_dim;
   teacher_data_encode(&c->td, &c->td.teacher, c->enc_teacher, c->td.teacher.params, c->obs, c->rows, c->B,
-                      c->opt.seed, crops, (float *)c->cond_teacher);
+                      c->opt.seed, crops, c->cond_buf);
   teacher_data_encode(&c->td, &c->student, c->enc_student, c->student.params, c->obs, c->rows, c->B, c->opt.seed,
-                      crops, (float *)c->cond_student);
-  memset(c->dcond_sum, 0, (size_t)c->B * c->td.teacher.encoder.out_dim * sizeof(float));
+                      crops, c->cond_buf + c->B * gc);
+  memset(c->dcond_sum, 0, (size_t)c->B * gc * sizeof(float));
 }
 
 static int cp_step(void *self, long step, RunStepOut *out) {

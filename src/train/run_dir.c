@@ -208,11 +208,6 @@ static int load_frames(const Config *cfg, const ObsEncoder *e, SeqDataset *ds, c
   return ODP_OK;
 }
 
-static int is_hdf5(const char *path) {
-  const char *dot = strrchr(path, '.');
-  return dot && (!strcmp(dot, ".hdf5") || !strcmp(dot, ".h5"));
-}
-
 // A robomimic file (data/robomimic.h): task.obs_key "low_dim" reads Diffusion Policy's
 // low-dim keys in the arm tasks' observation order (env/arm/arm.h), the absolute actions
 // as position, rot6d, gripper.
@@ -237,7 +232,7 @@ SeqDataset *run_open_task_dataset(const Config *cfg, const Policy *policy) {
   SeqConfig sc = seq_config_default();
   long cap, split_seed;
   if (config_get_string(cfg, "task.obs_key", &obs_key) || config_get_string(cfg, "task.dataset", &path)) return NULL;
-  if (!is_hdf5(path) && seq_obs_key_parse(&sc.obs_key, obs_key))
+  if (!rm_is_path(path) && seq_obs_key_parse(&sc.obs_key, obs_key))
     return odp_fail("%s: field 'task.obs_key': '%s' is not keypoint, state or agent_pos", config_origin(cfg), obs_key),
            NULL;
   if (config_get_long(cfg, "task.max_train_episodes", &cap, -1, 1 << 30) ||
@@ -246,7 +241,7 @@ SeqDataset *run_open_task_dataset(const Config *cfg, const Policy *policy) {
     return NULL;
   sc.split_seed = (uint32_t)split_seed, sc.max_train_episodes = (int)cap;
   sc.horizon = shape->horizon, sc.n_obs_steps = shape->n_obs_steps, sc.n_action_steps = shape->n_action_steps;
-  if (is_hdf5(path)) return open_robomimic(cfg, shape, path, obs_key, &sc);
+  if (rm_is_path(path)) return open_robomimic(cfg, shape, path, obs_key, &sc);
   struct stat sb;
   int found = stat(path, &sb) == 0;
   if (!found || !S_ISDIR(sb.st_mode))

@@ -67,11 +67,13 @@ struct ArmEnv {
   int n_obj;
   ArmObject obj[ARM_MAX_OBJECTS];
   double lift_cube[3];            // Lift: the cube's half-sizes this episode
+  int fixture;                    // a task's fixed target body (Square: the square peg, peg1)
   int steps;
   int success_seen;
   // Offscreen cameras (OSMesa), created on the first render.
   void *gl;                       // OSMesaContext
   unsigned char *gl_buffer;
+  unsigned char *rows;            // a frame as read back, bottom-up (flipped into the caller's)
   mjvScene *scene;
   mjrContext *con;
   mjvOption vopt;

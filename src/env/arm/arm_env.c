@@ -197,7 +197,7 @@ static void arm_destroy(void *impl) {
   if (e->con) mjr_freeContext(e->con), free(e->con);
   if (e->scene) mjv_freeScene(e->scene), free(e->scene);
   if (e->gl) OSMesaDestroyContext(e->gl);
-  free(e->gl_buffer);
+  free(e->gl_buffer), free(e->rows);
   mj_deleteData(e->d);
   mj_deleteModel(e->m);
   free(e->model_xml), free(e);
@@ -233,6 +233,13 @@ static int arm_reset(void *impl, uint32_t seed) {
   return ODP_OK;
 }
 
+static void arm_evaluate(const void *impl, EnvStep *out) {
+  const ArmEnv *e = impl;
+  out->reward = out->coverage = e->task->success(e);
+  out->steps = e->steps, out->n_contacts = e->d->ncon;
+  out->done = e->success_seen || out->reward > 0 || e->steps >= e->task->max_steps;
+}
+
 // One 20 Hz action: the goal set once, then 25 substeps of controller + gripper + physics
 // (mj_step1 computes what the controller reads, mj_step2 integrates).
 static int arm_step(void *impl, const double *action, EnvStep *out) {
@@ -253,19 +260,11 @@ static int arm_step(void *impl, const double *action, EnvStep *out) {
   }
   mj_forward(e->m, e->d);  // observations and success read the new state
   e->steps++;
-  e->task->success(e) ? (void)(e->success_seen = 1) : (void)0;
-  EnvStep st = {.reward = e->task->success(e), .steps = e->steps, .n_contacts = e->d->ncon};
-  st.coverage = st.reward;
-  st.done = e->success_seen || e->steps >= e->task->max_steps;
+  EnvStep st;
+  arm_evaluate(e, &st);
+  e->success_seen |= st.reward > 0;
   if (out) *out = st;
   return ODP_OK;
-}
-
-static void arm_evaluate(const void *impl, EnvStep *out) {
-  const ArmEnv *e = impl;
-  out->reward = out->coverage = e->task->success(e);
-  out->steps = e->steps, out->n_contacts = e->d->ncon;
-  out->done = e->success_seen || out->reward > 0 || e->steps >= e->task->max_steps;
 }
 
 // robomimic's state vector: time, qpos, qvel.
@@ -320,8 +319,9 @@ static int gl_begin(ArmEnv *e) {
   if (!e->gl) {
     e->gl = OSMesaCreateContextExt(OSMESA_RGBA, 24, 8, 8, NULL);
     e->gl_buffer = malloc((size_t)side * side * 4);
+    e->rows = malloc((size_t)side * side * 3);
     e->scene = malloc(sizeof *e->scene), e->con = malloc(sizeof *e->con);
-    if (!e->gl || !e->gl_buffer || !e->scene || !e->con) return odp_fail("%s: no OSMesa context", e->task->title);
+    if (!e->gl || !e->gl_buffer || !e->rows || !e->scene || !e->con) return odp_fail("%s: no OSMesa context", e->task->title);
     if (!OSMesaMakeCurrent(e->gl, e->gl_buffer, GL_UNSIGNED_BYTE, side, side))
       return odp_fail("%s: OSMesa cannot make its context current", e->task->title);
     mjv_defaultScene(e->scene), mjr_defaultContext(e->con), mjv_defaultOption(&e->vopt);
@@ -351,11 +351,8 @@ static int render_camera(ArmEnv *e, int camera, int size, uint8_t *rgb) {
   mjv_updateScene(e->m, e->d, &e->vopt, NULL, &cam, mjCAT_ALL, e->scene);
   const mjrRect view = {0, 0, size, size};
   mjr_render(view, e->scene, e->con);
-  uint8_t *flipped = malloc((size_t)size * size * 3);
-  if (!flipped) return odp_fail("render: out of memory");
-  mjr_readPixels(flipped, NULL, view, e->con);
-  for (int y = 0; y < size; y++) memcpy(rgb + (size_t)y * size * 3, flipped + (size_t)(size - 1 - y) * size * 3, (size_t)size * 3);
-  free(flipped);
+  mjr_readPixels(e->rows, NULL, view, e->con);
+  for (int y = 0; y < size; y++) memcpy(rgb + (size_t)y * size * 3, e->rows + (size_t)(size - 1 - y) * size * 3, (size_t)size * 3);
   return ODP_OK;
 }
 

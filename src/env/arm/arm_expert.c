@@ -89,11 +89,10 @@ void arm_expert_begin(ArmExpert *x, const ArmEnv *env, ArmExpertQuality quality,
     x->place[0] = 0.1975 + uniform(x, -0.04, 0.04), x->place[1] = 0.4025 + uniform(x, -0.05, 0.05);
   } else {  // the nut: its handle, across it, somewhere along it
     x->grasp_dz = 0.004;
-    x->grasp_along = uniform(x, 0.056, 0.068);  // the pads (1.6 cm) clear of the ring (to 0.044)
+    x->grasp_xy[0] = uniform(x, 0.056, 0.068);  // along the handle, the pads (1.6 cm) clear of the ring (to 0.044)
     choose_rotation(x, yaw + M_PI / 2, M_PI);
     x->place[0] = 0.23 + uniform(x, -0.003, 0.003), x->place[1] = 0.1 + uniform(x, -0.003, 0.003);
   }
-  x->grasp_xy[0] = x->grasp_along;
 }
 
 // The grasp point in the world: the object's centre plus its offset in the object's frame.

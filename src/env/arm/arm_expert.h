@@ -17,7 +17,7 @@ typedef struct {
   double goal[3], R[9], grip;  // the commanded pose and gripper (+1 closes)
   double path[3], bias[3];     // the planned point; the goal's lean past it (move_toward)
   double speed;                // metres per action
-  double hover, carry, grasp_dz, grasp_along, place[2], release_dz;
+  double hover, carry, grasp_dz, place[2], release_dz;
   double noise;                // mh: the goal's jitter (m)
   double grasp_xy[3];          // the grasp point's offset from the object, in the object's frame
   double last[3];              // the grip site at the previous action

@@ -162,7 +162,8 @@ static int square_compose(MjcfDoc *w, const char *assets) {
 
 static int square_bind(ArmEnv *e) {
   if (arm_bind_object(e, "SquareNut") < 0 || arm_bind_object(e, "RoundNut") < 0) return -1;
-  return mj_name2id(e->m, mjOBJ_BODY, "peg1") < 0 ? odp_fail("Square: the arena has no peg1") : 0;
+  e->fixture = mj_name2id(e->m, mjOBJ_BODY, "peg1");
+  return e->fixture < 0 ? odp_fail("Square: the arena has no peg1") : 0;
 }
 
 static int square_place(ArmEnv *e, NpRandom *r) {
@@ -177,7 +178,7 @@ static int square_place(ArmEnv *e, NpRandom *r) {
 }
 
 static int square_success(const ArmEnv *e) {
-  const double *p = e->d->xpos + 3 * e->obj[0].body, *peg = e->d->xpos + 3 * mj_name2id(e->m, mjOBJ_BODY, "peg1");
+  const double *p = e->d->xpos + 3 * e->obj[0].body, *peg = e->d->xpos + 3 * e->fixture;
   return fabs(p[0] - peg[0]) < 0.03 && fabs(p[1] - peg[1]) < 0.03 && p[2] < 0.82 + 0.05 && released(e, 0);
 }
 

@@ -5,19 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/error.h"
+#include "core/hw.h"
 #include "core/progress.h"
 #include "core/rotation.h"
 #include "data/robomimic.h"
 #include "env/arm/arm_expert.h"
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static int parse_long(const char *tool, const char *opt, const char *v, long lo, long *out) {
   char *end;
@@ -28,13 +22,6 @@ static int parse_long(const char *tool, const char *opt, const char *v, long lo,
   return ODP_OK;
 }
 
-static const ArmTask *task_named(const char *name) {
-  const ArmTask *const all[] = {&arm_lift, &arm_can, &arm_square};
-  for (int i = 0; i < 3; i++)
-    if (!strcmp(all[i]->name, name)) return all[i];
-  return NULL;
-}
-
 // N policy steps driven by the scripted expert (episodes reset at the step limit or on
 // success), then frames of both cameras.
 static int bench(const EnvOps *ops, long n) {
@@ -42,7 +29,7 @@ static int bench(const EnvOps *ops, long n) {
   if (env_create(&env, ops->name) || env_reset(&env, 0)) return ODP_ERR;
   ArmExpert x;
   arm_expert_begin(&x, env.impl, ARM_EXPERT_PH, 0);
-  double a[ARM_ACTION_DIM], t0 = now();
+  double a[ARM_ACTION_DIM], t0 = now_seconds();
   EnvStep st;
   long episodes = 1;
   for (long i = 0; i < n; i++) {
@@ -53,14 +40,14 @@ static int bench(const EnvOps *ops, long n) {
       arm_expert_begin(&x, env.impl, ARM_EXPERT_PH, (uint32_t)episodes);
     }
   }
-  const double t_step = now() - t0;
+  const double t_step = now_seconds() - t0;
   uint8_t img[ARM_IMAGE_SIZE * ARM_IMAGE_SIZE * 3];
   if (env_render(&env, 0, img)) return env_destroy(&env), ODP_ERR;  // the context and textures, once
   const long frames = n / 10 > 0 ? n / 10 : 1;
-  t0 = now();
+  t0 = now_seconds();
   for (long i = 0; i < frames; i++)
     if (env_render(&env, (int)(i & 1), img)) return env_destroy(&env), ODP_ERR;
-  const double t_frame = now() - t0;
+  const double t_frame = now_seconds() - t0;
   env_destroy(&env);
   printf("physics + controller: %ld policy steps (%d substeps each) in %.3f s = %.0f steps/s\n", n, ARM_SUBSTEPS,
          t_step, n / t_step);
@@ -199,14 +186,14 @@ static void env_args(char *buf, int size, const ArmTask *t, const char *quality,
 static int demos(const EnvOps *ops, long episodes, long seed, const char *quality, int images, const char *out) {
   const ArmExpertQuality q = !strcmp(quality, "mh") ? ARM_EXPERT_MH : ARM_EXPERT_PH;
   char args[2048];
-  env_args(args, sizeof args, task_named(ops->name), quality, seed, images);
   Env env;
   if (env_create(&env, ops->name)) return ODP_ERR;
+  env_args(args, sizeof args, ((const ArmEnv *)env.impl)->task, quality, seed, images);
   RmWriter *w = rm_writer_create(out, args);
   if (!w) return env_destroy(&env), ODP_ERR;
   Episode ep = {.with_images = images};
   long kept = 0, tried = 0, samples = 0;
-  const double t0 = now();
+  const double t0 = now_seconds();
   int err = ODP_OK;
   Progress pr;
   char status[64] = "";
@@ -229,7 +216,7 @@ static int demos(const EnvOps *ops, long episodes, long seed, const char *qualit
   env_destroy(&env);
   if (err) return rm_writer_abort(w), ODP_ERR;
   if (rm_writer_close(w)) return ODP_ERR;
-  const double secs = now() - t0;
+  const double secs = now_seconds() - t0;
   printf("{\"task\": \"%s\", \"quality\": \"%s\", \"episodes\": %ld, \"seeds_tried\": %ld, \"expert_success\": %.4f, "
          "\"samples\": %ld, \"seconds\": %.1f, \"file\": \"%s\"}\n",
          ops->name, quality, kept, tried, (double)kept / (double)tried, samples, secs, out);
