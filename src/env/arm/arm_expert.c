@@ -15,54 +15,133 @@ static double yaw_of(const double *xquat) {
   mju_quat2Mat(R, xquat);
   return atan2(R[3], R[0]);
 }
-static double wrap(double a) { return atan2(sin(a), cos(a)); }
 
 // The task's object and where its grasp point sits (object frame).
 static int target_object(const ArmExpert *x) { return x->env->task == &arm_can ? 3 : 0; }
 
-// The world yaw the fingers close along for the commanded rotation R (the pads' axis).
-static double finger_yaw(const double R[9], const double f_site[3]) {
-  double f[3];
-  mju_mulMatVec(f, R, f_site, 3, 3);
-  return atan2(f[1], f[0]);
+// The grasp point in the world: the object's centre plus its offset in the object's frame.
+static void grasp_point(const ArmExpert *x, double p[3]) {
+  const int obj = target_object(x);
+  double R[9], off[3];
+  mju_quat2Mat(R, x->env->d->xquat + 4 * x->env->obj[obj].body);
+  mju_mulMatVec(off, R, x->grasp_xy, 3, 3);
+  mju_add3(p, obj_pos(x, obj), off);
+  p[2] = obj_pos(x, obj)[2] + x->grasp_dz;
 }
 
-// The grasp rotation: the reset's grip-site rotation turned about its approach axis so the fingers close along `want` (modulo `period`), one of the
-// symmetric choices within reach drawn at random.
-static void choose_rotation(ArmExpert *x, double want, double period) {
-  const mjData *d = x->env->d;
-  const double *R0 = d->site_xmat + 9 * x->env->eef_site;
-  double down[9];  // the reset's rotation: its slight tilt keeps joint 6 further from its limit
-  mju_copy(down, R0, 9);
-  if (x->env->task == &arm_square) {  // the nut lies close to the robot: the approach axis leans
-    double q[4], Rt[9], ax[3] = {0, 1, 0}, tmp[9];  // 0.3 rad about y, which keeps joint 6 off its limit
-    mju_axisAngle2Quat(q, ax, 0.3);
-    mju_quat2Mat(Rt, q);
-    mju_mulMatMat(tmp, Rt, down, 3, 3, 3);
-    mju_copy(down, tmp, 9);
-  }
-  // The pads' axis in the site frame (the fingers' pad geoms, left minus right).
-  const int p1 = mj_name2id(x->env->m, mjOBJ_GEOM, "gripper0_finger1_pad_collision");
-  const int p2 = mj_name2id(x->env->m, mjOBJ_GEOM, "gripper0_finger2_pad_collision");
-  double fw[3], fs[3];
-  mju_sub3(fw, d->geom_xpos + 3 * p1, d->geom_xpos + 3 * p2);
-  mju_mulMatTVec(fs, R0, fw, 3, 3);
+// The pads' axis in the grip site's frame (finger 1's pad minus finger 2's, levelled).
+static void pads_axis(const ArmEnv *e, double fs[3]) {
+  const int p1 = mj_name2id(e->m, mjOBJ_GEOM, "gripper0_finger1_pad_collision");
+  const int p2 = mj_name2id(e->m, mjOBJ_GEOM, "gripper0_finger2_pad_collision");
+  double fw[3];
+  mju_sub3(fw, e->d->geom_xpos + 3 * p1, e->d->geom_xpos + 3 * p2);
+  mju_mulMatTVec(fs, e->d->site_xmat + 9 * e->eef_site, fw, 3, 3);
   fs[2] = 0;
   mju_normalize3(fs);
-  const double base = finger_yaw(down, fs);
-  double options[4];
-  int n = 0;
-  for (int k = -2; k <= 2 && n < 4; k++) {
-    const double delta = wrap(want - base) + k * period;
-    if (fabs(delta) <= 0.95) options[n++] = delta;  // within ~55 degrees of the reset's wrist
+}
+
+// The grip site's rotation with its approach axis (site z) leaning `tilt` from straight
+// down toward `lean` (a horizontal unit vector) and the pads closing along world yaw
+// `yaw`: R = W S^T with W, S the world's and the site's (approach, pads, their cross).
+static void grasp_rotation(const double fs[3], const double lean[3], double tilt, double yaw, double R[9]) {
+  double a[3] = {sin(tilt) * lean[0], sin(tilt) * lean[1], -cos(tilt)}, f[3] = {cos(yaw), sin(yaw), 0}, t[3];
+  mju_addToScl3(f, a, -mju_dot3(f, a));
+  mju_normalize3(f);
+  mju_cross(t, a, f);
+  const double ez[3] = {0, 0, 1};
+  double u[3];
+  mju_cross(u, ez, fs);
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) R[3 * i + j] = a[i] * ez[j] + f[i] * fs[j] + t[i] * u[j];
+}
+
+// R moves toward target by at most max_angle (rad) about their relative axis: a wrist
+// commanded the whole way at once swings through its joints' limits.
+static void slew_rotation(double R[9], const double target[9], double max_angle) {
+  double q[4], qt[4], qc[4], rel[4], v[3], step[4], out[4];
+  mju_mat2Quat(q, R);
+  mju_mat2Quat(qt, target);
+  mju_negQuat(qc, q);
+  mju_mulQuat(rel, qt, qc);
+  mju_quat2Vel(v, rel, 1);  // axis times angle
+  const double angle = mju_normalize3(v);
+  if (angle < 1e-12) return;
+  mju_axisAngle2Quat(step, v, fmin(angle, max_angle));
+  mju_mulQuat(out, step, q);
+  mju_quat2Mat(R, out);
+}
+
+// The angle between rotations A and B.
+static double rotation_angle(const double A[9], const double B[9]) {
+  double tr = 0;
+  for (int i = 0; i < 9; i++) tr += A[i] * B[i];
+  return acos(fmin(fmax((tr - 1) / 2, -1), 1));
+}
+
+// R' = Rz(turn) R: the grip turned about the vertical.
+static void turn_about_z(const double R[9], double turn, double out[9]) {
+  const double c = cos(turn), s = sin(turn), Rz[9] = {c, -s, 0, s, c, 0, 0, 0, 1};
+  mju_mulMatMat(out, Rz, R, 3, 3, 3);
+}
+
+// The plan a grasp rotation R must hold: the grip over the grasp (way[0]), at it, lifted
+// (way[2]), then, turned by `turn` about the vertical with the object in hand (its offset
+// `off` from the grip turning with it), over the place at the lift's height and down at
+// the release, reached in order. Returns the smallest joint-limit margin along it
+// (osc_reach), -1 when a point is out of reach.
+static double plan_margin(const ArmExpert *x, mjData *ik, const double R[9], double turn, const double (*way)[3],
+                          const double off[3]) {
+  const ArmEnv *e = x->env;
+  double place[2][3], Rt[9], margin = INFINITY;
+  const double c = cos(turn), s = sin(turn);
+  place[0][0] = x->place[0] + c * off[0] - s * off[1], place[0][1] = x->place[1] + s * off[0] + c * off[1];
+  place[0][2] = x->lift_z;
+  mju_copy3(place[1], place[0]), place[1][2] = x->rest + x->grasp_dz;
+  turn_about_z(R, turn, Rt);
+  mju_copy(ik->qpos, e->d->qpos, e->m->nq);
+  const int n = e->task == &arm_lift ? 3 : 5;
+  for (int k = 0; k < n; k++) {
+    const double m = osc_reach(&e->osc, e->m, ik, k < 3 ? way[k] : place[k - 3], k < 3 ? R : Rt);
+    if (m < 0) return -1;
+    margin = fmin(margin, m);
   }
-  if (!n) options[n++] = wrap(want - base) > 0 ? wrap(want - base) - period : wrap(want - base);
-  const double delta = options[(int)(np_random_double(&x->rng) * n) % n];
-  // Turned about the site's own approach axis (keeping the reset's tilt): as that axis
-  // points down, a turn of -delta about it turns the fingers by +delta about the vertical.
-  const double turn = down[8] < 0 ? -delta : delta, c = cos(turn), s = sin(turn);
-  const double Rz[9] = {c, -s, 0, s, c, 0, 0, 0, 1};
-  mju_mulMatMat(x->R, down, Rz, 3, 3, 3);
+  return margin;
+}
+
+// The grasp: among the grip's symmetric choices (pads along `want` modulo `period`),
+// leans of the approach axis toward or away from the robot and (Square) the quarter turns
+// that square the nut to its peg, one drawn at random from those the arm holds along the
+// whole plan with every joint 0.15 rad inside its limits; the most comfortable when none
+// does. Sets x->R0 and x->turn_goal.
+static void choose_grasp(ArmExpert *x, double want, double period, double turn0, const double (*way)[3]) {
+  const ArmEnv *e = x->env;
+  const double *p = obj_pos(x, target_object(x)), *base = e->task->robot_base;
+  double fs[3], lean[3] = {p[0] - base[0], p[1] - base[1], 0}, off[3];
+  pads_axis(e, fs);
+  mju_normalize3(lean);
+  mju_sub3(off, way[1], p);
+  static const double tilts[] = {-0.2, 0, 0.2, 0.4, 0.6};
+  enum { N_TILT = sizeof tilts / sizeof *tilts, MAX_PLANS = 4 * N_TILT * 5 };
+  struct { double R[9], turn; } good[MAX_PLANS], best;
+  double R[9], top = -INFINITY;
+  int n_good = 0;
+  mjData *ik = mj_makeData(e->m);
+  for (int k = 0; k * period < 2 * M_PI - 1e-9 && k < 4; k++)
+    for (int t = 0; t < N_TILT; t++) {
+      grasp_rotation(fs, lean, tilts[t], want + k * period, R);
+      if (rotation_angle(R, e->d->site_xmat + 9 * e->eef_site) > 2) continue;  // the controller's error vanishes toward pi
+      for (int q = -2; q <= 2; q++) {
+        const double turn = turn0 + q * M_PI / 2;
+        if ((e->task != &arm_square && q) || fabs(turn) > 2.5) continue;  // the wrist's last joint turns +-2.9
+        const double m = plan_margin(x, ik, R, turn, way, off);
+        if (m >= 0.15) mju_copy(good[n_good].R, R, 9), good[n_good++].turn = turn;
+        if (m > top) top = m, mju_copy(best.R, R, 9), best.turn = turn;
+      }
+    }
+  mj_deleteData(ik);
+  if (n_good) best = good[(int)(np_random_double(&x->rng) * n_good) % n_good];
+  mju_copy(x->R0, best.R, 9);
+  x->turn_goal = best.turn;
 }
 
 void arm_expert_begin(ArmExpert *x, const ArmEnv *env, ArmExpertQuality quality, uint32_t seed) {
@@ -78,32 +157,31 @@ void arm_expert_begin(ArmExpert *x, const ArmEnv *env, ArmExpertQuality quality,
   x->grip = -1;
   mju_copy3(x->goal, eef(x));
   mju_copy3(x->path, eef(x));
+  mju_copy(x->R, env->d->site_xmat + 9 * env->eef_site, 9);
   const int obj = target_object(x);
   const double yaw = yaw_of(env->d->xquat + 4 * env->obj[obj].body);
+  double want, period, turn0 = 0;  // the pads' yaw and its symmetry; the object's turn to its place
   if (env->task == &arm_lift) {  // a cube: any face pair, the grasp a little below its centre
     x->grasp_dz = uniform(x, -0.006, 0.002);
-    choose_rotation(x, yaw, M_PI / 2);
+    want = yaw, period = M_PI / 2, x->lift_z = 0.95 + x->carry;
   } else if (env->task == &arm_can) {  // a cylinder: any angle; the bin 2 quadrant's spot
     x->grasp_dz = uniform(x, 0.005, 0.02);
-    choose_rotation(x, yaw + uniform(x, -0.5, 0.5), M_PI);
-    x->place[0] = 0.1975 + uniform(x, -0.04, 0.04), x->place[1] = 0.4025 + uniform(x, -0.05, 0.05);
-  } else {  // the nut: its handle, across it, somewhere along it
+    want = uniform(x, 0, M_PI), period = M_PI, x->lift_z = 1.0 + 0.5 * x->carry, x->rest = 0.885 + x->release_dz;
+    x->place[0] = 0.16 + uniform(x, -0.03, 0.03), x->place[1] = 0.34 + uniform(x, -0.03, 0.03);  // bin 2's can quadrant, its near corner
+  } else {  // the nut: its handle, across it, somewhere along it; turned square to the peg on the way
     x->grasp_dz = 0.004;
     x->grasp_xy[0] = uniform(x, 0.056, 0.068);  // along the handle, the pads (1.6 cm) clear of the ring (to 0.044)
-    choose_rotation(x, yaw + M_PI / 2, M_PI);
+    want = yaw + M_PI / 2, period = M_PI, x->lift_z = 1.02 + x->carry, x->rest = 0.94 - x->release_dz;
     x->place[0] = 0.23 + uniform(x, -0.003, 0.003), x->place[1] = 0.1 + uniform(x, -0.003, 0.003);
+    turn0 = -remainder(yaw, M_PI / 2);
   }
+  double way[3][3];  // over the grasp, at it, lifted (choose_grasp)
+  grasp_point(x, way[1]);
+  mju_copy3(way[0], way[1]), way[0][2] += x->hover;
+  mju_copy3(way[2], way[1]), way[2][2] = x->lift_z;
+  choose_grasp(x, want, period, turn0, (const double(*)[3])way);
 }
 
-// The grasp point in the world: the object's centre plus its offset in the object's frame.
-static void grasp_point(const ArmExpert *x, double p[3]) {
-  const int obj = target_object(x);
-  double R[9], off[3];
-  mju_quat2Mat(R, x->env->d->xquat + 4 * x->env->obj[obj].body);
-  mju_mulMatVec(off, R, x->grasp_xy, 3, 3);
-  mju_add3(p, obj_pos(x, obj), off);
-  p[2] = obj_pos(x, obj)[2] + x->grasp_dz;
-}
 
 // The path point moves toward `to` by at most the episode's speed; once there, the
 // commanded goal leans past it by the integrated error of the grip site (the controller's
@@ -133,6 +211,13 @@ static int stalled(ArmExpert *x) {
 }
 
 static double dist_xy(const double *a, const double *b) { return hypot(a[0] - b[0], a[1] - b[1]); }
+
+// Where the grip goes for the held object's centre to be over its place: the object's
+// offset from the grip (p - g) smoothed over its swing, taken from the place.
+static void hold_target(ArmExpert *x, const double *p, const double *g, double w[3]) {
+  for (int i = 0; i < 3; i++) x->hold[i] += 0.15 * (p[i] - g[i] - x->hold[i]);
+  w[0] = x->place[0] - x->hold[0], w[1] = x->place[1] - x->hold[1];
+}
 
 // Next phase; mh operators hesitate between phases.
 static void advance(ArmExpert *x, int phase) {
@@ -172,30 +257,34 @@ void arm_expert_act(ArmExpert *x, double *action) {
       break;
     case LIFT:
       mju_copy3(w, x->path);
-      w[2] = (e->task == &arm_lift ? 0.95 : 1.02) + x->carry;
+      w[2] = x->lift_z;
       move_toward(x, w, x->speed);
-      if (e->task != &arm_lift && fabs(g[2] - w[2]) < 0.02) advance(x, TRANSPORT);
+      if (e->task != &arm_lift && fabs(g[2] - w[2]) < 0.02) advance(x, TRANSPORT), mju_sub3(x->hold, p, g);
       break;
-    case TRANSPORT:  // the object's centre over its place: the goal integrates its error
-      w[0] = x->path[0] + x->place[0] - p[0], w[1] = x->path[1] + x->place[1] - p[1];
+    case TRANSPORT: {  // the object's centre over its place, turning as placed
+      hold_target(x, p, g, w);
       w[2] = x->path[2];
-      move_toward(x, w, x->speed);
-      if (hypot(p[0] - x->place[0], p[1] - x->place[1]) < (e->task == &arm_square ? 0.004 : 0.01)) advance(x, LOWER);
+      move_toward(x, w, fmin(x->speed, fmax(0.002, 0.25 * dist_xy(x->place, p))));  // slowing: a held nut swings
+      // The planned turn; then the nut squared to its peg by its own yaw (it slips in the grip).
+      const double off = e->task == &arm_square ? remainder(yaw_of(e->d->xquat + 4 * e->obj[obj].body), M_PI / 2) : 0;
+      if (fabs(x->turn - x->turn_goal - x->trim) < 1e-9) x->trim = fmin(fmax(x->trim - fmin(fmax(off, -0.02), 0.02), -0.3), 0.3);
+      x->turn += fmin(fmax(x->turn_goal + x->trim - x->turn, -0.05), 0.05);
+      // Over it within 4 mm (the nut's hole clears the peg by 6.75 mm a side), square, not swinging.
+      const int settled = mju_dist3(p, x->obj_last) < 0.001 && fabs(x->turn - x->turn_goal - x->trim) < 0.03 && fabs(off) < 0.05;
+      if (settled && hypot(p[0] - x->place[0], p[1] - x->place[1]) < (e->task == &arm_square ? 0.004 : 0.01))
+        advance(x, LOWER);
       break;
-    case LOWER: {
-      // The object's centre where it is let go: the nut once 2 cm down the peg (it slides the
-      // rest), the can just above the bin's floor.
-      const double rest = e->task == &arm_square ? 0.94 - x->release_dz : 0.885 + x->release_dz;
-      w[0] = x->path[0] + x->place[0] - p[0], w[1] = x->path[1] + x->place[1] - p[1];
+    }
+    case LOWER:
+      hold_target(x, p, g, w);
       w[2] = x->path[2] - 0.5 * x->speed;
       move_toward(x, w, x->speed);
-      if (p[2] < rest) advance(x, RELEASE), x->timer = 6 + (int)uniform(x, 0, 4);
+      if (p[2] < x->rest) advance(x, RELEASE), x->timer = 6 + (int)uniform(x, 0, 4);
       else if (stalled(x)) {  // caught on the peg's top: up 2 cm and align again
         x->path[2] += 0.02;
         advance(x, TRANSPORT);
       }
       break;
-    }
     case RELEASE:
       x->grip = -1;
       if (--x->timer <= 0) advance(x, RETREAT), x->timer = 0, x->still = 0;
@@ -207,7 +296,11 @@ void arm_expert_act(ArmExpert *x, double *action) {
       if (++x->still > 25 && !e->task->success(e)) advance(x, APPROACH);  // it did not stay: again
 
   }
+  mju_copy3(x->obj_last, p);
   for (int i = 0; i < 3; i++) action[i] = x->goal[i] + (x->noise > 0 ? x->noise * np_random_gauss(&x->rng) : 0);
+  double want_R[9];
+  turn_about_z(x->R0, x->turn, want_R);
+  slew_rotation(x->R, want_R, 0.05);
   memcpy(action + 3, x->R, 6 * sizeof(double));
   action[9] = x->grip;
 }

@@ -15,6 +15,13 @@ typedef struct {
   NpRandom rng;
   int phase, timer;
   double goal[3], R[9], grip;  // the commanded pose and gripper (+1 closes)
+  double R0[9];                // the grasp rotation (R turns from it about the vertical while carrying)
+  double turn, turn_goal;      // that turn now and where the object is placed (Square: the nut square to its peg)
+  double trim;                 // Square: the turn's correction for the nut's slip in the grip (+-0.3 rad)
+  double lift_z;               // the grip's height while carrying
+  double rest;                 // the object's centre height where it is let go (the nut 2 cm down the peg, the can over the bin's floor)
+  double hold[3];              // the held object's offset from the grip, smoothed
+  double obj_last[3];          // the object at the previous action
   double path[3], bias[3];     // the planned point; the goal's lean past it (move_toward)
   double speed;                // metres per action
   double hover, carry, grasp_dz, place[2], release_dz;

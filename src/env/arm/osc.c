@@ -15,7 +15,7 @@ int osc_init(Osc *c, const mjModel *m, int n, const char *const *joints, const c
     const int j = mj_name2id(m, mjOBJ_JOINT, joints[i]), a = mj_name2id(m, mjOBJ_ACTUATOR, actuators[i]);
     if (j < 0) return odp_fail("osc: the scene has no joint %s", joints[i]);
     if (a < 0) return odp_fail("osc: the scene has no actuator %s", actuators[i]);
-    c->qpos[i] = m->jnt_qposadr[j], c->dof[i] = m->jnt_dofadr[j], c->actuator[i] = a;
+    c->joint[i] = j, c->qpos[i] = m->jnt_qposadr[j], c->dof[i] = m->jnt_dofadr[j], c->actuator[i] = a;
   }
   if ((c->site = mj_name2id(m, mjOBJ_SITE, site)) < 0) return odp_fail("osc: the scene has no site %s", site);
   c->kp = 150, c->kd = 2 * sqrt(150.0), c->kp_null = 10, c->kd_null = 2 * sqrt(10.0);
@@ -176,4 +176,81 @@ void osc_control(const Osc *c, const mjModel *m, mjData *d, double *tau_out) {
     const double *range = m->actuator_ctrlrange + 2 * c->actuator[i];
     d->ctrl[c->actuator[i]] = fmin(fmax(tau, range[0]), range[1]);
   }
+}
+
+double osc_reach(const Osc *c, const mjModel *m, mjData *d, const double pos[3], const double rot[9]) {
+  const int n = c->n, nv = m->nv;
+  double J[6 * OSC_MAX_DOF], JMinv[6 * OSC_MAX_DOF], err[6], A[36], y[6], Jbar[OSC_MAX_DOF * 6];
+  double M[OSC_MAX_DOF * OSC_MAX_DOF], Minv[OSC_MAX_DOF * OSC_MAX_DOF];
+  mjMARKSTACK;
+  mjtNum *jacp = mj_stackAlloc(d, 3 * nv), *jacr = mj_stackAlloc(d, 3 * nv), *full = mj_stackAlloc(d, nv * nv);
+  double pos_err = 1, ori_err = 1;
+  for (int it = 0; it < 300 && (pos_err > 1e-4 || ori_err > 1e-3); it++) {
+    mj_kinematics(m, d);
+    mj_comPos(m, d);
+    mj_crb(m, d);
+    mj_jacSite(m, d, jacp, jacr, c->site);
+    mj_fullM(m, full, d->qM);
+    for (int i = 0; i < n; i++) {
+      for (int r = 0; r < 3; r++) J[r * n + i] = jacp[r * nv + c->dof[i]], J[(3 + r) * n + i] = jacr[r * nv + c->dof[i]];
+      for (int j = 0; j < n; j++) M[i * n + j] = full[c->dof[i] * nv + c->dof[j]];
+    }
+    mju_sub3(err, pos, d->site_xpos + 3 * c->site);
+    orientation_error(d->site_xmat + 9 * c->site, rot, err + 3);
+    pos_err = mju_norm3(err), ori_err = mju_norm3(err + 3);
+    // The controller's metric: Jbar = Minv J^T (J Minv J^T + 1e-6 I)^-1, the dynamically
+    // consistent inverse, whose nullspace is the one the posture term acts in (osc_control).
+    mju_cholFactor(M, n, 0);
+    for (int j = 0; j < n; j++) {
+      double e[OSC_MAX_DOF] = {0}, col[OSC_MAX_DOF];
+      e[j] = 1;
+      mju_cholSolve(col, M, e, n);
+      for (int i = 0; i < n; i++) Minv[i * n + j] = col[i];
+    }
+    for (int r = 0; r < 6; r++)
+      for (int j = 0; j < n; j++) {
+        double s = 0;
+        for (int i = 0; i < n; i++) s += J[r * n + i] * Minv[i * n + j];
+        JMinv[r * n + j] = s;
+      }
+    for (int r = 0; r < 6; r++)
+      for (int q = 0; q < 6; q++) {
+        double s = r == q ? 1e-6 : 0;
+        for (int j = 0; j < n; j++) s += JMinv[r * n + j] * J[q * n + j];
+        A[r * 6 + q] = s;
+      }
+    mju_cholFactor(A, 6, 0);
+    for (int q = 0; q < 6; q++) {
+      double e[6] = {0};
+      e[q] = 1;
+      mju_cholSolve(y, A, e, 6);
+      for (int i = 0; i < n; i++) {
+        double s = 0;
+        for (int r = 0; r < 6; r++) s += JMinv[r * n + i] * y[r];
+        Jbar[i * 6 + q] = s;
+      }
+    }
+    // dq = Jbar err + (I - Jbar J) 0.2 (posture - q), each joint kept in its range.
+    double pull[OSC_MAX_DOF], Jpull[6];
+    for (int i = 0; i < n; i++) pull[i] = 0.2 * (c->posture[i] - d->qpos[c->qpos[i]]);
+    for (int r = 0; r < 6; r++) {
+      Jpull[r] = 0;
+      for (int i = 0; i < n; i++) Jpull[r] += J[r * n + i] * pull[i];
+    }
+    for (int i = 0; i < n; i++) {
+      double dq = pull[i];
+      for (int r = 0; r < 6; r++) dq += Jbar[i * 6 + r] * (err[r] - Jpull[r]);
+      const double *range = m->jnt_range + 2 * c->joint[i];
+      double *q = d->qpos + c->qpos[i];
+      *q = fmin(fmax(*q + fmin(fmax(dq, -0.2), 0.2), range[0]), range[1]);
+    }
+  }
+  mjFREESTACK;
+  if (pos_err > 0.005 || ori_err > 0.05) return -1;
+  double margin = INFINITY;
+  for (int i = 0; i < n; i++) {
+    const double *range = m->jnt_range + 2 * c->joint[i], q = d->qpos[c->qpos[i]];
+    margin = fmin(margin, fmin(q - range[0], range[1] - q));
+  }
+  return margin;
 }

@@ -10,6 +10,7 @@
 
 typedef struct {
   int n;                      // arm joints (the Panda's 7)
+  int joint[OSC_MAX_DOF];     // their joint ids (ranges)
   int qpos[OSC_MAX_DOF];      // their qpos addresses
   int dof[OSC_MAX_DOF];       // their dof (qvel) addresses
   int actuator[OSC_MAX_DOF];  // their torque actuators
@@ -29,3 +30,9 @@ void osc_set_goal(Osc *c, const double pos[3], const double rot[9]);
 // d->ctrl of the arm's actuators, clipped to their ranges; tau (n) receives them unclipped
 // when not NULL.
 void osc_control(const Osc *c, const mjModel *m, mjData *d, double *tau);
+// How comfortably the arm holds the pose (pos, rot) once settled, for planners: damped
+// least-squares IK on scratch data d (its qpos the start, left at the solution), the
+// joints kept inside their ranges and pulled toward the posture in the nullspace as the
+// controller pulls them. Returns the smallest joint's distance to a limit (rad), or -1
+// when the pose is out of reach (over 5 mm or 0.05 rad off).
+double osc_reach(const Osc *c, const mjModel *m, mjData *d, const double pos[3], const double rot[9]);
