@@ -128,7 +128,14 @@ static void choose_grasp(ArmExpert *x, double want, double period, double turn0,
   mjData *ik = mj_makeData(e->m);
   for (int k = 0; k * period < 2 * M_PI - 1e-9 && k < 4; k++)
     for (int t = 0; t < N_TILT; t++) {
-      grasp_rotation(fs, lean, tilts[t], want + k * period, R);
+      double lean_k[3];
+      mju_copy3(lean_k, lean);
+      if (e->task == &arm_can) {  // the can: leaning across the pads' axis only, or a tilted finger strikes its rim
+        const double f[3] = {cos(want + k * period), sin(want + k * period), 0};
+        mju_addToScl3(lean_k, f, -mju_dot3(lean_k, f));
+        mju_normalize3(lean_k);
+      }
+      grasp_rotation(fs, lean_k, tilts[t], want + k * period, R);
       if (rotation_angle(R, e->d->site_xmat + 9 * e->eef_site) > 2) continue;  // the controller's error vanishes toward pi
       for (int q = -2; q <= 2; q++) {
         const double turn = turn0 + q * M_PI / 2;
@@ -166,7 +173,9 @@ void arm_expert_begin(ArmExpert *x, const ArmEnv *env, ArmExpertQuality quality,
     want = yaw, period = M_PI / 2, x->lift_z = 0.95 + x->carry;
   } else if (env->task == &arm_can) {  // a cylinder: any angle; the bin 2 quadrant's spot
     x->grasp_dz = uniform(x, 0.005, 0.02);
-    want = uniform(x, 0, M_PI), period = M_PI, x->lift_z = 1.0 + 0.5 * x->carry, x->rest = 0.885 + x->release_dz;
+    const double *p = obj_pos(x, obj), *base = env->task->robot_base;  // the pads across the reach, give or take
+    want = atan2(p[1] - base[1], p[0] - base[0]) + M_PI / 2 + uniform(x, -0.5, 0.5), period = M_PI;
+    x->lift_z = 1.0 + 0.5 * x->carry, x->rest = 0.895 + x->release_dz;  // the can's bottom 1.5-3.5 cm over the floor
     x->place[0] = 0.16 + uniform(x, -0.03, 0.03), x->place[1] = 0.34 + uniform(x, -0.03, 0.03);  // bin 2's can quadrant, its near corner
   } else {  // the nut: its handle, across it, somewhere along it; turned square to the peg on the way
     x->grasp_dz = 0.004;
@@ -245,12 +254,16 @@ void arm_expert_act(ArmExpert *x, double *action) {
           (dist_xy(g, w) < 0.05 && stalled(x)))
         advance(x, DESCEND);
       break;
-    case DESCEND:
+    case DESCEND: {
       grasp_point(x, w);
-      move_toward(x, w, 0.6 * x->speed);
-      if (mju_dist3(g, w) < 0.006 || (dist_xy(g, w) < 0.008 && stalled(x)))
+      double to[3] = {w[0], w[1], w[2]};
+      const int hold = e->task == &arm_can && dist_xy(g, w) > 0.004;  // over it again first: a finger would strike the rim
+      if (hold) to[2] = x->path[2], x->still = 0;
+      move_toward(x, to, 0.6 * x->speed);
+      if (mju_dist3(g, w) < 0.006 || (!hold && dist_xy(g, w) < 0.008 && stalled(x)))
         advance(x, CLOSE), x->timer = 8 + (int)uniform(x, 0, 4);
       break;
+    }
     case CLOSE:
       x->grip = 1;
       if (--x->timer <= 0) advance(x, LIFT);
@@ -270,7 +283,7 @@ void arm_expert_act(ArmExpert *x, double *action) {
       if (fabs(x->turn - x->turn_goal - x->trim) < 1e-9) x->trim = fmin(fmax(x->trim - fmin(fmax(off, -0.02), 0.02), -0.3), 0.3);
       x->turn += fmin(fmax(x->turn_goal + x->trim - x->turn, -0.05), 0.05);
       // Over it within 4 mm (the nut's hole clears the peg by 6.75 mm a side), square, not swinging.
-      const int settled = mju_dist3(p, x->obj_last) < 0.001 && fabs(x->turn - x->turn_goal - x->trim) < 0.03 && fabs(off) < 0.05;
+      const int settled = mju_dist3(p, x->obj_last) < (e->task == &arm_square ? 0.001 : 0.003) && fabs(x->turn - x->turn_goal - x->trim) < 0.03 && fabs(off) < 0.05;
       if (settled && hypot(p[0] - x->place[0], p[1] - x->place[1]) < (e->task == &arm_square ? 0.004 : 0.01))
         advance(x, LOWER);
       break;
@@ -280,9 +293,9 @@ void arm_expert_act(ArmExpert *x, double *action) {
       w[2] = x->path[2] - 0.5 * x->speed;
       move_toward(x, w, x->speed);
       if (p[2] < x->rest) advance(x, RELEASE), x->timer = 6 + (int)uniform(x, 0, 4);
-      else if (stalled(x)) {  // caught on the peg's top: up 2 cm and align again
-        x->path[2] += 0.02;
-        advance(x, TRANSPORT);
+      else if (stalled(x)) {
+        if (e->task == &arm_can) advance(x, RELEASE), x->timer = 6;  // on the bin's floor
+        else x->path[2] += 0.02, advance(x, TRANSPORT);             // caught on the peg's top: up 2 cm, align again
       }
       break;
     case RELEASE:
