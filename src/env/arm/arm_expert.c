@@ -98,6 +98,11 @@ static double plan_margin(const ArmExpert *x, mjData *ik, const double R[9], dou
   place[0][2] = x->lift_z;
   mju_copy3(place[1], place[0]), place[1][2] = x->rest + x->grasp_dz;
   turn_about_z(R, turn, Rt);
+  // Square: the arm's stretch over the peg counts as a margin. Past 0.78 m from the base
+  // the controller, nearly singular, rocks the arm and the hanging nut with it (0.15 at
+  // 0.78 m, the threshold of comfort).
+  const double *base = e->task->robot_base;
+  if (e->task == &arm_square) margin = 0.15 + 3 * (0.78 - hypot(place[0][0] - base[0], place[0][1] - base[1]));
   mju_copy(ik->qpos, e->d->qpos, e->m->nq);
   const int n = e->task == &arm_lift ? 3 : 5;
   for (int k = 0; k < n; k++) {
@@ -151,6 +156,26 @@ static void choose_grasp(ArmExpert *x, double want, double period, double turn0,
   x->turn_goal = best.turn;
 }
 
+// The grasp for the object as it lies now: the pads' yaw by the task (Lift: a cube face
+// pair; Can: across the reach, give or take; Square: across the handle), then the
+// rotation, lean and turn the arm holds best along the plan (choose_grasp).
+static void plan_grasp(ArmExpert *x) {
+  const ArmEnv *e = x->env;
+  const double *p = obj_pos(x, target_object(x)), *base = e->task->robot_base;
+  const double yaw = yaw_of(e->d->xquat + 4 * e->obj[target_object(x)].body);
+  double want = yaw, period = M_PI / 2, turn0 = 0;  // Lift
+  if (e->task == &arm_can)
+    want = atan2(p[1] - base[1], p[0] - base[0]) + M_PI / 2 + uniform(x, -0.5, 0.5), period = M_PI;
+  else if (e->task == &arm_square)
+    want = yaw + M_PI / 2, period = M_PI, turn0 = -remainder(yaw, M_PI / 2);
+  double way[3][3];  // over the grasp, at it, lifted
+  grasp_point(x, way[1]);
+  mju_copy3(way[0], way[1]), way[0][2] += x->hover;
+  mju_copy3(way[2], way[1]), way[2][2] = x->lift_z;
+  choose_grasp(x, want, period, turn0, (const double(*)[3])way);
+  x->turn = x->trim = 0;
+}
+
 void arm_expert_begin(ArmExpert *x, const ArmEnv *env, ArmExpertQuality quality, uint32_t seed) {
   memset(x, 0, sizeof *x);
   x->env = env, x->quality = quality;
@@ -165,38 +190,28 @@ void arm_expert_begin(ArmExpert *x, const ArmEnv *env, ArmExpertQuality quality,
   mju_copy3(x->goal, eef(x));
   mju_copy3(x->path, eef(x));
   mju_copy(x->R, env->d->site_xmat + 9 * env->eef_site, 9);
-  const int obj = target_object(x);
-  const double yaw = yaw_of(env->d->xquat + 4 * env->obj[obj].body);
-  double want, period, turn0 = 0;  // the pads' yaw and its symmetry; the object's turn to its place
-  if (env->task == &arm_lift) {  // a cube: any face pair, the grasp a little below its centre
+  if (env->task == &arm_lift) {  // a cube: the grasp a little below its centre
     x->grasp_dz = uniform(x, -0.006, 0.002);
-    want = yaw, period = M_PI / 2, x->lift_z = 0.95 + x->carry;
-  } else if (env->task == &arm_can) {  // a cylinder: any angle; the bin 2 quadrant's spot
+    x->lift_z = 0.95 + x->carry;
+  } else if (env->task == &arm_can) {  // bin 2's can quadrant, its near corner; the can's bottom 1.5-3.5 cm over the floor
     x->grasp_dz = uniform(x, 0.005, 0.02);
-    const double *p = obj_pos(x, obj), *base = env->task->robot_base;  // the pads across the reach, give or take
-    want = atan2(p[1] - base[1], p[0] - base[0]) + M_PI / 2 + uniform(x, -0.5, 0.5), period = M_PI;
-    x->lift_z = 1.0 + 0.5 * x->carry, x->rest = 0.895 + x->release_dz;  // the can's bottom 1.5-3.5 cm over the floor
-    x->place[0] = 0.16 + uniform(x, -0.03, 0.03), x->place[1] = 0.34 + uniform(x, -0.03, 0.03);  // bin 2's can quadrant, its near corner
-  } else {  // the nut: its handle, across it, somewhere along it; turned square to the peg on the way
+    x->lift_z = 1.0 + 0.5 * x->carry, x->rest = 0.895 + x->release_dz;
+    x->place[0] = 0.16 + uniform(x, -0.03, 0.03), x->place[1] = 0.34 + uniform(x, -0.03, 0.03);
+  } else {  // the nut: its handle somewhere along it, the pads (1.6 cm) clear of the ring (to 0.044)
     x->grasp_dz = 0.004;
-    x->grasp_xy[0] = uniform(x, 0.056, 0.068);  // along the handle, the pads (1.6 cm) clear of the ring (to 0.044)
-    want = yaw + M_PI / 2, period = M_PI, x->lift_z = 1.02 + x->carry, x->rest = 0.94 - x->release_dz;
+    x->grasp_xy[0] = uniform(x, 0.056, 0.068);
+    x->lift_z = 1.02 + x->carry, x->rest = 0.94 - x->release_dz;
     x->place[0] = 0.23 + uniform(x, -0.003, 0.003), x->place[1] = 0.1 + uniform(x, -0.003, 0.003);
-    turn0 = -remainder(yaw, M_PI / 2);
   }
-  double way[3][3];  // over the grasp, at it, lifted (choose_grasp)
-  grasp_point(x, way[1]);
-  mju_copy3(way[0], way[1]), way[0][2] += x->hover;
-  mju_copy3(way[2], way[1]), way[2][2] = x->lift_z;
-  choose_grasp(x, want, period, turn0, (const double(*)[3])way);
+  plan_grasp(x);
 }
 
 
-// The path point moves toward `to` by at most the episode's speed; once there, the
-// commanded goal leans past it by the integrated error of the grip site (the controller's
+// The path point moves toward `to` by at most `speed`; once there, the commanded goal
+// leans past it by the grip site's error integrated at `gain` an action (the controller's
 // proportional law leaves one: friction, the posture term), as an operator closes the loop
 // by eye. The goal stays inside the workspace, so no error can wind it up.
-static void move_toward(ArmExpert *x, const double to[3], double speed) {
+static void move_toward(ArmExpert *x, const double to[3], double speed, double gain) {
   static const double lo[3] = {-0.35, -0.55, 0.8}, hi[3] = {0.4, 0.6, 1.2};
   const double *g = x->env->d->site_xpos + 3 * x->env->eef_site;
   double d[3];
@@ -205,7 +220,7 @@ static void move_toward(ArmExpert *x, const double to[3], double speed) {
   if (n > speed) mju_scl3(d, d, speed / n);
   mju_addTo3(x->path, d);
   for (int i = 0; i < 3; i++) {
-    if (n <= speed && i < 2) x->bias[i] = fmin(fmax(x->bias[i] + 0.2 * (x->path[i] - g[i]), -0.03), 0.03);
+    if (n <= speed && i < 2) x->bias[i] = fmin(fmax(x->bias[i] + gain * (x->path[i] - g[i]), -0.03), 0.03);
     x->goal[i] = fmin(fmax(x->path[i] + x->bias[i], lo[i]), hi[i]);
   }
 }
@@ -222,10 +237,18 @@ static int stalled(ArmExpert *x) {
 static double dist_xy(const double *a, const double *b) { return hypot(a[0] - b[0], a[1] - b[1]); }
 
 // Where the grip goes for the held object's centre to be over its place: the object's
-// offset from the grip (p - g) smoothed over its swing, taken from the place.
+// offset from the grip (turned with the grip, refined only while the object hangs still:
+// a swinging nut's lags) taken from the place, never beyond 0.85 m of the robot's base
+// where the elbow straightens into its limit, nor beyond 0.7 m while it turns the object
+// (the grip swings around it).
 static void hold_target(ArmExpert *x, const double *p, const double *g, double w[3]) {
-  for (int i = 0; i < 3; i++) x->hold[i] += 0.15 * (p[i] - g[i] - x->hold[i]);
-  w[0] = x->place[0] - x->hold[0], w[1] = x->place[1] - x->hold[1];
+  if (mju_dist3(p, x->obj_last) < 0.001)
+    for (int i = 0; i < 3; i++) x->hold[i] += 0.1 * (p[i] - g[i] - x->hold[i]);
+  const double *base = x->env->task->robot_base;
+  const double dx = x->place[0] - x->hold[0] - base[0], dy = x->place[1] - x->hold[1] - base[1];
+  const double reach = fabs(x->turn_goal + x->trim - x->turn) > 0.3 ? 0.7 : 0.85;  // turning the object: nearer in
+  const double r = hypot(dx, dy), scale = r > reach ? reach / r : 1;
+  w[0] = base[0] + scale * dx, w[1] = base[1] + scale * dy;
 }
 
 // Next phase; mh operators hesitate between phases.
@@ -242,16 +265,19 @@ void arm_expert_act(ArmExpert *x, double *action) {
   if (x->phase >= TRANSPORT && x->phase <= LOWER && mju_dist3(p, g) > 0.08) {  // dropped it: again
     x->grip = -1, x->phase = APPROACH, x->still = 0;
     x->path[2] = fmax(x->path[2], 1.0);
+    plan_grasp(x);  // for the object as it lies now
   } else if (x->timer > 0 && x->phase != CLOSE && x->phase != RELEASE) {
     x->timer--;
   } else switch (x->phase) {
     case APPROACH:
       grasp_point(x, w);
       w[2] += x->hover;
-      move_toward(x, w, x->speed);
-      // Over the can within 4 mm before descending: its 6.6 cm leaves the open fingers 7 mm a side.
-      if ((dist_xy(g, w) < (e->task == &arm_can ? 0.004 : 0.01) && fabs(g[2] - w[2]) < 0.02) ||
-          (dist_xy(g, w) < 0.05 && stalled(x)))
+      move_toward(x, w, x->speed, 0.2);
+      // Over the can within 4 mm before descending (its 6.6 cm leaves the open fingers 7 mm a
+      // side), the wrist turned to the grasp's rotation within 0.1 rad.
+      if (rotation_angle(e->d->site_xmat + 9 * e->eef_site, x->R0) < 0.1 &&
+          ((dist_xy(g, w) < (e->task == &arm_can ? 0.004 : 0.01) && fabs(g[2] - w[2]) < 0.02) ||
+           (dist_xy(g, w) < 0.05 && stalled(x))))
         advance(x, DESCEND);
       break;
     case DESCEND: {
@@ -259,7 +285,7 @@ void arm_expert_act(ArmExpert *x, double *action) {
       double to[3] = {w[0], w[1], w[2]};
       const int hold = e->task == &arm_can && dist_xy(g, w) > 0.004;  // over it again first: a finger would strike the rim
       if (hold) to[2] = x->path[2], x->still = 0;
-      move_toward(x, to, 0.6 * x->speed);
+      move_toward(x, to, 0.6 * x->speed, 0.2);
       if (mju_dist3(g, w) < 0.006 || (!hold && dist_xy(g, w) < 0.008 && stalled(x)))
         advance(x, CLOSE), x->timer = 8 + (int)uniform(x, 0, 4);
       break;
@@ -271,17 +297,21 @@ void arm_expert_act(ArmExpert *x, double *action) {
     case LIFT:
       mju_copy3(w, x->path);
       w[2] = x->lift_z;
-      move_toward(x, w, x->speed);
+      move_toward(x, w, x->speed, 0.2);
       if (e->task != &arm_lift && fabs(g[2] - w[2]) < 0.02) advance(x, TRANSPORT), mju_sub3(x->hold, p, g);
       break;
     case TRANSPORT: {  // the object's centre over its place, turning as placed
       hold_target(x, p, g, w);
       w[2] = x->path[2];
-      move_toward(x, w, fmin(x->speed, fmax(0.002, 0.25 * dist_xy(x->place, p))));  // slowing: a held nut swings
+      // Slowing near it, a held nut swings; the slow integral: a stretched arm carrying it lags.
+      move_toward(x, w, fmin(x->speed, fmax(0.002, 0.25 * dist_xy(x->place, p))), 0.05);
       // The planned turn; then the nut squared to its peg by its own yaw (it slips in the grip).
       const double off = e->task == &arm_square ? remainder(yaw_of(e->d->xquat + 4 * e->obj[obj].body), M_PI / 2) : 0;
       if (fabs(x->turn - x->turn_goal - x->trim) < 1e-9) x->trim = fmin(fmax(x->trim - fmin(fmax(off, -0.02), 0.02), -0.3), 0.3);
-      x->turn += fmin(fmax(x->turn_goal + x->trim - x->turn, -0.05), 0.05);
+      const double dturn = fmin(fmax(x->turn_goal + x->trim - x->turn, -0.05), 0.05), c = cos(dturn), sn = sin(dturn);
+      const double h0 = x->hold[0];
+      x->turn += dturn;
+      x->hold[0] = c * h0 - sn * x->hold[1], x->hold[1] = sn * h0 + c * x->hold[1];  // the object turns with the grip
       // Over it within 4 mm (the nut's hole clears the peg by 6.75 mm a side), square, not swinging.
       const int settled = mju_dist3(p, x->obj_last) < (e->task == &arm_square ? 0.001 : 0.003) && fabs(x->turn - x->turn_goal - x->trim) < 0.03 && fabs(off) < 0.05;
       if (settled && hypot(p[0] - x->place[0], p[1] - x->place[1]) < (e->task == &arm_square ? 0.004 : 0.01))
@@ -291,7 +321,7 @@ void arm_expert_act(ArmExpert *x, double *action) {
     case LOWER:
       hold_target(x, p, g, w);
       w[2] = x->path[2] - 0.5 * x->speed;
-      move_toward(x, w, x->speed);
+      move_toward(x, w, x->speed, 0.05);
       if (p[2] < x->rest) advance(x, RELEASE), x->timer = 6 + (int)uniform(x, 0, 4);
       else if (stalled(x)) {
         if (e->task == &arm_can) advance(x, RELEASE), x->timer = 6;  // on the bin's floor
@@ -305,8 +335,8 @@ void arm_expert_act(ArmExpert *x, double *action) {
     default:
       mju_copy3(w, x->path);
       w[2] = 1.05;
-      move_toward(x, w, x->speed);
-      if (++x->still > 25 && !e->task->success(e)) advance(x, APPROACH);  // it did not stay: again
+      move_toward(x, w, x->speed, 0.2);
+      if (++x->still > 25 && !e->task->success(e)) advance(x, APPROACH), plan_grasp(x);  // it did not stay: again
 
   }
   mju_copy3(x->obj_last, p);
