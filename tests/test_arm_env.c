@@ -146,8 +146,10 @@ static int expert_successes(const char *task, uint32_t n) {
 
 static void check_expert(void) {
   const int lift = expert_successes("lift", 20), can = expert_successes("can", 10);
+  const int square = expert_successes("square", 10);
   CHECK(lift >= 19, "lift expert: %d of 20", lift);
   CHECK(can >= 9, "can expert: %d of 10", can);
+  CHECK(square >= 9, "square expert: %d of 10", square);
 }
 
 // Controller inputs and torques along a step response (one line per substep sampled):

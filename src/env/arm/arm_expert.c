@@ -130,7 +130,12 @@ static void choose_grasp(ArmExpert *x, double want, double period, double turn0,
   struct { double R[9], turn; } good[MAX_PLANS], best;
   double R[9], top = -INFINITY;
   int n_good = 0;
-  mjData *ik = mj_makeData(e->m);
+  // The scratch state for the IK: robosuite's <size> gives every mjData a 1 GB stack (170 ms
+  // to allocate and clear); the IK needs a few kB of it, so it is made from a copy of the
+  // model's sizes with a small one.
+  mjModel sizes = *e->m;
+  sizes.nstack = 1 << 16;
+  mjData *ik = mj_makeData(&sizes);
   for (int k = 0; k * period < 2 * M_PI - 1e-9 && k < 4; k++)
     for (int t = 0; t < N_TILT; t++) {
       double lean_k[3];
