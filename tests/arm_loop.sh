@@ -47,7 +47,17 @@ refused "out of range" "$onedp" render "$work/lift.hdf5" --episode 9 --out "$wor
 refused "unknown task" "$onedp" demos nosuchtask -o "$work/x.hdf5"
 refused "required" "$onedp" demos lift
 refused "--episodes" "$onedp" demos lift --episodes 0 -o "$work/x.hdf5"
+refused "--seeds" "$onedp" demos lift --seeds 0 -o "$work/x.hdf5"
 refused "low_dim" "$onedp" train configs/lift_lowdim.json "${tiny[@]}" task.obs_key=keypoint -o "$work/bad"
 refused "missing.hdf5" "$onedp" train configs/lift_lowdim.json "${tiny[@]}" task.dataset="$work/missing.hdf5" -o "$work/bad"
 [ ! -e "$work/x.hdf5" ]
+# --seeds N runs exactly N seeds: the success rate is over those, the file holds the successes.
+out=$("$onedp" demos lift --seeds 2 --seed 7 -o "$work/two.hdf5")
+/usr/bin/python3 - "$work/two.hdf5" "$out" <<'PY'
+import json, sys
+import h5py
+report = json.loads(sys.argv[2].splitlines()[-1])
+assert report["seeds_tried"] == 2, report
+assert len(h5py.File(sys.argv[1], "r")["data"]) == report["episodes"] == round(2 * report["expert_success"]), report
+PY
 echo "arm_loop: passed"

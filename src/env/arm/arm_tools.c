@@ -183,7 +183,10 @@ static void env_args(char *buf, int size, const ArmTask *t, const char *quality,
            t->env_name, images ? "true" : "false", t->name, quality, seed);
 }
 
-static int demos(const EnvOps *ops, long episodes, long seed, const char *quality, int images, const char *out) {
+// Keeps the successes of the expert's episodes from seeds seed, seed+1, ...: until `episodes`
+// are kept, or (n_seeds > 0) over exactly n_seeds seeds.
+static int demos(const EnvOps *ops, long episodes, long n_seeds, long seed, const char *quality, int images,
+                 const char *out) {
   const ArmExpertQuality q = !strcmp(quality, "mh") ? ARM_EXPERT_MH : ARM_EXPERT_PH;
   char args[2048];
   Env env;
@@ -197,9 +200,9 @@ static int demos(const EnvOps *ops, long episodes, long seed, const char *qualit
   int err = ODP_OK;
   Progress pr;
   char status[64] = "";
-  progress_start(&pr, "demos", "episodes", episodes);
-  while (kept < episodes && !err) {  // failed attempts are dropped, as robomimic's human sets hold successes only
-    if (tried >= 10 * episodes) {
+  progress_start(&pr, "demos", n_seeds ? "seeds" : "episodes", n_seeds ? n_seeds : episodes);
+  while ((n_seeds ? tried < n_seeds : kept < episodes) && !err) {  // failures dropped: robomimic's sets hold successes only
+    if (!n_seeds && tried >= 10 * episodes) {
       err = odp_fail("%s: the expert succeeded %ld times in %ld seeds", ops->title, kept, tried);
       break;
     }
@@ -208,10 +211,11 @@ static int demos(const EnvOps *ops, long episodes, long seed, const char *qualit
     else if (ok) {
       kept++, samples += ep.n;
       snprintf(status, sizeof status, "expert success %ld/%ld", kept, tried);
-      progress_update(&pr, kept, status);
     }
+    if (!err) progress_update(&pr, n_seeds ? tried : kept, status);
   }
-  progress_finish(&pr, kept, status);
+  progress_finish(&pr, n_seeds ? tried : kept, status);
+  if (!err && !kept) err = odp_fail("%s: the expert succeeded on none of %ld seeds", ops->title, tried);
   episode_free(&ep);
   env_destroy(&env);
   if (err) return rm_writer_abort(w), ODP_ERR;
@@ -224,15 +228,16 @@ static int demos(const EnvOps *ops, long episodes, long seed, const char *qualit
 }
 
 static int tool_demos(int argc, char **argv) {
-  long episodes = 200, seed = 0;
+  long episodes = 200, n_seeds = 0, seed = 0;
   const char *out = NULL, *quality = "ph";
   int images = 0;
   for (int i = 2; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     const int is_episodes = !strcmp(argv[i], "--episodes"), is_seed = !strcmp(argv[i], "--seed");
+    const int is_seeds = !strcmp(argv[i], "--seeds");
     if (!strcmp(argv[i], "--images")) images = 1;
-    else if (is_episodes || is_seed) {
-      if (parse_long("demos", argv[i], v, is_episodes, is_episodes ? &episodes : &seed)) return 2;
+    else if (is_episodes || is_seed || is_seeds) {
+      if (parse_long("demos", argv[i], v, !is_seed, is_episodes ? &episodes : is_seeds ? &n_seeds : &seed)) return 2;
       i++;
     } else if (!strcmp(argv[i], "--quality") && v && (!strcmp(v, "ph") || !strcmp(v, "mh"))) quality = v, i++;
     else if (!strcmp(argv[i], "-o") && v) out = v, i++;
@@ -240,7 +245,7 @@ static int tool_demos(int argc, char **argv) {
   }
   if (!out) return fprintf(stderr, "onedp demos: -o FILE.hdf5 is required\n"), 2;
   const EnvOps *ops = env_find(argv[1]);
-  if (!ops || demos(ops, episodes, seed, quality, images, out)) return fprintf(stderr, "onedp demos: %s\n", odp_error()), 1;
+  if (!ops || demos(ops, episodes, n_seeds, seed, quality, images, out)) return fprintf(stderr, "onedp demos: %s\n", odp_error()), 1;
   return 0;
 }
 
@@ -251,9 +256,10 @@ static int tool_demos(int argc, char **argv) {
     "instead times N policy steps of physics and controller (25 substeps each, the scripted expert acting)\n"   \
     "and N/10 camera frames (84x84, both cameras in turn); the last line is JSON.\n"},                           \
    {"demos", tool_demos,                                                                                           \
-    "usage: onedp demos " name " -o FILE.hdf5 [--episodes N] [--seed S] [--quality ph|mh] [--images]\n\n"         \
+    "usage: onedp demos " name " -o FILE.hdf5 [--episodes N | --seeds N] [--seed S] [--quality ph|mh] [--images]\n\n" \
     "Scripted demonstrations in robomimic's HDF5 layout: N successful episodes (default 200) from reset\n"     \
-    "seeds S, S+1, ... (failed attempts are dropped and counted); --quality mh: slower, hesitant, noisier\n"    \
+    "seeds S, S+1, ... (failed attempts are dropped and counted); --seeds N instead runs exactly N seeds and\n" \
+    "keeps their successes (the expert's success rate on those seeds); --quality mh: slower, hesitant, noisier\n" \
     "operators; --images adds agentview_image and robot0_eye_in_hand_image (84x84, gzip). Shows progress;\n"  \
     "the last line is JSON with the expert's success rate over the seeds tried.\n"},                             \
    {NULL, NULL, NULL}}
