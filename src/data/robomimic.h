@@ -76,12 +76,6 @@ int rm_read_images(const RmFile *f, int i, const char *key, int *height, int *wi
 
 // ---------------------------------------------------------------- training windows
 
-// Windows as seqds_open builds them from a zarr store (episode split, padding), one
-// episode per demo in sorted order. obs: obs/<key> of obs_keys concatenated per row, in
-// that order. Actions: with abs_rot6d, absolute (N, 7) pos(3) + axis-angle(3) + gripper(1)
-// (or two arms, (N, 14)) become (N, 10) / (N, 20): pos, the rotation matrix's first two
-// rows (Diffusion Policy's RotationTransformer axis_angle -> rotation_6d), gripper;
-// otherwise the actions as stored. cfg->obs_key is not used.
 // Whether path names a robomimic file (.hdf5 / .h5) rather than a zarr store.
 int rm_is_path(const char *path);
 
@@ -89,5 +83,11 @@ int rm_is_path(const char *path);
 // position, rot6d, gripper: what the loader below and a demo's replay feed an arm task.
 void rm_actions_rot6d(const double *a, long n, int arms, float *out);
 
+// Windows as seqds_open builds them from a zarr store (episode split, padding), one
+// episode per demo in sorted order. obs: obs/<key> of obs_keys concatenated per row, in
+// that order. Actions: with abs_rot6d, absolute (N, 7) pos(3) + axis-angle(3) + gripper(1)
+// (or two arms, (N, 14)) become (N, 10) / (N, 20): pos, the rotation matrix's first two
+// rows (Diffusion Policy's RotationTransformer axis_angle -> rotation_6d), gripper;
+// otherwise the actions as stored. cfg->obs_key is not used.
 SeqDataset *rm_sequence_open(const char *path, const char *const *obs_keys, int n_keys, int abs_rot6d,
                              const SeqConfig *cfg);

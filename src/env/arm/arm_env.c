@@ -162,7 +162,12 @@ static void *arm_create(const ArmTask *t) {
   ArmEnv *e = calloc(1, sizeof *e);
   if (!e) return odp_fail("arm env: out of memory"), NULL;
   e->task = t;
-  if (!(e->m = arm_compile(t, &e->model_xml)) || !(e->d = mj_makeData(e->m))) goto fail;
+  if (!(e->m = arm_compile(t, &e->model_xml))) goto fail;
+  // robosuite's <size njmax=5000 nconmax=5000> has MuJoCo give every mjData a 1 GB stack
+  // (170 ms to make); a step uses under 40 kB of it (d->maxuse_stack over the experts'
+  // episodes): 8 MB keeps 200 times that, for this state and the expert's planning copies.
+  e->m->nstack = 1 << 20;
+  if (!(e->d = mj_makeData(e->m))) goto fail;
   static const char *const fingers[2] = {"gripper0_finger_joint1", "gripper0_finger_joint2"};
   static const char *const finger_acts[2] = {"gripper0_gripper_finger_joint1", "gripper0_gripper_finger_joint2"};
   for (int i = 0; i < 2; i++) {

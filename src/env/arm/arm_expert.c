@@ -130,12 +130,7 @@ static void choose_grasp(ArmExpert *x, double want, double period, double turn0,
   struct { double R[9], turn; } good[MAX_PLANS], best;
   double R[9], top = -INFINITY;
   int n_good = 0;
-  // The scratch state for the IK: robosuite's <size> gives every mjData a 1 GB stack (170 ms
-  // to allocate and clear); the IK needs a few kB of it, so it is made from a copy of the
-  // model's sizes with a small one.
-  mjModel sizes = *e->m;
-  sizes.nstack = 1 << 16;
-  mjData *ik = mj_makeData(&sizes);
+  mjData *ik = mj_makeData(e->m);  // the IK's scratch state
   for (int k = 0; k * period < 2 * M_PI - 1e-9 && k < 4; k++)
     for (int t = 0; t < N_TILT; t++) {
       double lean_k[3];
@@ -319,7 +314,7 @@ void arm_expert_act(ArmExpert *x, double *action) {
       x->hold[0] = c * h0 - sn * x->hold[1], x->hold[1] = sn * h0 + c * x->hold[1];  // the object turns with the grip
       // Over it within 4 mm (the nut's hole clears the peg by 6.75 mm a side), square, not swinging.
       const int settled = mju_dist3(p, x->obj_last) < (e->task == &arm_square ? 0.001 : 0.003) && fabs(x->turn - x->turn_goal - x->trim) < 0.03 && fabs(off) < 0.05;
-      if (settled && hypot(p[0] - x->place[0], p[1] - x->place[1]) < (e->task == &arm_square ? 0.004 : 0.01))
+      if (settled && dist_xy(p, x->place) < (e->task == &arm_square ? 0.004 : 0.01))
         advance(x, LOWER);
       break;
     }

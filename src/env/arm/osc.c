@@ -77,9 +77,10 @@ static void pinv_sym(int k, double *a, double *out) {
   }
 }
 
-// lam (k, k) = pinv(J Minv J^T) for the k rows J (k, n) of the Jacobian; JMinv (k, n) = J Minv.
-static void op_inertia(int k, int n, const double *J, const double *Minv, double *JMinv, double *lam) {
-  double inv[36];
+// JMinv (k, n) = J Minv and out (k, k) = J Minv J^T + damping I for the k rows J (k, n) of
+// the Jacobian.
+static void task_metric(int k, int n, const double *J, const double *Minv, double damping, double *JMinv,
+                        double *out) {
   for (int r = 0; r < k; r++)
     for (int j = 0; j < n; j++) {
       double s = 0;
@@ -88,11 +89,53 @@ static void op_inertia(int k, int n, const double *J, const double *Minv, double
     }
   for (int r = 0; r < k; r++)
     for (int q = 0; q < k; q++) {
-      double s = 0;
+      double s = r == q ? damping : 0;
       for (int j = 0; j < n; j++) s += JMinv[r * n + j] * J[q * n + j];
-      inv[r * k + q] = s;
+      out[r * k + q] = s;
     }
+}
+
+// lam (k, k) = pinv(J Minv J^T), the operational-space inertia; JMinv as task_metric's.
+static void op_inertia(int k, int n, const double *J, const double *Minv, double *JMinv, double *lam) {
+  double inv[36];
+  task_metric(k, n, J, Minv, 0, JMinv, inv);
   pinv_sym(k, inv, lam);
+}
+
+// Jbar (n, 6) = Minv J^T lam = (J Minv)^T lam (Minv symmetric): the dynamically consistent
+// inverse of the full Jacobian, lam its inverted task metric.
+static void consistent_inverse(int n, const double *JMinv, const double *lam, double *Jbar) {
+  for (int i = 0; i < n; i++)
+    for (int q = 0; q < 6; q++) {
+      double s = 0;
+      for (int r = 0; r < 6; r++) s += JMinv[r * n + i] * lam[r * 6 + q];
+      Jbar[i * 6 + q] = s;
+    }
+}
+
+// The arm's block of d's kinematics and dynamics (its position quantities and qM current):
+// J (6, n) the grip site's Jacobian rows (position, rotation), M (n, n) the joints' mass
+// matrix, Minv its inverse (symmetric positive definite: through its Cholesky factor).
+static void arm_block(const Osc *c, const mjModel *m, mjData *d, double *J, double *M, double *Minv) {
+  const int n = c->n, nv = m->nv;
+  mjMARKSTACK;
+  mjtNum *jacp = mj_stackAlloc(d, 3 * nv), *jacr = mj_stackAlloc(d, 3 * nv), *full = mj_stackAlloc(d, nv * nv);
+  mj_jacSite(m, d, jacp, jacr, c->site);
+  mj_fullM(m, full, d->qM);
+  for (int i = 0; i < n; i++) {
+    for (int r = 0; r < 3; r++) J[r * n + i] = jacp[r * nv + c->dof[i]], J[(3 + r) * n + i] = jacr[r * nv + c->dof[i]];
+    for (int j = 0; j < n; j++) M[i * n + j] = full[c->dof[i] * nv + c->dof[j]];
+  }
+  mjFREESTACK;
+  double chol[OSC_MAX_DOF * OSC_MAX_DOF];
+  memcpy(chol, M, sizeof(double) * n * n);
+  mju_cholFactor(chol, n, 0);
+  for (int j = 0; j < n; j++) {
+    double e[OSC_MAX_DOF] = {0}, col[OSC_MAX_DOF];
+    e[j] = 1;
+    mju_cholSolve(col, chol, e, n);
+    for (int i = 0; i < n; i++) Minv[i * n + j] = col[i];
+  }
 }
 
 // e = 1/2 sum_k R_cur[:, k] x R_goal[:, k] (robosuite's orientation_error).
@@ -107,29 +150,11 @@ static void orientation_error(const double *cur, const double *goal, double e[3]
 }
 
 void osc_control(const Osc *c, const mjModel *m, mjData *d, double *tau_out) {
-  const int n = c->n, nv = m->nv;
+  const int n = c->n;
   double J[6 * OSC_MAX_DOF] = {0}, M[OSC_MAX_DOF * OSC_MAX_DOF] = {0}, Minv[OSC_MAX_DOF * OSC_MAX_DOF] = {0};
   double JMinv[6 * OSC_MAX_DOF], lam_pos[9], lam_ori[9], lam[36], qd[OSC_MAX_DOF];
-  mjMARKSTACK;
-  mjtNum *jacp = mj_stackAlloc(d, 3 * nv), *jacr = mj_stackAlloc(d, 3 * nv), *full = mj_stackAlloc(d, nv * nv);
-  mj_jacSite(m, d, jacp, jacr, c->site);
-  mj_fullM(m, full, d->qM);
-  for (int i = 0; i < n; i++) {
-    qd[i] = d->qvel[c->dof[i]];
-    for (int r = 0; r < 3; r++) J[r * n + i] = jacp[r * nv + c->dof[i]], J[(3 + r) * n + i] = jacr[r * nv + c->dof[i]];
-    for (int j = 0; j < n; j++) M[i * n + j] = full[c->dof[i] * nv + c->dof[j]];
-  }
-  mjFREESTACK;
-  // Minv: the arm block's inverse (symmetric positive definite: its Cholesky factor).
-  double chol[OSC_MAX_DOF * OSC_MAX_DOF];
-  memcpy(chol, M, sizeof(double) * n * n);
-  mju_cholFactor(chol, n, 0);
-  for (int j = 0; j < n; j++) {
-    double e[OSC_MAX_DOF] = {0}, col[OSC_MAX_DOF];
-    e[j] = 1;
-    mju_cholSolve(col, chol, e, n);
-    for (int i = 0; i < n; i++) Minv[i * n + j] = col[i];
-  }
+  arm_block(c, m, d, J, M, Minv);
+  for (int i = 0; i < n; i++) qd[i] = d->qvel[c->dof[i]];
   op_inertia(3, n, J, Minv, JMinv, lam_pos);
   op_inertia(3, n, J + 3 * n, Minv, JMinv, lam_ori);
   op_inertia(6, n, J, Minv, JMinv, lam);  // JMinv: the full Jacobian's, used by the nullspace below
@@ -156,12 +181,7 @@ void osc_control(const Osc *c, const mjModel *m, mjData *d, double *tau_out) {
     Mpose[i] = 0;
     for (int j = 0; j < n; j++) Mpose[i] += M[i * n + j] * pose[j];
   }
-  for (int i = 0; i < n; i++)  // Jbar = (J Minv)^T lam (Minv symmetric)
-    for (int q = 0; q < 6; q++) {
-      double s = 0;
-      for (int r = 0; r < 6; r++) s += JMinv[r * n + i] * lam[r * 6 + q];
-      Jbar[i * 6 + q] = s;
-    }
+  consistent_inverse(n, JMinv, lam, Jbar);
   for (int i = 0; i < n; i++)
     for (int j = 0; j < n; j++) {
       double s = i == j;
@@ -179,57 +199,29 @@ void osc_control(const Osc *c, const mjModel *m, mjData *d, double *tau_out) {
 }
 
 double osc_reach(const Osc *c, const mjModel *m, mjData *d, const double pos[3], const double rot[9]) {
-  const int n = c->n, nv = m->nv;
-  double J[6 * OSC_MAX_DOF], JMinv[6 * OSC_MAX_DOF], err[6], A[36], y[6], Jbar[OSC_MAX_DOF * 6];
+  const int n = c->n;
+  double J[6 * OSC_MAX_DOF], JMinv[6 * OSC_MAX_DOF], err[6], A[36], Ainv[36], Jbar[OSC_MAX_DOF * 6];
   double M[OSC_MAX_DOF * OSC_MAX_DOF], Minv[OSC_MAX_DOF * OSC_MAX_DOF];
-  mjMARKSTACK;
-  mjtNum *jacp = mj_stackAlloc(d, 3 * nv), *jacr = mj_stackAlloc(d, 3 * nv), *full = mj_stackAlloc(d, nv * nv);
   double pos_err = 1, ori_err = 1;
   for (int it = 0; it < 300 && (pos_err > 1e-4 || ori_err > 1e-3); it++) {
     mj_kinematics(m, d);
     mj_comPos(m, d);
     mj_crb(m, d);
-    mj_jacSite(m, d, jacp, jacr, c->site);
-    mj_fullM(m, full, d->qM);
-    for (int i = 0; i < n; i++) {
-      for (int r = 0; r < 3; r++) J[r * n + i] = jacp[r * nv + c->dof[i]], J[(3 + r) * n + i] = jacr[r * nv + c->dof[i]];
-      for (int j = 0; j < n; j++) M[i * n + j] = full[c->dof[i] * nv + c->dof[j]];
-    }
+    arm_block(c, m, d, J, M, Minv);
     mju_sub3(err, pos, d->site_xpos + 3 * c->site);
     orientation_error(d->site_xmat + 9 * c->site, rot, err + 3);
     pos_err = mju_norm3(err), ori_err = mju_norm3(err + 3);
     // The controller's metric: Jbar = Minv J^T (J Minv J^T + 1e-6 I)^-1, the dynamically
-    // consistent inverse, whose nullspace is the one the posture term acts in (osc_control).
-    mju_cholFactor(M, n, 0);
-    for (int j = 0; j < n; j++) {
-      double e[OSC_MAX_DOF] = {0}, col[OSC_MAX_DOF];
-      e[j] = 1;
-      mju_cholSolve(col, M, e, n);
-      for (int i = 0; i < n; i++) Minv[i * n + j] = col[i];
-    }
-    for (int r = 0; r < 6; r++)
-      for (int j = 0; j < n; j++) {
-        double s = 0;
-        for (int i = 0; i < n; i++) s += J[r * n + i] * Minv[i * n + j];
-        JMinv[r * n + j] = s;
-      }
-    for (int r = 0; r < 6; r++)
-      for (int q = 0; q < 6; q++) {
-        double s = r == q ? 1e-6 : 0;
-        for (int j = 0; j < n; j++) s += JMinv[r * n + j] * J[q * n + j];
-        A[r * 6 + q] = s;
-      }
+    // consistent inverse (damped), whose nullspace is the one the posture term acts in.
+    task_metric(6, n, J, Minv, 1e-6, JMinv, A);
     mju_cholFactor(A, 6, 0);
     for (int q = 0; q < 6; q++) {
-      double e[6] = {0};
+      double e[6] = {0}, col[6];
       e[q] = 1;
-      mju_cholSolve(y, A, e, 6);
-      for (int i = 0; i < n; i++) {
-        double s = 0;
-        for (int r = 0; r < 6; r++) s += JMinv[r * n + i] * y[r];
-        Jbar[i * 6 + q] = s;
-      }
+      mju_cholSolve(col, A, e, 6);
+      for (int r = 0; r < 6; r++) Ainv[r * 6 + q] = col[r];
     }
+    consistent_inverse(n, JMinv, Ainv, Jbar);
     // dq = Jbar err + (I - Jbar J) 0.2 (posture - q), each joint kept in its range.
     double pull[OSC_MAX_DOF], Jpull[6];
     for (int i = 0; i < n; i++) pull[i] = 0.2 * (c->posture[i] - d->qpos[c->qpos[i]]);
@@ -245,7 +237,6 @@ double osc_reach(const Osc *c, const mjModel *m, mjData *d, const double pos[3],
       *q = fmin(fmax(*q + fmin(fmax(dq, -0.2), 0.2), range[0]), range[1]);
     }
   }
-  mjFREESTACK;
   if (pos_err > 0.005 || ori_err > 0.05) return -1;
   double margin = INFINITY;
   for (int i = 0; i < n; i++) {
