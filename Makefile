@@ -2,10 +2,11 @@
 BUILD ?= build
 ASAN  ?= build-asan
 FUZZ  ?= build-fuzz
+MPI   ?= build-mpi
 JOBS  ?= $(shell nproc)
 FUZZ_RUNS ?= 10000000
 
-.PHONY: all deps install test test-asan fuzz-build test-fuzz fuzz demo clean
+.PHONY: all deps install test test-asan fuzz-build test-fuzz fuzz mpi demo clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -19,8 +20,9 @@ PREFIX ?= /usr/local
 install: all
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
-# CI runs exactly this: the suite, the suite again under ASan + UBSan, short fuzz runs.
-test: all
+# CI runs exactly this: the suite (with the MPI build's data-parallel checks, tests/mpi.sh),
+# the suite again under ASan + UBSan, short fuzz runs.
+test: all mpi
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory test-asan test-fuzz
 
@@ -42,8 +44,13 @@ test-fuzz: fuzz-build
 fuzz: fuzz-build
 	bash tests/fuzz/run.sh $(FUZZ) $(FUZZ_RUNS)
 
+# onedp against Debian's OpenMPI: mpirun -np N $(MPI)/onedp train|distill|eval ... (README "Scale-out").
+mpi: deps
+	cmake -S . -B $(MPI) -DCMAKE_BUILD_TYPE=Release -DONEDP_MPI=ON >/dev/null
+	cmake --build $(MPI) -j $(JOBS) --target onedp
+
 demo: all
 	bash scripts/demo.sh $(BUILD)/demo
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(FUZZ)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ) $(MPI)

@@ -15,6 +15,7 @@ packages=(
   libosmesa6-dev           # their offscreen cameras (OSMesa)
   libxml2-dev              # composing their MJCF scenes from robosuite's asset files
   libhdf5-dev              # robomimic HDF5 datasets
+  libopenmpi-dev openmpi-bin   # `make mpi`: data-parallel training and evaluation under mpirun
   python3-h5py             # the HDF5 oracle (tests write robomimic-style files with h5py)
   python3-torch python3-torchvision python3-numpy python3-shapely   # test oracles only
   python3-zmq              # the Python serve client (examples/serve_client.py) and its test

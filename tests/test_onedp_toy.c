@@ -42,7 +42,7 @@ static void train_teacher(const Unet *u, float *params, const Diffusion *s) {
   for (long step = 0; step < TEACHER_STEPS; step++) {
     toy_ring_batch(&ring, 1, step, B, obs, act, NULL);
     memset(grads, 0, np * 4);
-    double loss = denoise_loss_step(u, params, grads, NULL, acts, s, act, obs, 2, step, work);
+    double loss = denoise_loss_step(u, params, grads, NULL, acts, s, act, obs, 2, step, (BatchShare){0, B}, work);
     adamw_update(params, m, v, grads, np, &adam, lr_at(&lr, step), step + 1);
     if (step >= TEACHER_STEPS - 100) recent += loss / 100;
   }

@@ -100,7 +100,7 @@ static void train_and_sample(const char *name, int levels, const char *sampler) 
   for (long step = 0; step < STEPS; step++) {
     toy_ring_batch(&ring, 1, step, B, obs, act, NULL);
     memset(grads, 0, np * 4);
-    double loss = denoise_loss_step(&u, params, grads, NULL, acts, &sched, act, obs, 2, step, work);
+    double loss = denoise_loss_step(&u, params, grads, NULL, acts, &sched, act, obs, 2, step, (BatchShare){0, B}, work);
     adamw_step(&opt, params, m, v, grads, np, lr_at(&lr, step));
     if (step < 20) first += loss / 20;
     if (step >= STEPS - 100) recent += loss / 100;
@@ -109,7 +109,7 @@ static void train_and_sample(const char *name, int levels, const char *sampler) 
   double held_out = 0;
   for (int r = 0; r < 20; r++) {
     toy_ring_batch(&ring, 777, r, B, obs, act, NULL);
-    held_out += denoise_loss_step(&u, params, grads, NULL, acts, &sched, act, obs, 778, r, work) / 20;
+    held_out += denoise_loss_step(&u, params, grads, NULL, acts, &sched, act, obs, 778, r, (BatchShare){0, B}, work) / 20;
   }
   printf("%s loss: first 20 steps %.4f, last 100 steps %.4f, held-out %.4f\n", name, first, recent, held_out);
   if (!strcmp(name, "ddpm")) {

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/hw.h"
 #include "core/progress.h"
+#include "dist/dist.h"
 #include "env/env.h"
 #include "eval/rollout.h"
 #include "eval/seed_range.h"
@@ -211,7 +212,8 @@ int cmd_eval(int argc, char **argv) {
   const char *ckpt = arg_positional(argc, argv, valued);
   const char *sampler_text = arg_string(argc, argv, "--sampler", "ddpm:100");
   const char *seeds = arg_string(argc, argv, "--seeds", "100000:100050"), *seed_text = arg_string(argc, argv, "--seed", "0");
-  int threads = arg_int(argc, argv, "--threads", omp_get_num_procs(), 1, 1024);
+  const int cores = omp_get_num_procs() / dist_local_size();  // mpirun's ranks on this computer share it
+  int threads = arg_int(argc, argv, "--threads", cores > 1 ? cores : 1, 1, 1024);
   EvalOptions o = {.gif_dir = arg_string(argc, argv, "--gif", NULL)};
   o.gif_size = arg_int(argc, argv, "--gif-size", 0, 1, 1 << 14);  // 0: the task's camera
   o.gif_count = arg_int(argc, argv, "--gif-count", 4, 1, 1 << 20);
@@ -276,12 +278,14 @@ int cmd_eval(int argc, char **argv) {
   ActionSource src = action_source_policy(&actor);
   EvalProgress prog = {.episodes = (int)(o.seed_end - o.seed_begin)};  // of the draw running
   progress_start(&prog.bar, "eval", "steps", (long)prog.episodes * max_steps);
+  prog.bar.enabled = prog.bar.enabled && dist_is_root();
   o.progress = on_progress, o.progress_ctx = &prog;
   EvalResult r;
   int rc = eval_run_draws(&r, &src, &o, draws);
   if (!rc) progress_finish(&prog.bar, prog.bar.total, "done");
   policy_free(&policy), policy_free(&refiner);
   if (rc) return fail(odp_error());
+  if (!dist_is_root()) return eval_result_free(&r), 0;  // every rank holds the result; rank 0 prints it
 
   char name[1200];
   sampler_name(&spec, name, sizeof name);

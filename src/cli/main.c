@@ -4,6 +4,8 @@
 
 #include "cli/commands.h"
 #include "core/blas_core.h"
+#include "core/error.h"
+#include "dist/dist.h"
 
 static const Command commands[] = {
     {"train", cmd_train, "train a Diffusion Policy teacher on demonstrations"},
@@ -43,8 +45,12 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
-  for (int i = 0; i < command_count; i++)
-    if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+  for (int i = 0; i < command_count; i++) {
+    if (strcmp(argv[1], commands[i].name)) continue;
+    // Under mpirun (the MPI build) each process is a rank of one data-parallel job (dist/dist.h).
+    if (dist_init(&argc, &argv)) return fprintf(stderr, "onedp: %s\n", odp_error()), 1;
+    return dist_finish(commands[i].run(argc - 1, argv + 1));
+  }
   fprintf(stderr, "onedp: unknown command '%s' (see onedp --help)\n", argv[1]);
   return 2;
 }

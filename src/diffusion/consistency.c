@@ -25,7 +25,7 @@ int cm_sample_ws(float *x, int B, long per, const EdmSettings *set, int N, Denoi
   for (long i = 0; i < n; i++) x[i] *= (float)times[0];
   for (int j = 0; j < N; j++) {
     if (j > 0) {  // re-noise the last x0 to t_j
-      diffusion_noise(w->z, B, per, seed, ODP_STREAM(j, DIFFUSION_PURPOSE_CM), w->row_seeds);
+      diffusion_noise(w->z, B, per, seed, ODP_STREAM(j, DIFFUSION_PURPOSE_CM), w);
       for (long i = 0; i < n; i++) x[i] += (float)times[j] * w->z[i];
     }
     const CmMap m = cm_map(set, times[j], set->sigma_min);

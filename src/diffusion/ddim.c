@@ -63,7 +63,7 @@ int ddim_sample_ws(float *x, int B, long per, const NoiseSchedule *s, int num_st
 int ddim_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps,
                 DdimSpacing spacing, DenoiseFn fn, void *ctx) {
   DiffusionWork w = {odp_malloc((unsigned long)B * per * sizeof(float), "ddim predicted noise"), NULL,
-                     odp_malloc((unsigned long)B * sizeof(float), "ddim timesteps"), NULL, NULL};
+                     odp_malloc((unsigned long)B * sizeof(float), "ddim timesteps"), NULL, NULL, 0};
   int rc = w.eps && w.tb ? ddim_sample_ws(x, B, per, s, num_steps, spacing, fn, ctx, &w) : ODP_ERR;
   free(w.eps), free(w.tb);
   return rc;

@@ -47,7 +47,7 @@ int ddpm_sample_ws(float *x, int B, long per, const NoiseSchedule *s, int num_st
     int t = ts[k];
     rc = diffusion_denoise_at(fn, ctx, x, B, t, tb, eps, "ddpm");
     if (rc != ODP_OK) break;
-    if (t > 0) diffusion_noise(z, B, per, seed, ODP_STREAM(t, DIFFUSION_PURPOSE_DDPM), w->row_seeds);
+    if (t > 0) diffusion_noise(z, B, per, seed, ODP_STREAM(t, DIFFUSION_PURPOSE_DDPM), w);
     ddpm_step(x, eps, z, n, s, t, schedule_prev_timestep(s, t, num_steps));
   }
   return rc;
@@ -58,7 +58,7 @@ int ddpm_sample(float *x, int B, long per, const NoiseSchedule *s, int num_steps
   long n = (long)B * per;
   DiffusionWork w = {odp_malloc((unsigned long)n * sizeof(float), "ddpm predicted noise"),
                      odp_malloc((unsigned long)n * sizeof(float), "ddpm variance noise"),
-                     odp_malloc((unsigned long)B * sizeof(float), "ddpm timesteps"), NULL, NULL};
+                     odp_malloc((unsigned long)B * sizeof(float), "ddpm timesteps"), NULL, NULL, 0};
   int rc = w.eps && w.z && w.tb ? ddpm_sample_ws(x, B, per, s, num_steps, fn, ctx, seed, &w) : ODP_ERR;
   free(w.eps), free(w.z), free(w.tb);
   return rc;

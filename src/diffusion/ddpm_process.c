@@ -73,7 +73,7 @@ static SamplerSpec default_sampler(const Diffusion *d) {
 
 static int sample(const Diffusion *d, const SamplerSpec *s, float *x, int B, long per, DenoiseFn fn, void *ctx,
                   uint64_t seed, const DiffusionWork *w) {
-  diffusion_noise(x, B, per, seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT), w->row_seeds);
+  diffusion_noise(x, B, per, seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT), w);
   if (s->kind == SAMPLER_DDPM) return ddpm_sample_ws(x, B, per, &d->ddpm, s->steps, fn, ctx, seed, w);
   return ddim_sample_ws(x, B, per, &d->ddpm, s->steps, s->spacing, fn, ctx, w);
 }

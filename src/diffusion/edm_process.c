@@ -83,7 +83,7 @@ static SamplerSpec default_sampler(const Diffusion *d) {
 
 static int sample(const Diffusion *d, const SamplerSpec *s, float *x, int B, long per, DenoiseFn fn, void *ctx,
                   uint64_t seed, const DiffusionWork *w) {
-  diffusion_noise(x, B, per, seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT), w->row_seeds);
+  diffusion_noise(x, B, per, seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT), w);
   return edm_sample_ws(x, B, per, &d->edm.set, s->steps, s->kind == SAMPLER_EDM_HEUN ? EDM_HEUN : EDM_EULER, fn, ctx,
                        w);
 }

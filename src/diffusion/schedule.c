@@ -56,10 +56,10 @@ void diffusion_initial_noise(float *x, long n, uint64_t seed) {
   diffusion_noise(x, 1, n, seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT), NULL);
 }
 
-void diffusion_noise(float *x, int B, long per, uint64_t seed, uint64_t stream, const uint64_t *row_seeds) {
-  if (!row_seeds) {
-    rng_fill_normal(rng_make(seed, stream), 0, x, (long)B * per);
+void diffusion_noise(float *x, int B, long per, uint64_t seed, uint64_t stream, const DiffusionWork *w) {
+  if (!w || !w->row_seeds) {
+    rng_fill_normal(rng_make(seed, stream), w ? (uint64_t)(w->first_row * per) : 0, x, (long)B * per);
     return;
   }
-  for (int b = 0; b < B; b++) rng_fill_normal(rng_make(row_seeds[b], stream), 0, x + (long)b * per, per);
+  for (int b = 0; b < B; b++) rng_fill_normal(rng_make(w->row_seeds[b], stream), 0, x + (long)b * per, per);
 }

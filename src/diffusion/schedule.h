@@ -5,6 +5,7 @@
 // Layer-free: the network is reached only through DenoiseFn. Policies, trainers and
 // the distiller reach a schedule only through diffusion/diffusion.h.
 #pragma once
+#include "diffusion/work.h"
 #include <stdint.h>
 
 #define DIFFUSION_MAX_TRAIN_STEPS 1000
@@ -50,6 +51,7 @@ int diffusion_denoise_at(DenoiseFn fn, void *ctx, const float *x, int B, int t, 
 // x_T: n standard normals from (seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT)), element i
 // of the buffer being element i of the stream.
 void diffusion_initial_noise(float *x, long n, uint64_t seed);
-// Standard normal noise x (B, per) for Philox purpose `stream` of a call keyed by seed, or,
-// with row_seeds, item b's as a batch-1 call keyed by row_seeds[b] would draw it.
-void diffusion_noise(float *x, int B, long per, uint64_t seed, uint64_t stream, const uint64_t *row_seeds);
+// Standard normal noise x (B, per) for Philox purpose `stream` of a call keyed by seed (its
+// rows w->first_row.. when w is not NULL), or, with w->row_seeds, item b's as a batch-1 call
+// keyed by row_seeds[b] would draw it.
+void diffusion_noise(float *x, int B, long per, uint64_t seed, uint64_t stream, const DiffusionWork *w);

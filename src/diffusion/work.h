@@ -12,4 +12,7 @@ typedef struct {
   // one seed per batch item: item b draws what a batch-1 call keyed by row_seeds[b] draws
   // (a server batching independent sessions: diffusion_noise).
   const uint64_t *row_seeds;
+  // Without row_seeds: the call's rows are rows first_row.. of a larger batch keyed by the
+  // same seed (a data-parallel rank's share: src/dist/dist.h), and draw there. 0 otherwise.
+  long first_row;
 } DiffusionWork;

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "dist/dist.h"
 #include "diffusion/consistency.h"
 #include "model/cm_net.h"
 #include "distill/teacher_data.h"
@@ -188,6 +189,8 @@ static int alloc_step(Cp *c) {
 static int setup(void *self, const Config *cfg, int resume) {
   Cp *c = self;
   const char *origin = config_origin(cfg);
+  if (dist_size() > 1)  // its steps are not sharded (dist/dist.h): each rank would repeat the whole batch
+    return odp_fail("Consistency Policy distillation runs in one process, not under mpirun -np %d", dist_size());
   if (teacher_data_open(&c->td, c->opt.batch, origin, "cp.batch")) return ODP_ERR;
   if (strcmp(c->td.teacher.diffusion.ops->name, "edm"))
     return odp_fail("%s: a %s policy; Consistency Policy distills an EDM teacher (policy.diffusion edm)", c->td.path,
@@ -354,9 +357,9 @@ static double dsm(Cp *c, long step, double delta) {
 static void encode(Cp *c, long step) {
   const uint64_t crops = ODP_STREAM(step, CP_CROPS);
   const long gc = c->td.teacher.encoder.out_dim;
-  teacher_data_encode(&c->td, &c->td.teacher, c->enc_teacher, c->td.teacher.params, c->obs, c->rows, c->B,
+  teacher_data_encode(&c->td, &c->td.teacher, c->enc_teacher, c->td.teacher.params, c->obs, c->rows, c->B, 0,
                       c->opt.seed, crops, c->cond_buf);
-  teacher_data_encode(&c->td, &c->student, c->enc_student, c->student.params, c->obs, c->rows, c->B, c->opt.seed,
+  teacher_data_encode(&c->td, &c->student, c->enc_student, c->student.params, c->obs, c->rows, c->B, 0, c->opt.seed,
                       crops, c->cond_buf + c->B * gc);
   memset(c->dcond_sum, 0, (size_t)c->B * gc * sizeof(float));
 }

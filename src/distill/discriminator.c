@@ -62,14 +62,15 @@ void discriminator_backward(const Discriminator *d, const float *params, Discrim
 // softplus(x) = log(1 + e^x), without overflow for large x.
 static double softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
 
-double discriminator_loss(const float *logit, int B, int label, float weight, float *dlogit, int *correct) {
+double discriminator_loss(const float *logit, int B, long total, int label, float weight, float *dlogit,
+                          int *correct) {
   const double sign = label ? -1.0 : 1.0;  // real: softplus(-logit); fake: softplus(logit)
   double loss = 0;
   for (int b = 0; b < B; b++) {
     double x = sign * logit[b];
     loss += softplus(x);
-    dlogit[b] = (float)(weight * sign / (1.0 + exp(-x)) / B);  // d softplus(x) / dx = sigmoid(x)
+    dlogit[b] = (float)(weight * sign / (1.0 + exp(-x)) / total);  // d softplus(x) / dx = sigmoid(x)
     if (correct) *correct += x < 0;
   }
-  return loss / B;
+  return loss / total;
 }

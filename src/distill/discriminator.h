@@ -37,8 +37,10 @@ void discriminator_forward(const Discriminator *d, const float *params, Discrimi
 void discriminator_backward(const Discriminator *d, const float *params, DiscriminatorActs *a, float *grads,
                             const float *dlogit, float *dfeatures);
 
-// The logistic loss toward label (1 real, 0 fake), mean over the B chunks:
-// mean softplus(-logit) for real, mean softplus(logit) for fake. Writes dlogit (B) =
+// The logistic loss toward label (1 real, 0 fake) of the B chunks, as their part of a mean
+// over total (B, or a batch whose other rows are on other ranks: onedp_core.h OnedpStep):
+// softplus(-logit) for real, softplus(logit) for fake. Writes dlogit (B) =
 // weight · d loss / d logit, counts the chunks on the label's side of 0 into *correct (may be NULL), and
 // returns the (unweighted) loss.
-double discriminator_loss(const float *logit, int B, int label, float weight, float *dlogit, int *correct);
+double discriminator_loss(const float *logit, int B, long total, int label, float weight, float *dlogit,
+                          int *correct);

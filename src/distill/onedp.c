@@ -10,6 +10,7 @@
 #include "model/policy.h"
 #include "distill/onedp_core.h"
 #include "distill/teacher_data.h"
+#include "dist/dist.h"
 #include "optim/lr_schedule.h"
 #include "train/run_dir.h"
 #include "train/run_driver.h"
@@ -58,6 +59,10 @@ typedef struct {
   OnedpStep step;
   float *score;
   float *obs, *actions;  // one batch: normalised low-dim history (B, To, Dl) and actions
+  // This process's rows of every batch, [first, first + mine): all of them in a single
+  // process, a share under mpirun (dist/dist.h; OnedpStep holds the same share).
+  long first;
+  int mine;
   // Image students: the teacher's camera encoder (frozen; psi shares its conditioning) and
   // the student's, the generator's own, trained with it at its learning rate and Adam settings.
   int image;
@@ -220,10 +225,23 @@ static int load_batch(Distill *d, uint64_t seed, long index, float *lowdim, floa
 }
 
 // An image student's conditioning from one of its encoders (the teacher's or the student's,
-// params): the batch's frames cropped from Philox stream `crops`, with its low-dim history.
+// params): this process's rows of a batch (lowdim and rows at its first row), their
+// frames cropped from Philox stream `crops`, with their low-dim history.
 static void encode(Distill *d, const Policy *p, ObsEncoderActs *a, const float *params, const float *lowdim,
                    const int64_t *rows, uint64_t crops, float *cond) {
-  teacher_data_encode(&d->td, p, a, params, lowdim, rows, d->opt.batch, d->opt.core.seed, crops, cond);
+  teacher_data_encode(&d->td, p, a, params, lowdim, rows, d->mine, d->first, d->opt.core.seed, crops, cond);
+}
+
+// This process's rows of the batch in d->obs / d->actions / d->rows.
+static float *my_obs(const Distill *d) {
+  const PolicyShape *sh = &d->td.teacher.shape;
+  return d->obs + d->first * sh->n_obs_steps * sh->lowdim_dim;
+}
+static float *my_actions(const Distill *d) {
+  return d->actions + d->first * d->td.teacher.shape.horizon * d->td.teacher.shape.action_dim;
+}
+static int64_t *my_rows(const Distill *d) {
+  return d->rows ? d->rows + d->first * d->td.teacher.shape.n_obs_steps : NULL;
 }
 
 // Separate shuffles for the training batches and the regression pairs' observations, and
@@ -231,11 +249,12 @@ static void encode(Distill *d, const Policy *p, ObsEncoderActs *a, const float *
 enum { PAIR_SHUFFLE = 0x5041, PAIR_NOISE = 0x4e5a, BATCH_CROPS = 0x48, PAIR_CROPS = 0x49 };
 
 // The regression pairs: n_batches batches of training observations, each with noise z and
-// the teacher's sample from it. Shows progress: at ddim:10 this is a few teacher epochs' forwards.
+// the teacher's sample from it (this process's rows of each). Shows progress: at ddim:10
+// this is a few teacher epochs' forwards.
 static int make_pairs(Distill *d) {
   RegressionPairs *p = &d->pairs;
   const PolicyShape *sh = &d->td.teacher.shape;
-  const long B = d->opt.batch, count = pair_batches(&d->opt) * B;
+  const long B = d->mine, count = pair_batches(&d->opt) * d->opt.batch;
   p->n_batches = pair_batches(&d->opt);
   p->chunk_floats = B * d->step.per, p->lowdim_floats = B * sh->n_obs_steps * sh->lowdim_dim;
   p->rows_count = d->image ? B * sh->n_obs_steps : 0;
@@ -245,12 +264,16 @@ static int make_pairs(Distill *d) {
   p->rows = odp_malloc((size_t)(p->n_batches * p->rows_count + 1) * sizeof(int64_t), "regression pairs");
   if (!p->z || !p->target || !p->lowdim || !p->rows) return ODP_ERR;
   char name[64];
-  fprintf(stderr, "distill: %ld regression pairs from the teacher's %s\n", count,
-          sampler_name(&d->opt.pair_sampler, name, sizeof name));
+  const int root = dist_is_root();  // rank 0 alone shows progress
+  if (root)
+    fprintf(stderr, "distill: %ld regression pairs from the teacher's %s\n", count,
+            sampler_name(&d->opt.pair_sampler, name, sizeof name));
   for (long j = 0; j < p->n_batches; j++) {
     float *lowdim = p->lowdim + j * p->lowdim_floats, *cond = lowdim;
     int64_t *rows = p->rows + j * p->rows_count;
-    if (load_batch(d, d->opt.core.seed ^ PAIR_SHUFFLE, j, lowdim, d->actions, rows)) return ODP_ERR;
+    if (load_batch(d, d->opt.core.seed ^ PAIR_SHUFFLE, j, d->obs, d->actions, d->rows)) return ODP_ERR;
+    memcpy(lowdim, my_obs(d), (size_t)p->lowdim_floats * sizeof(float));
+    if (d->image) memcpy(rows, my_rows(d), (size_t)p->rows_count * sizeof(int64_t));
     if (d->image)
       encode(d, &d->td.teacher, d->enc_teacher, d->td.teacher.params, lowdim, rows, ODP_STREAM(j, PAIR_CROPS),
              cond = d->cond_teacher);
@@ -258,23 +281,26 @@ static int make_pairs(Distill *d) {
                            policy_call_seed(d->opt.core.seed ^ PAIR_NOISE, j), p->z + j * p->chunk_floats,
                            p->target + j * p->chunk_floats))
       return ODP_ERR;
-    if ((j + 1) % 8 == 0 || j + 1 == p->n_batches) fprintf(stderr, "\rdistill: pairs %ld/%ld", (j + 1) * B, count);
+    if (root && ((j + 1) % 8 == 0 || j + 1 == p->n_batches))
+      fprintf(stderr, "\rdistill: pairs %ld/%ld", (j + 1) * d->opt.batch, count);
   }
-  fprintf(stderr, "\n");
+  if (root) fprintf(stderr, "\n");
   return ODP_OK;
 }
 
 // An image student's encoder update, after the step updated the generator: its gradient
 // from the conditioning gradients of the objectives the step computed, at the generator's
-// learning rate and Adam settings.
-static void update_encoder(Distill *d, const OnedpStepStats *st, long step, double lr_factor) {
+// learning rate and Adam settings (the ranks' shares summed first).
+static int update_encoder(Distill *d, const OnedpStepStats *st, long step, double lr_factor) {
   memset(d->g_enc + d->enc_offset, 0, (size_t)d->enc_n * sizeof(float));
   const ObsEncoder *e = &d->student.encoder;
   if (!isnan(st->score_diff)) obs_encoder_backward(e, d->student.params, d->g_enc, d->enc_gen, d->dcond_gen);
   if (!isnan(st->regression)) obs_encoder_backward(e, d->student.params, d->g_enc, d->enc_pairs, d->dpair_cond);
+  if (dist_sum_floats(d->g_enc + d->enc_offset, d->enc_n)) return ODP_ERR;
   const AdamWConfig *a = &d->opt.core.gen_adam;
   adamw_update(d->student.params + d->enc_offset, d->m_enc, d->v_enc, d->g_enc + d->enc_offset, d->enc_n, a,
                a->lr * lr_factor, step + 1);
+  return ODP_OK;
 }
 
 static int distill_step(void *self, long step, RunStepOut *out) {
@@ -283,11 +309,12 @@ static int distill_step(void *self, long step, RunStepOut *out) {
   const RegressionPairs *p = &d->pairs;
   OnedpPairs batch, *pairs = NULL;
   if (load_batch(d, d->opt.core.seed, step, d->obs, d->actions, d->rows)) return ODP_ERR;
-  OnedpCond cond = {d->obs, d->obs, NULL};  // low-dim: the normalised history is everyone's conditioning
+  float *obs = my_obs(d);
+  OnedpCond cond = {obs, obs, NULL};  // low-dim: the normalised history is everyone's conditioning
   if (d->image) {
-    encode(d, &d->td.teacher, d->enc_teacher, d->td.teacher.params, d->obs, d->rows, ODP_STREAM(step, BATCH_CROPS),
+    encode(d, &d->td.teacher, d->enc_teacher, d->td.teacher.params, obs, my_rows(d), ODP_STREAM(step, BATCH_CROPS),
            d->cond_teacher);
-    encode(d, &d->student, d->enc_gen, d->student.params, d->obs, d->rows, ODP_STREAM(step, BATCH_CROPS),
+    encode(d, &d->student, d->enc_gen, d->student.params, obs, my_rows(d), ODP_STREAM(step, BATCH_CROPS),
            d->cond_gen);
     cond = (OnedpCond){d->cond_teacher, d->cond_gen, d->dcond_gen};
   }
@@ -303,8 +330,9 @@ static int distill_step(void *self, long step, RunStepOut *out) {
     pairs = &batch;
   }
   const double lr_factor = lr_at(&d->opt.schedule, step);
-  if (onedp_step(&d->models, &d->step, &cond, d->actions, pairs, step, lr_factor, &st)) return ODP_ERR;
-  if (d->image && st.generator_updated) update_encoder(d, &st, step, lr_factor);
+  if (onedp_step(&d->models, &d->step, &cond, my_actions(d), pairs, step, lr_factor, &st) ||
+      (d->image && st.generator_updated && update_encoder(d, &st, step, lr_factor)))
+    return ODP_ERR;
   if (!isnan(st.score_loss)) d->sum_loss += st.score_loss, d->count++;
   if (!isnan(st.score_diff)) d->sum_diff += st.score_diff, d->diff_count++;
   if (!isnan(st.regression)) d->sum_reg += st.regression, d->reg_count++;
@@ -355,10 +383,10 @@ static int load_init_generator(Distill *d) {
 
 // An image student's encoder workspaces, conditioning buffers and optimiser state.
 static int alloc_image(Distill *d) {
-  const int B = d->opt.batch;
+  const int B = d->mine;
   const long gc = d->td.teacher.encoder.out_dim, numel = d->student.table.numel;
   d->enc_offset = d->models.n, d->enc_n = param_table_trainable_end(&d->student.table) - d->models.n;
-  d->rows = odp_malloc((size_t)B * d->td.teacher.shape.n_obs_steps * sizeof(int64_t), "batch frame rows");
+  d->rows = odp_malloc((size_t)d->opt.batch * d->td.teacher.shape.n_obs_steps * sizeof(int64_t), "batch frame rows");
   d->enc_teacher = obs_encoder_acts_create(&d->td.teacher.encoder, NULL, B);
   d->enc_gen = obs_encoder_acts_create(&d->student.encoder, NULL, B);
   if (d->opt.core.regression_weight > 0) d->enc_pairs = obs_encoder_acts_create(&d->student.encoder, NULL, B);
@@ -382,6 +410,11 @@ static int setup(void *self, const Config *cfg, int resume) {
   const OnedpOptions *o = &d->opt.core;
   const char *origin = config_origin(cfg);
   if (teacher_data_open(&d->td, d->opt.batch, origin, "distill.batch")) return ODP_ERR;
+  long end;
+  dist_shard(d->opt.batch, &d->first, &end);
+  if ((d->mine = (int)(end - d->first)) < 1)
+    return odp_fail("%s: field 'distill.batch': %d rows for %d ranks (each needs one)", origin, d->opt.batch,
+                    dist_size());
   int steps = d->td.teacher.shape.num_train_timesteps;
   if (o->k_star >= steps)
     return odp_fail("%s: field 'distill.generator_timestep': %d is beyond the %d timesteps of teacher %s", origin,
@@ -404,7 +437,8 @@ static int setup(void *self, const Config *cfg, int resume) {
   d->obs = odp_malloc((size_t)d->opt.batch * sh->n_obs_steps * sh->lowdim_dim * sizeof(float), "batch observations");
   d->actions = odp_malloc((size_t)d->opt.batch * sh->horizon * sh->action_dim * sizeof(float), "batch actions");
   if (!d->obs || !d->actions || (d->image && alloc_image(d))) return ODP_ERR;
-  if (onedp_step_alloc(&d->step, &d->models, d->opt.batch, sh->horizon)) return ODP_ERR;
+  if (onedp_step_alloc(&d->step, &d->models, d->mine, sh->horizon)) return ODP_ERR;
+  d->step.first = d->first, d->step.total = d->opt.batch;
   return o->regression_weight > 0 ? make_pairs(d) : ODP_OK;
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "dist/dist.h"
 #include "model/denoise_loss.h"
 #include "model/unet_denoiser.h"
 
@@ -41,7 +42,7 @@ void onedp_models_free(OnedpModels *m) {
 
 int onedp_step_alloc(OnedpStep *s, const OnedpModels *m, int B, int T) {
   memset(s, 0, sizeof *s);
-  s->B = B, s->T = T, s->Da = m->unet->cfg.input_dim, s->per = (long)T * s->Da;
+  s->B = B, s->T = T, s->Da = m->unet->cfg.input_dim, s->per = (long)T * s->Da, s->first = 0, s->total = B;
   long n = B * s->per;
   float **f[] = {&s->z, &s->eps_gen, &s->A, &s->Ak, &s->eps, &s->eps_teacher, &s->eps_score, &s->grad};
   for (unsigned i = 0; i < sizeof f / sizeof f[0]; i++)
@@ -75,7 +76,8 @@ void onedp_step_free(OnedpStep *s) {
 // The generator's output at k* becomes an action through the process's x0 formula.
 void onedp_generate(OnedpModels *m, OnedpStep *s, const float *params, const float *cond, long draw, float *A) {
   long n = s->B * s->per;
-  if (m->opt.stochastic) rng_fill_normal(rng_make(m->opt.seed, ODP_STREAM(draw, DISTILL_Z)), 0, s->z, n);
+  if (m->opt.stochastic)
+    rng_fill_normal(rng_make(m->opt.seed, ODP_STREAM(draw, DISTILL_Z)), (uint64_t)(s->first * s->per), s->z, n);
   else memset(s->z, 0, (size_t)n * sizeof(float));
   unet_forward(m->unet, params, s->gen_acts, s->eps_gen, s->z, s->tstar, cond);
   diffusion_x0(m->diffusion, A, s->z, s->eps_gen, n, (float)m->opt.k_star, 0);
@@ -85,24 +87,26 @@ int onedp_pair_targets(OnedpModels *m, OnedpStep *s, const SamplerSpec *spec, co
                        float *z, float *target) {
   const long n = s->B * s->per;
   UnetDenoiser teacher = {m->unet, m->teacher, s->other_acts, cond};
-  DiffusionWork w = {.eps = s->work, .z = s->work + n, .tb = s->level, .x2 = s->work + 2 * n};  // a step's scratch
-  diffusion_initial_noise(z, n, seed);
+  DiffusionWork w = {.eps = s->work, .z = s->work + n, .tb = s->level, .x2 = s->work + 2 * n,  // a step's scratch
+                     .first_row = s->first};
+  diffusion_noise(z, s->B, s->per, seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT), &w);  // the sampler's x_T
   return diffusion_sample(m->diffusion, spec, target, s->B, s->per, unet_denoise, &teacher, seed, &w);
 }
 
 // Each chunk's noise level, uniform in [kmin, kmax], and the network's time input there.
-static void draw_levels(const Diffusion *d, Rng r, float kmin, float kmax, int B, float *level, float *t) {
-  for (int b = 0; b < B; b++) {
-    level[b] = diffusion_level_in(d, rng_u32(r, (uint64_t)b), kmin, kmax);
+static void draw_levels(const Diffusion *d, const OnedpStep *s, Rng r, float kmin, float kmax, float *level, float *t) {
+  for (int b = 0; b < s->B; b++) {
+    level[b] = diffusion_level_in(d, rng_u32(r, (uint64_t)(s->first + b)), kmin, kmax);
     t[b] = diffusion_net_time(d, level[b]);
   }
 }
 
 // xk = signal_k x + sigma_k eps per chunk of per floats, eps drawn from r.
-static void diffuse_chunks(const Diffusion *d, Rng r, int B, long per, const float *x, const float *level, float *eps,
-                           float *xk) {
-  rng_fill_normal(r, 0, eps, B * per);
-  for (int b = 0; b < B; b++) diffusion_diffuse(d, xk + b * per, x + b * per, eps + b * per, per, level[b]);
+static void diffuse_chunks(const Diffusion *d, const OnedpStep *s, Rng r, const float *x, const float *level,
+                           float *eps, float *xk) {
+  const long per = s->per;
+  rng_fill_normal(r, (uint64_t)(s->first * per), eps, s->B * per);
+  for (int b = 0; b < s->B; b++) diffusion_diffuse(d, xk + b * per, x + b * per, eps + b * per, per, level[b]);
 }
 
 // A_k at k uniform in [k_min, k_max] per chunk; with the discriminator, the demonstrations
@@ -110,17 +114,14 @@ static void diffuse_chunks(const Diffusion *d, Rng r, int B, long per, const flo
 static void diffuse(OnedpModels *m, OnedpStep *s, const float *real, long step) {
   const Diffusion *d = m->diffusion;
   const OnedpOptions *o = &m->opt;
-  draw_levels(d, rng_make(o->seed, ODP_STREAM(step, DISTILL_K)), (float)o->k_min, (float)o->k_max, s->B, s->level,
-              s->t);
-  diffuse_chunks(d, rng_make(o->seed, ODP_STREAM(step, DISTILL_EPS)), s->B, s->per, s->A, s->level, s->eps, s->Ak);
+  draw_levels(d, s, rng_make(o->seed, ODP_STREAM(step, DISTILL_K)), (float)o->k_min, (float)o->k_max, s->level, s->t);
+  diffuse_chunks(d, s, rng_make(o->seed, ODP_STREAM(step, DISTILL_EPS)), s->A, s->level, s->eps, s->Ak);
   if (!discriminating(o)) return;
   float *eps = s->work;  // scratch until psi's update
-  draw_levels(d, rng_make(o->seed, ODP_STREAM(step, DISTILL_DISC_K)), (float)o->k_min, (float)o->disc_k_max, s->B,
+  draw_levels(d, s, rng_make(o->seed, ODP_STREAM(step, DISTILL_DISC_K)), (float)o->k_min, (float)o->disc_k_max,
               s->disc_level, s->disc_t);
-  diffuse_chunks(d, rng_make(o->seed, ODP_STREAM(step, DISTILL_REAL)), s->B, s->per, real, s->disc_level, eps,
-                 s->real_k);
-  diffuse_chunks(d, rng_make(o->seed, ODP_STREAM(step, DISTILL_FAKE)), s->B, s->per, s->A, s->disc_level, eps,
-                 s->fake_k);
+  diffuse_chunks(d, s, rng_make(o->seed, ODP_STREAM(step, DISTILL_REAL)), real, s->disc_level, eps, s->real_k);
+  diffuse_chunks(d, s, rng_make(o->seed, ODP_STREAM(step, DISTILL_FAKE)), s->A, s->disc_level, eps, s->fake_k);
 }
 
 // The discriminator on x (B, T, Da) diffused to its levels: psi's bottleneck
@@ -132,7 +133,7 @@ static double classify(OnedpModels *m, OnedpStep *s, const float *x, const float
                        float *psi_grads, float *dx, int *correct) {
   const float *features = unet_forward_features(m->unet, m->score, s->other_acts, x, s->disc_t, cond);
   discriminator_forward(&m->disc, m->disc_params, &s->disc_acts, features);
-  double loss = discriminator_loss(s->disc_acts.logit, s->B, label, weight, s->dlogit, correct);
+  double loss = discriminator_loss(s->disc_acts.logit, s->B, s->total, label, weight, s->dlogit, correct);
   discriminator_backward(&m->disc, m->disc_params, &s->disc_acts, m->g_disc, s->dlogit, s->dfeatures);
   unet_backward_features(m->unet, m->score, s->other_acts, psi_grads, s->dfeatures, dx, NULL);
   return loss;
@@ -148,25 +149,31 @@ static double update_score(OnedpModels *m, OnedpStep *s, const float *cond, long
   const int updates = m->opt.score_updates > 0 ? m->opt.score_updates : 1;
   const float w = (float)m->opt.disc_weight;
   const double lr = m->opt.score_adam.lr * lr_factor;
-  double loss = 0, disc = 0;
-  int correct = 0;
+  double sums[3] = {0, 0, 0};  // psi's loss, the discriminator's, its right answers: over updates and ranks
   for (int j = 0; j < updates; j++) {
     const long t = step * updates + j + 1;  // Adam's step count
     memset(m->g_score, 0, (size_t)m->n * sizeof(float));
-    loss += denoise_loss_step(m->unet, m->score, m->g_score, NULL, s->other_acts, m->diffusion, s->A, cond,
-                              m->opt.seed ^ DISTILL_SCORE ^ ((uint64_t)j << 40), step, s->work);
+    double loss = denoise_loss_step(m->unet, m->score, m->g_score, NULL, s->other_acts, m->diffusion, s->A, cond,
+                                    m->opt.seed ^ DISTILL_SCORE ^ ((uint64_t)j << 40), step,
+                                    (BatchShare){s->first, s->total}, s->work);
+    sums[0] += loss;
     if (discriminating(&m->opt)) {
+      int correct = 0;
       memset(m->g_disc, 0, (size_t)m->disc.numel * sizeof(float));
-      disc += classify(m, s, s->real_k, cond, 1, w, m->g_score, NULL, &correct) +
-              classify(m, s, s->fake_k, cond, 0, w, m->g_score, NULL, &correct);
+      sums[1] += classify(m, s, s->real_k, cond, 1, w, m->g_score, NULL, &correct) +
+                 classify(m, s, s->fake_k, cond, 0, w, m->g_score, NULL, &correct);
+      sums[2] += correct;
+      if (dist_sum_floats(m->g_disc, m->disc.numel)) return NAN;
       adamw_update(m->disc_params, m->m_disc, m->v_disc, m->g_disc, m->disc.numel, &m->opt.score_adam,
                    m->opt.lr_disc * lr_factor, t);
     }
+    if (dist_sum_floats(m->g_score, m->n)) return NAN;
     adamw_update(m->score, m->m_score, m->v_score, m->g_score, m->n, &m->opt.score_adam, lr, t);
   }
+  if (dist_sum_doubles(sums, 3)) return NAN;
   if (discriminating(&m->opt))
-    st->disc_loss = disc / (2.0 * updates), st->disc_accuracy = correct / (2.0 * updates * s->B);
-  return loss / updates;
+    st->disc_loss = sums[1] / (2.0 * updates), st->disc_accuracy = sums[2] / (2.0 * updates * s->total);
+  return sums[0] / updates;
 }
 
 // d/dA_k = w(k) (s_gen - s_teacher) = f(k) (out_teacher - out_gen) (DDPM: f = sigma_k),
@@ -175,7 +182,7 @@ static double update_score(OnedpModels *m, OnedpStep *s, const float *cond, long
 static double generator_gradient(OnedpModels *m, OnedpStep *s) {
   const Diffusion *d = m->diffusion;
   const float d_out_gen = diffusion_x0_out_grad(d, (float)m->opt.k_star) * (float)m->opt.kl_weight;
-  const long n = s->B * s->per;
+  const long n = s->total * s->per;  // the whole batch's elements
   double diff2 = 0;
   for (int b = 0; b < s->B; b++) {
     float scale = diffusion_signal(d, s->level[b]) * diffusion_score_diff_weight(d, s->level[b]) * d_out_gen / (float)n;
@@ -240,9 +247,12 @@ static int kl_gradient(OnedpModels *m, OnedpStep *s, const OnedpCond *c, const f
   if (m->opt.stochastic) unet_forward(m->unet, m->score, s->other_acts, s->eps_score, s->Ak, s->t, cond);
   else analytic_score(m->diffusion, s);
   st->score_diff = generator_gradient(m, s);
+  if (dist_sum_doubles(&st->score_diff, 1)) return ODP_ERR;
   if (!isfinite(st->score_diff))
     return odp_fail("step %ld: score difference is %g: distillation diverged", step + 1, st->score_diff);
-  if (discriminating(&m->opt) && m->opt.gan_weight > 0) st->gan = adversarial_gradient(m, s, cond);
+  if (discriminating(&m->opt) && m->opt.gan_weight > 0 &&
+      (st->gan = adversarial_gradient(m, s, cond), dist_sum_doubles(&st->gan, 1)))
+    return ODP_ERR;
   unet_backward(m->unet, m->generator, s->gen_acts, m->g_gen, s->grad, NULL, c->dgenerator);
   *generator = 1;
   return ODP_OK;
@@ -252,10 +262,11 @@ static int kl_gradient(OnedpModels *m, OnedpStep *s, const OnedpCond *c, const f
 // accumulated into g_gen through dA/d out at k*. Returns the mean squared error.
 static double regression_gradient(OnedpModels *m, OnedpStep *s, const OnedpPairs *p) {
   const float kstar = (float)m->opt.k_star;
-  const long n = s->B * s->per;
+  const long n = s->B * s->per, n_total = s->total * s->per;
   unet_forward(m->unet, m->generator, s->other_acts, s->eps_gen, p->z, s->tstar, p->cond);
   diffusion_x0(m->diffusion, s->A, p->z, s->eps_gen, n, kstar, 0);
-  const float scale = 2.0f * (float)m->opt.regression_weight * diffusion_x0_out_grad(m->diffusion, kstar) / (float)n;
+  const float scale =
+      2.0f * (float)m->opt.regression_weight * diffusion_x0_out_grad(m->diffusion, kstar) / (float)n_total;
   double err2 = 0;
   for (long i = 0; i < n; i++) {
     float err = s->A[i] - p->target[i];
@@ -263,7 +274,7 @@ static double regression_gradient(OnedpModels *m, OnedpStep *s, const OnedpPairs
     s->grad[i] = scale * err;
   }
   unet_backward(m->unet, m->generator, s->other_acts, m->g_gen, s->grad, NULL, p->dcond);
-  return err2 / (double)n;
+  return err2 / (double)n_total;
 }
 
 int onedp_step(OnedpModels *m, OnedpStep *s, const OnedpCond *c, const float *real, const OnedpPairs *pairs,
@@ -274,10 +285,12 @@ int onedp_step(OnedpModels *m, OnedpStep *s, const OnedpCond *c, const float *re
   if (m->opt.kl_weight > 0 && kl_gradient(m, s, c, real, step, lr_factor, st, &generator)) return ODP_ERR;
   if (pairs && m->opt.regression_weight > 0 && (generator || m->opt.kl_weight <= 0)) {
     st->regression = regression_gradient(m, s, pairs);
+    if (dist_sum_doubles(&st->regression, 1)) return ODP_ERR;
     if (!isfinite(st->regression))
       return odp_fail("step %ld: regression loss is %g: distillation diverged", step + 1, st->regression);
     generator = 1;
   }
+  if (generator && dist_sum_floats(m->g_gen, m->n)) return ODP_ERR;  // the ranks' shares: the batch's gradient
   if (generator)
     adamw_update(m->generator, m->m_gen, m->v_gen, m->g_gen, m->n, &m->opt.gen_adam, m->opt.gen_adam.lr * lr_factor,
                  step + 1);

@@ -67,10 +67,15 @@ typedef struct {
   int generator_updated;  // whether the step updated the generator (not during psi's warm-up)
 } OnedpStepStats;
 
-// Per-step buffers for batch B of chunks (T, Da).
+// Per-step buffers for batch B of chunks (T, Da): rows [first, first + B) of a batch of
+// total (onedp_step_alloc: the whole batch, 0 and B). Data-parallel distillation gives
+// each rank its share (src/dist/dist.h): the rows draw their noise at their places in the
+// batch, losses are means over total, and the gradients and statistics are summed over
+// the ranks before each update, so every rank takes the same step.
 typedef struct {
   int B, T, Da;
   long per;
+  long first, total;
   float *z, *eps_gen, *A, *Ak, *eps, *eps_teacher, *eps_score, *grad, *work;
   float *level, *t, *tstar;  // (B): each chunk's noise level, the network's time input there, and at k*
   UnetActs *gen_acts, *other_acts;

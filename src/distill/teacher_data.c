@@ -58,8 +58,9 @@ int teacher_data_batch(const TeacherData *t, int B, uint64_t seed, long index, f
 }
 
 void teacher_data_encode(const TeacherData *t, const Policy *p, ObsEncoderActs *a, const float *params,
-                         const float *lowdim, const int64_t *rows, long B, uint64_t seed, uint64_t stream, float *cond) {
+                         const float *lowdim, const int64_t *rows, long B, long first, uint64_t seed, uint64_t stream,
+                         float *cond) {
   memcpy(a->lowdim, lowdim, (size_t)B * p->encoder.n_obs_steps * p->encoder.lowdim_dim * sizeof(float));
-  frames_load_crops(&p->encoder, a, t->ds, rows, B, seed, stream, 1);
+  frames_load_crops(&p->encoder, a, t->ds, rows, B, first, seed, stream, 1);
   obs_encoder_forward_train(&p->encoder, params, a, cond);
 }

@@ -27,10 +27,12 @@ int teacher_data_batch(const TeacherData *t, int B, uint64_t seed, long index, f
 
 // An image policy p's conditioning cond (B, Gc) from its encoder with params (a teacher's
 // frozen one or a student's trained one; a created for p's encoder, batch B): the frames of
-// rows (B, To) cropped from Philox stream `stream` of `seed`, with the normalised low-dim
-// history lowdim (B, To, Dl). a keeps the activations a student's backward pass reads.
+// rows (B, To), rows first.. of their batch (train/frames.h), cropped from Philox stream
+// `stream` of `seed`, with the normalised low-dim history lowdim (B, To, Dl). a keeps the
+// activations a student's backward pass reads.
 void teacher_data_encode(const TeacherData *t, const Policy *p, ObsEncoderActs *a, const float *params,
-                         const float *lowdim, const int64_t *rows, long B, uint64_t seed, uint64_t stream, float *cond);
+                         const float *lowdim, const int64_t *rows, long B, long first, uint64_t seed, uint64_t stream,
+                         float *cond);
 
 // "distill: cost X% of the teacher's training" on stderr for a distillation of `passes`
 // sample-passes (nothing when the teacher's cost is unknown).

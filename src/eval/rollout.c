@@ -9,6 +9,7 @@
 #include "core/hw.h"
 #include "core/rng.h"
 #include "core/stats.h"
+#include "dist/dist.h"
 #include "env/env.h"
 #include "io/gif.h"
 #include "model/obs_history.h"
@@ -70,6 +71,14 @@ typedef struct {
   int calling;              // issues a call this step
   int held;                 // ad holds a target the robot has executed
 } Slot;
+
+// The run's episodes (episode i in batch row i) and this process's share of them: all in a
+// single process; under mpirun (dist/dist.h) each rank runs the environments of episodes
+// [first, first + mine), slot[j] being episode first + j.
+typedef struct {
+  Slot *slot;
+  int n, first, mine;
+} Episodes;
 
 int frame_reader_open(FrameReader *r, const ActionSource *src, const EnvOps *task) {
   memset(r, 0, sizeof *r);
@@ -323,43 +332,52 @@ static void summarise(EvalResult *r, int control_hz) {
 }
 
 // One batched call over every episode's history (episode i in row i), keyed by the round.
-static int batched_call(EvalResult *r, const Slot *slots, const ActionSource *src, const EvalOptions *o, float *obs,
+// Ranks share their episodes' rows first and each makes the whole call: the network's
+// float rounding depends on the batch's size, so only the whole call gives every row
+// exactly a single process's actions (README "Scale-out").
+static int batched_call(EvalResult *r, const Episodes *e, const ActionSource *src, const EvalOptions *o, float *obs,
                         float *act) {
   const int per_obs = src->n_obs_steps * src->obs_dim;
-  for (int i = 0; i < r->episodes; i++) memcpy(obs + (long)i * per_obs, slots[i].hist.obs, per_obs * sizeof(float));
+  for (int j = 0; j < e->mine; j++)
+    memcpy(obs + (long)(e->first + j) * per_obs, e->slot[j].hist.obs, per_obs * sizeof(float));
+  if (dist_share_items(obs, e->n, per_obs * sizeof(float))) return ODP_ERR;
   double t0 = now_seconds();
-  int rc = src->predict(src->ctx, obs, r->episodes, eval_round_seed(o->seed, r->rounds), act);
+  int rc = src->predict(src->ctx, obs, e->n, eval_round_seed(o->seed, r->rounds), act);
   r->infer_s += now_seconds() - t0, r->rounds++;
   return rc;
 }
 
-// After a round: the first episode failure into *rc, progress reported; returns the
-// episodes still running.
-static int end_round(const EvalResult *r, const Slot *slots, const EvalOptions *o, int max_steps, int *rc) {
-  const int n = r->episodes;
-  long steps = 0;
-  int live = 0;
-  for (int i = 0; i < n; i++) {
-    if (slots[i].rc && !*rc) *rc = odp_fail_context("seed %u", slots[i].res.seed);
-    live += !slots[i].done;
-    steps += slots[i].done ? max_steps : slots[i].res.steps;
+// After a round: the first episode failure into *rc (another rank's as such), progress
+// reported; returns the episodes still running, over all ranks.
+static int end_round(const Episodes *e, const EvalOptions *o, int max_steps, int *rc) {
+  double sums[3] = {0, 0, 0};  // live, steps, failed
+  for (int j = 0; j < e->mine; j++) {
+    const Slot *s = &e->slot[j];
+    if (s->rc && !*rc) *rc = odp_fail_context("seed %u", s->res.seed);
+    sums[0] += !s->done, sums[1] += s->done ? max_steps : s->res.steps;
   }
-  if (o->progress) o->progress(o->progress_ctx, steps, (long)n * max_steps, n - live);
+  sums[2] = *rc != 0;
+  if (dist_sum_doubles(sums, 3)) return *rc = ODP_ERR, 0;
+  if (sums[2] > 0 && !*rc) *rc = odp_fail("an episode failed on another rank");
+  const int live = (int)sums[0];
+  if (o->progress) o->progress(o->progress_ctx, (long)sums[1], (long)e->n * max_steps, e->n - live);
   return live;
 }
 
 // Rounds until every episode is done: one batched call, then each live env runs its chunk.
-static int run_rounds(EvalResult *r, Slot *slots, const ActionSource *src, const EvalOptions *o, int max_steps) {
-  const int n = r->episodes, per_obs = src->n_obs_steps * src->obs_dim, per_act = chunk_len(src) * src->action_dim;
+static int run_rounds(EvalResult *r, Episodes *e, const ActionSource *src, const EvalOptions *o, int max_steps) {
+  const int n = e->n, per_obs = src->n_obs_steps * src->obs_dim, per_act = chunk_len(src) * src->action_dim;
   float *obs = odp_malloc((unsigned long)n * per_obs * sizeof(float), "batched observations");
   float *act = odp_malloc((unsigned long)n * per_act * sizeof(float), "batched actions");
   int rc = obs && act ? ODP_OK : ODP_ERR, live = n;
+  Slot *slots = e->slot;
   while (!rc && live > 0) {
-    rc = batched_call(r, slots, src, o, obs, act);
+    rc = batched_call(r, e, src, o, obs, act);
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int i = 0; i < n; i++)
-      if (!rc && !slots[i].done && !slots[i].rc) slots[i].rc = slot_run_chunk(&slots[i], src, o, act + (long)i * per_act, max_steps);
-    live = end_round(r, slots, o, max_steps, &rc);
+    for (int j = 0; j < e->mine; j++)
+      if (!rc && !slots[j].done && !slots[j].rc)
+        slots[j].rc = slot_run_chunk(&slots[j], src, o, act + (long)(e->first + j) * per_act, max_steps);
+    live = end_round(e, o, max_steps, &rc);
   }
   free(obs), free(act);
   return rc;
@@ -369,30 +387,32 @@ static int run_rounds(EvalResult *r, Slot *slots, const ActionSource *src, const
 // (constant latency, the same chunk length), so the episodes that call at a step are all the
 // live ones and the batched call keeps the reference's rows (episode i in row i, keyed by the
 // round): with latency 0 the run is the reference protocol's, call for call.
-static int run_realtime(EvalResult *r, Slot *slots, const ActionSource *src, const EvalOptions *o, int max_steps,
+static int run_realtime(EvalResult *r, Episodes *e, const ActionSource *src, const EvalOptions *o, int max_steps,
                         int D) {
-  const int n = r->episodes, per_obs = src->n_obs_steps * src->obs_dim, per_act = chunk_len(src) * src->action_dim;
+  const int n = e->n, per_obs = src->n_obs_steps * src->obs_dim, per_act = chunk_len(src) * src->action_dim;
   float *obs = odp_malloc((unsigned long)n * per_obs * sizeof(float), "batched observations");
   float *act = odp_malloc((unsigned long)n * per_act * sizeof(float), "batched actions");
   int rc = obs && act ? ODP_OK : ODP_ERR, live = n;
-  for (int i = 0; !rc && i < n; i++) chunk_buffers(&slots[i], src, &rc);
+  Slot *slots = e->slot;
+  for (int j = 0; !rc && j < e->mine; j++) chunk_buffers(&slots[j], src, &rc);
   for (int t = 0; !rc && live > 0; t++) {
-    int calls = 0;
-    for (int i = 0; i < n; i++) {
-      slot_receive(&slots[i], o, D, t);  // frees the way for the next call
-      calls += slots[i].calling = wants_call(&slots[i], src, o, D, t);
+    double calls = 0;
+    for (int j = 0; j < e->mine; j++) {
+      slot_receive(&slots[j], o, D, t);  // frees the way for the next call
+      calls += slots[j].calling = wants_call(&slots[j], src, o, D, t);
     }
-    if (calls && !(rc = batched_call(r, slots, src, o, obs, act)))
-      for (int i = 0; i < n; i++)
-        if (slots[i].calling) {
-          memcpy(slots[i].pending, act + (long)i * per_act, per_act * sizeof(float));
-          slots[i].pending_t = t;
-          slot_receive(&slots[i], o, D, t);  // latency 0: here already
+    if (dist_sum_doubles(&calls, 1)) rc = ODP_ERR;  // a call when any rank's episode calls
+    if (!rc && calls > 0 && !(rc = batched_call(r, e, src, o, obs, act)))
+      for (int j = 0; j < e->mine; j++)
+        if (slots[j].calling) {
+          memcpy(slots[j].pending, act + (long)(e->first + j) * per_act, per_act * sizeof(float));
+          slots[j].pending_t = t;
+          slot_receive(&slots[j], o, D, t);  // latency 0: here already
         }
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int i = 0; i < n; i++)
-      if (!rc && !slots[i].done && !slots[i].rc) slots[i].rc = slot_realtime_step(&slots[i], src, o, t, max_steps);
-    live = end_round(r, slots, o, max_steps, &rc);
+    for (int j = 0; j < e->mine; j++)
+      if (!rc && !slots[j].done && !slots[j].rc) slots[j].rc = slot_realtime_step(&slots[j], src, o, t, max_steps);
+    live = end_round(e, o, max_steps, &rc);
   }
   free(obs), free(act);
   return rc;
@@ -429,32 +449,42 @@ int eval_run(EvalResult *r, const ActionSource *src, const EvalOptions *o) {
     double measured = 0;
     if (o->latency_s < 0 && time_first_call(&measured, src, o, o->hz_repeats > 5 ? o->hz_repeats : 5)) return ODP_ERR;
     r->latency_s = o->latency_s < 0 ? measured * o->slowdown : o->latency_s;
+    if (dist_broadcast(&r->latency_s, sizeof r->latency_s)) return ODP_ERR;  // one timeline: rank 0's latency
     if (o->hz_repeats > 0) r->chunk_s = measured;  // the Hz figure too (0 when fixed: timed below)
     r->latency_steps = (int)ceil(r->latency_s * hz - 1e-9);
   }
   const int n = (int)(o->seed_end - o->seed_begin);
-  Slot *slots = odp_calloc((unsigned long)n, sizeof *slots, "episodes");
+  long first, end;
+  dist_shard(n, &first, &end);
+  Episodes e = {odp_calloc((unsigned long)(end - first) + 1, sizeof(Slot), "episodes"), n, (int)first,
+                (int)(end - first)};
+  Slot *slots = e.slot;
   r->ep = odp_calloc((unsigned long)n, sizeof *r->ep, "episode results");
   r->episodes = n;
   rc = slots && r->ep ? ODP_OK : ODP_ERR;
   double t0 = now_seconds();
-  for (int i = 0; !rc && i < n; i++) rc = slot_open(&slots[i], src, o, o->seed_begin + (uint32_t)i, i);
-  for (int i = 0; !rc && i < n; i++) slots[i].success_coverage = success_cov;
+  for (int j = 0; !rc && j < e.mine; j++)
+    rc = slot_open(&slots[j], src, o, o->seed_begin + (uint32_t)(first + j), (int)first + j);
+  for (int j = 0; !rc && j < e.mine; j++) slots[j].success_coverage = success_cov;
 #pragma omp parallel for schedule(dynamic, 1)
-  for (int i = 0; i < n; i++)
-    if (!rc) slots[i].rc = slot_reset(&slots[i], o->gif_size);
-  for (int i = 0; !rc && i < n; i++)
-    if (slots[i].rc) rc = odp_fail_context("seed %u", slots[i].res.seed);
-  if (!rc) rc = o->realtime ? run_realtime(r, slots, src, o, max_steps, r->latency_steps) : run_rounds(r, slots, src, o, max_steps);
+  for (int j = 0; j < e.mine; j++)
+    if (!rc) slots[j].rc = slot_reset(&slots[j], o->gif_size);
+  for (int j = 0; !rc && j < e.mine; j++)
+    if (slots[j].rc) rc = odp_fail_context("seed %u", slots[j].res.seed);
+  double failed = rc != 0;  // every rank learns whether all could start
+  if (dist_sum_doubles(&failed, 1) || (failed > 0 && !rc && odp_fail("an episode failed on another rank"))) rc = ODP_ERR;
+  if (!rc) rc = o->realtime ? run_realtime(r, &e, src, o, max_steps, r->latency_steps) : run_rounds(r, &e, src, o, max_steps);
   r->rollout_s = now_seconds() - t0;
-  for (int i = 0; slots && i < n; i++) {
-    slots[i].res.success = slots[i].res.coverage > success_cov;
-    if (slot_close(&slots[i], !rc) && !rc) rc = ODP_ERR;
-    if (r->ep) r->ep[i] = slots[i].res;
+  for (int j = 0; slots && j < e.mine; j++) {
+    slots[j].res.success = slots[j].res.coverage > success_cov;
+    if (slot_close(&slots[j], !rc) && !rc) rc = ODP_ERR;
+    if (r->ep) r->ep[first + j] = slots[j].res;
   }
   free(slots);
+  if (!rc) rc = dist_share_items(r->ep, n, sizeof *r->ep);  // every rank holds every episode's result
   if (!rc && o->hz_repeats > 0) {
     if (r->chunk_s == 0) rc = time_first_call(&r->chunk_s, src, o, o->hz_repeats);
+    if (!rc) rc = dist_broadcast(&r->chunk_s, sizeof r->chunk_s);  // rank 0's figure
     r->hz = r->chunk_s > 0 ? 1.0 / r->chunk_s : 0;
   }
   if (rc) {

@@ -8,16 +8,16 @@ enum { LOSS_TIMESTEP = 0x20, LOSS_NOISE = 0x21 };
 
 double denoise_loss_step(const Unet *u, const float *params, float *grads, float *dcond, UnetActs *a,
                          const Diffusion *df, const float *x0, const float *cond, uint64_t seed, long step,
-                         float *work) {
+                         BatchShare share, float *work) {
   const int B = a->B;
-  const long per = (long)a->T * u->cfg.input_dim, n = B * per;
+  const long per = (long)a->T * u->cfg.input_dim, n = B * per, n_total = share.total * per;
   float *eps = work, *xt = work + n, *pred = work + 2 * n;
   float *level = malloc((size_t)B * sizeof *level), *t = malloc((size_t)B * sizeof *t);
   Rng tr = rng_make(seed, ODP_STREAM(step, LOSS_TIMESTEP));
   const float top = diffusion_max_level(df);
   for (int b = 0; b < B; b++)
-    level[b] = diffusion_level_in(df, rng_u32(tr, (uint64_t)b), 0, top), t[b] = diffusion_net_time(df, level[b]);
-  rng_fill_normal(rng_make(seed, ODP_STREAM(step, LOSS_NOISE)), 0, eps, n);
+    level[b] = diffusion_level_in(df, rng_u32(tr, (uint64_t)(share.first + b)), 0, top), t[b] = diffusion_net_time(df, level[b]);
+  rng_fill_normal(rng_make(seed, ODP_STREAM(step, LOSS_NOISE)), (uint64_t)(share.first * per), eps, n);
   for (int b = 0; b < B; b++) diffusion_diffuse(df, xt + b * per, x0 + b * per, eps + b * per, per, level[b]);
   unet_forward(u, params, a, pred, xt, t, cond);
   double loss = 0;
@@ -27,10 +27,10 @@ double denoise_loss_step(const Unet *u, const float *params, float *grads, float
     for (long i = 0; i < per; i++) {
       float d = pred[b * per + i] - y[i];
       loss += (double)d * d;
-      pred[b * per + i] = 2.0f * d / (float)n;  // d loss / d pred, reusing the buffer
+      pred[b * per + i] = 2.0f * d / (float)n_total;  // d loss / d pred, reusing the buffer
     }
   }
   if (grads) unet_backward(u, params, a, grads, pred, NULL, dcond);
   free(level), free(t);
-  return loss / (double)n;
+  return loss / (double)n_total;
 }

@@ -10,10 +10,19 @@
 #include "diffusion/diffusion.h"
 #include "model/unet1d.h"
 
+// A share of a batch: its rows [first, first + B) of `total` rows. Data-parallel training
+// gives each rank one (src/dist/dist.h): the rows draw their timesteps and noise at their
+// places in the whole batch, and the loss is the whole batch's mean, so the ranks' sums
+// are the single process's loss and gradient. The whole batch: {0, B}.
+typedef struct {
+  long first, total;
+} BatchShare;
+
 // Accumulates d loss / d params into grads (forward only when grads is NULL) and, when
 // dcond is not NULL, d loss / d cond into dcond (B, Gc) (overwritten: an image policy's
-// encoder continues the backward pass from it); returns the loss. x0 (B, T, Da),
-// cond (B, Gc). work holds 3 * B * T * Da floats.
+// encoder continues the backward pass from it); returns the share's part of the loss
+// (its squared errors over the whole batch's element count). x0 (B, T, Da), cond (B, Gc),
+// B = a->B the share's rows. work holds 3 * B * T * Da floats.
 double denoise_loss_step(const Unet *u, const float *params, float *grads, float *dcond, UnetActs *a,
                          const Diffusion *df, const float *x0, const float *cond, uint64_t seed, long step,
-                         float *work);
+                         BatchShare share, float *work);

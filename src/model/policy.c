@@ -344,7 +344,7 @@ static int ensure_work(Policy *p, int B) {
 static int generate_onestep(Policy *p, float *x, int B, long per, uint64_t seed) {
   long n = B * per;
   if (p->generator_timestep < 0) return odp_fail("sampler onestep needs a one-step student checkpoint");
-  if (p->stochastic) diffusion_noise(x, B, per, seed, ODP_STREAM(0, POLICY_GENERATOR_NOISE), p->work.dw.row_seeds);
+  if (p->stochastic) diffusion_noise(x, B, per, seed, ODP_STREAM(0, POLICY_GENERATOR_NOISE), &p->work.dw);
   else memset(x, 0, (size_t)n * sizeof *x);
   float *eps = p->work.dw.eps, *tf = p->work.dw.tb;  // the network time at k*
   const float level = (float)p->generator_timestep;
@@ -382,7 +382,7 @@ static int refine(Policy *p, float *x, int B, long per, uint64_t seed, int k) {
   const float level = (float)k;
   Policy *net = p->refiner ? p->refiner : p;  // the refiner's activations sized for B; conditioning is ours
   if (net != p && ensure_work(net, B)) return ODP_ERR;
-  diffusion_noise(noise, B, per, seed, ODP_STREAM(0, POLICY_REFINE_NOISE), p->work.dw.row_seeds);
+  diffusion_noise(noise, B, per, seed, ODP_STREAM(0, POLICY_REFINE_NOISE), &p->work.dw);
   diffusion_diffuse(&p->diffusion, x, x, noise, n, level);
   for (int b = 0; b < B; b++) tf[b] = diffusion_net_time(&p->diffusion, level);
   int err = run_unet(net, eps, x, tf, p->work.cond);
@@ -418,7 +418,7 @@ static int predict(Policy *p, const SamplerSpec *s, const float *obs, int B, uin
     err = generate_onestep(p, x, B, per, seed);
     if (!err && s->steps == 2) err = refine(p, x, B, per, seed, s->refine_level);
   } else if (s->kind == SAMPLER_CP) {
-    diffusion_noise(x, B, per, seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT), w->dw.row_seeds);
+    diffusion_noise(x, B, per, seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT), &w->dw);
     err = cm_sample_ws(x, B, per, &p->diffusion.edm.set, s->steps, denoise, p, seed, &w->dw);
   } else {
     err = diffusion_sample(&p->diffusion, s, x, B, per, denoise, p, seed, &w->dw);

@@ -8,7 +8,8 @@
 #include "data/sequence.h"
 #include "model/obs_encoder.h"
 
-// rows (B, To): the frames' replay-buffer rows. Random crops are drawn from Philox stream
-// `stream` of `seed`, indexed by frame, so they depend on nothing else.
+// rows (B, To): the frames' replay-buffer rows, rows first.. of their batch (a rank's
+// share: src/dist/dist.h; else 0). Random crops are drawn from Philox stream `stream` of
+// `seed`, indexed by the frame's place in the whole batch, so they depend on nothing else.
 void frames_load_crops(const ObsEncoder *e, ObsEncoderActs *a, const SeqDataset *ds, const int64_t *rows, long B,
-                       uint64_t seed, uint64_t stream, int random);
+                       long first, uint64_t seed, uint64_t stream, int random);

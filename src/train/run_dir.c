@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "dist/dist.h"
 #include "data/robomimic.h"
 #include "train/run_state.h"
 
@@ -107,7 +108,8 @@ const char *run_kept_note(char *buf, int size, long saved_step, const char *dir)
 }
 
 int run_set_threads(int threads) {
-  int n = threads ? threads : omp_get_num_procs();
+  int local = dist_local_size(), cores = omp_get_num_procs();  // data-parallel ranks share the cores
+  int n = threads ? threads : cores / local > 1 ? cores / local : 1;
   omp_set_num_threads(n);
   openblas_set_num_threads(n);
   return n;

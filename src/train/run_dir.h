@@ -33,7 +33,8 @@ void run_paths_release(RunPaths *p);
 // written"): how a stopped run's message says what it kept.
 const char *run_kept_note(char *buf, int size, long saved_step, const char *dir);
 
-// Sets OpenMP's and OpenBLAS's thread counts (0: all cores); returns the count.
+// Sets OpenMP's and OpenBLAS's thread counts (0: all cores, divided among the data-parallel
+// ranks on this computer: dist/dist.h); returns the count.
 int run_set_threads(int threads);
 // dir/name written atomically (temp file, fsync, rename).
 int run_dir_write_text(const char *dir, const char *name, const char *text);

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "data/sequence.h"
+#include "dist/dist.h"
 #include "model/denoise_loss.h"
 #include "model/policy.h"
 #include "model/unet_config.h"
@@ -130,17 +131,22 @@ static UnetActs *acts_for(Teacher *r, Batches *bt, long B) {
 
 static ObsEncoderActs *enc_for(Batches *bt, const UnetActs *a) { return bt->enc[bt->acts[0] == a ? 0 : 1]; }
 
-// The batch's conditioning into bt->cond: the normalised low-dim history, and for image
-// policies each frame's crop (random in training, the centre at validation: train/frames.h)
-// through the camera encoder with `weights`. Actions normalised in place.
-static void encode_batch(Teacher *r, const float *weights, ObsEncoderActs *enc, long B, int random_crop, long step) {
+// Rows [first, first + B) of the batch: their conditioning into bt->cond (B, Gc), from the
+// normalised low-dim history and, for image policies, each frame's crop (random in
+// training, the centre at validation: train/frames.h) through the camera encoder with
+// `weights`; their actions normalised in place.
+static void encode_batch(Teacher *r, const float *weights, ObsEncoderActs *enc, long first, long B, int random_crop,
+                         long step) {
   const PolicyShape *s = &r->policy.shape;
   const ObsEncoder *e = &r->policy.encoder;
   Batches *bt = &r->bt;
-  normalizer_apply(&r->policy.obs_norm, enc->lowdim, bt->obs, B * s->n_obs_steps);
-  normalizer_apply(&r->policy.action_norm, bt->action, bt->action, B * s->horizon);
+  normalizer_apply(&r->policy.obs_norm, enc->lowdim, bt->obs + first * s->n_obs_steps * s->lowdim_dim,
+                   B * s->n_obs_steps);
+  float *action = bt->action + first * s->horizon * s->action_dim;
+  normalizer_apply(&r->policy.action_norm, action, action, B * s->horizon);
   if (e->kind == OBS_ENCODER_IMAGE)
-    frames_load_crops(e, enc, r->ds, bt->rows, B, r->opt.seed, ODP_STREAM(step, TEACHER_CROP), random_crop);
+    frames_load_crops(e, enc, r->ds, bt->rows + first * s->n_obs_steps, B, first, r->opt.seed,
+                      ODP_STREAM(step, TEACHER_CROP), random_crop);
   obs_encoder_forward_train(e, weights, enc, bt->cond);
 }
 
@@ -160,9 +166,9 @@ static double validation_loss(Teacher *r, Batches *bt, long step) {
   UnetActs *a = acts_for(r, bt, B);
   if (!a) return NAN;
   const float *weights = r->opt.ema ? r->ema : r->params;
-  encode_batch(r, weights, enc_for(bt, a), B, 0, step);
+  encode_batch(r, weights, enc_for(bt, a), 0, B, 0, step);
   return denoise_loss_step(&r->policy.unet, weights, NULL, NULL, a, &r->policy.diffusion, bt->action, bt->cond,
-                           r->opt.seed ^ 0x5a5a, step, bt->work);
+                           r->opt.seed ^ 0x5a5a, step, (BatchShare){0, B}, bt->work);
 }
 
 // AdamW and EMA over every trainable run of the policy's parameters.
@@ -175,6 +181,27 @@ static void update(Teacher *r, long step, double lr) {
   }
 }
 
+// This rank's share of the batch's loss and gradient (dist/dist.h: the whole batch in a
+// single process), into r->grads and *loss.
+static int share_gradient(Teacher *r, long step, long nb, double *loss) {
+  Batches *bt = &r->bt;
+  const PolicyShape *s = &r->policy.shape;
+  long first, end;
+  dist_shard(nb, &first, &end);
+  *loss = 0;
+  if (end == first) return ODP_OK;  // more ranks than rows in an epoch's short last batch
+  UnetActs *a = acts_for(r, bt, end - first);
+  if (!a) return ODP_ERR;
+  ObsEncoderActs *enc = enc_for(bt, a);
+  encode_batch(r, r->params, enc, first, end - first, 1, step);
+  const int image = r->policy.encoder.kind == OBS_ENCODER_IMAGE;
+  *loss = denoise_loss_step(&r->policy.unet, r->params, r->grads, image ? bt->dcond : NULL, a, &r->policy.diffusion,
+                            bt->action + first * s->horizon * s->action_dim, bt->cond, r->opt.seed, step,
+                            (BatchShare){first, nb}, bt->work);
+  if (image) obs_encoder_backward(&r->policy.encoder, r->params, r->grads, enc, bt->dcond);
+  return ODP_OK;
+}
+
 static int teacher_step(void *self, long step, RunStepOut *out) {
   Teacher *r = self;
   Batches *bt = &r->bt;
@@ -183,15 +210,11 @@ static int teacher_step(void *self, long step, RunStepOut *out) {
   long nb = seqds_batch(r->ds, r->opt.seed, epoch, step % r->per_epoch, B, bt->obs, bt->action);
   if (nb <= 0) return odp_fail("step %ld: no training batch (dataset has %ld windows)", step, seqds_count(r->ds, SEQ_TRAIN));
   seqds_batch_rows(r->ds, r->opt.seed, epoch, step % r->per_epoch, B, bt->rows);
-  UnetActs *a = acts_for(r, bt, nb);
-  if (!a) return ODP_ERR;
-  ObsEncoderActs *enc = enc_for(bt, a);
-  encode_batch(r, r->params, enc, nb, 1, step);
-  const int image = r->policy.encoder.kind == OBS_ENCODER_IMAGE;
   memset(r->grads, 0, (size_t)r->state_n * sizeof(float));
-  out->loss = denoise_loss_step(&r->policy.unet, r->params, r->grads, image ? bt->dcond : NULL, a,
-                                &r->policy.diffusion, bt->action, bt->cond, r->opt.seed, step, bt->work);
-  if (image) obs_encoder_backward(&r->policy.encoder, r->params, r->grads, enc, bt->dcond);
+  // The ranks' shares summed: every rank then holds the batch's gradient and takes the same step.
+  if (share_gradient(r, step, nb, &out->loss) || dist_sum_floats(r->grads, r->state_n) ||
+      dist_sum_doubles(&out->loss, 1))
+    return ODP_ERR;
   if (!isfinite(out->loss)) return ODP_OK;  // the driver stops the run; nothing is updated
   r->lr = lr_at(&r->opt.schedule, step);
   update(r, step, r->lr);
