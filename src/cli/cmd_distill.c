@@ -40,7 +40,10 @@ static void print_help(void) {
       "(--resume), distill.json and log.jsonl. --until STEP stops early with a checkpoint.\n"
       "Checkpoints, --resume and divergence behave as for `onedp train` (see its --help):\n"
       "a kill never leaves a half-written checkpoint, a resumed run reaches the same\n"
-      "student, a NaN or infinite loss stops the run naming the step.\n");
+      "student, a NaN or infinite loss stops the run naming the step.\n\n"
+      "Data-parallel: mpirun -np N build-mpi/onedp distill ... (`make mpi`) gives each rank a\n"
+      "share of every batch (OneDP-S/-D; Consistency Policy runs in one process); see\n"
+      "docs/scale_out.md.\n");
 }
 
 int cmd_distill(int argc, char **argv) {

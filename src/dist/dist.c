@@ -107,6 +107,15 @@ int dist_share_items(void *items, long n, size_t item_bytes) {
   return rc;
 }
 
+int dist_agree(unsigned long long value) {
+  if (group_size == 1) return 1;
+  unsigned long long lo = value, hi = value;
+  if (MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS ||
+      MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+    return 0;
+  return lo == hi;
+}
+
 int dist_broadcast_string(char **s) {
   if (group_size == 1) return *s ? ODP_OK : ODP_ERR;
   long len = group_rank == 0 ? (*s ? (long)strlen(*s) : -1) : 0;
@@ -129,5 +138,6 @@ int dist_sum_doubles(double *x, long n) { return (void)x, (void)n, ODP_OK; }
 int dist_broadcast(void *buf, size_t bytes) { return (void)buf, (void)bytes, ODP_OK; }
 int dist_share_items(void *items, long n, size_t item_bytes) { return (void)items, (void)n, (void)item_bytes, ODP_OK; }
 int dist_broadcast_string(char **s) { return *s ? ODP_OK : ODP_ERR; }
+int dist_agree(unsigned long long value) { return (void)value, 1; }
 
 #endif

@@ -46,6 +46,10 @@ int dist_share_items(void *items, long n, size_t item_bytes);
 // elsewhere (NULL on rank 0 stays an error on every rank). Returns 0 on success.
 int dist_broadcast_string(char **s);
 
+// Whether every rank passed the same value (a fingerprint of state that must agree). 1 in
+// a group of one; 0 also when the check itself failed.
+int dist_agree(unsigned long long value);
+
 // Wall seconds spent in this process's sums since the last call (then reset): the
 // all-reduce time a training log reports.
 double dist_take_comm_seconds(void);

@@ -1,6 +1,7 @@
 #include "train/run_driver.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,27 @@ static int log_step(Run *r, long done, double elapsed) {
   return ODP_OK;
 }
 
+// Data-parallel runs: every rank must hold the same state at a checkpoint (each applied the
+// same summed gradient); a fingerprint of its buffers' bytes (FNV-1a over the floats' bits) is compared, so a rank
+// that drifted stops the run instead of being saved as rank 0's.
+static int check_ranks_agree(Run *r, long step) {
+  if (dist_size() == 1) return ODP_OK;
+  StateBuffer b[RUN_MAX_BUFFERS];
+  int n = r->t->buffers(r->self, b);
+  unsigned long long h = 1469598103934665603ull;
+  for (int i = 0; i < n; i++)
+    for (long k = 0; k < b[i].n; k++) {  // over each float's bits
+      uint32_t bits;
+      memcpy(&bits, b[i].data + k, sizeof bits);
+      h = (h ^ bits) * 1099511628211ull;
+    }
+  if (dist_agree(h)) return ODP_OK;
+  char kept[1200];
+  r->noted = 1;
+  return odp_fail("step %ld: the ranks' states differ: not saved, stopped (%s)", step,
+                  run_kept_note(kept, sizeof kept, r->saved_step, r->paths.dir));
+}
+
 // Steps [start, r->stop); rank 0 alone draws progress, logs and writes checkpoints.
 static int loop(Run *r, long start) {
   const long stop = r->stop;
@@ -122,7 +144,8 @@ static int loop(Run *r, long start) {
     progress_update(&pb, done, out.status);
     if (root && (done % b->log_every == 0 || done == b->steps || (b->log_at_until && done == stop)))
       err = log_step(r, done, now_seconds() - t0);
-    if (root && !err && (done % b->checkpoint_every == 0 || done == stop)) err = save_checkpoint(r, done);
+    if (!err && (done % b->checkpoint_every == 0 || done == stop))
+      err = check_ranks_agree(r, done) || (root && save_checkpoint(r, done)) ? ODP_ERR : ODP_OK;
   }
   progress_finish(&pb, err ? 0 : stop, err ? "stopped" : "done");
   return err;
