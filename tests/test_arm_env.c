@@ -1,7 +1,8 @@
 // The arm tasks on MuJoCo (env/arm/arm.h): the scenes compile with robomimic's state
 // layout, seeded resets repeat and follow robosuite's placement ranges, cameras are
 // deterministic for a state, the success predicates fire, the operational-space
-// controller holds and reaches a goal, and the Lift expert succeeds. With arguments
+// controller holds and reaches a goal, the experts succeed, and the milk's disturbance moves
+// the carton as specified while the expert, re-planning, still places it. With arguments
 // `osc FILE` it dumps controller inputs and torques along a step response for
 // tests/ref/osc_ref.py, which recomputes them with numpy as robosuite's controller does.
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 #include "env/arm/arm_expert.h"
 #include "test.h"
 
-static const char *const tasks[] = {"lift", "can", "square"};
+static const char *const tasks[] = {"lift", "can", "square", "milk"};
 
 static ArmEnv *make(Env *e, const char *task) {
   if (env_create(e, task)) {
@@ -37,12 +38,14 @@ static void check_resets(const char *task) {
   int inside = 0;
   for (uint32_t s = 0; s < 50; s++) {
     env_reset(&a, s);
-    const double *p = ea->d->qpos + ea->obj[!strcmp(task, "can") ? 3 : 0].qpos;
+    const double *p = ea->d->qpos + ea->obj[!strcmp(task, "can") ? 3 : 0].qpos;  // the milk is object 0
     if (!strcmp(task, "lift"))
       inside += fabs(p[0]) <= 0.03 && fabs(p[1]) <= 0.03 && fabs(p[2] - 0.81 - ea->lift_cube[2]) < 1e-12 &&
                 ea->lift_cube[0] >= 0.02 && ea->lift_cube[0] <= 0.022;
     else if (!strcmp(task, "can"))
       inside += fabs(p[0] - 0.1) <= 0.12 && fabs(p[1] + 0.25) <= 0.17 && fabs(p[2] - 0.86) < 1e-12;
+    else if (!strcmp(task, "milk"))  // bin 1 less the walls' margin and the carton's radius; bottom site on the floor
+      inside += fabs(p[0] - 0.1) <= 0.12 && fabs(p[1] + 0.25) <= 0.17 && fabs(p[2] - 0.885) < 1e-12;
     else inside += p[0] >= -0.115 && p[0] <= -0.11 && p[1] >= 0.11 && p[1] <= 0.225 && fabs(p[2] - 0.89) < 1e-12;
   }
   CHECK(inside == 50, "%s: %d of 50 placements in range", task, inside);
@@ -126,18 +129,24 @@ static void check_osc_goal(void) {
   env_destroy(&e);
 }
 
-// The scripted expert on n seeds from 500 (not the demos' seeds); its success count.
-static int expert_successes(const char *task, uint32_t n) {
+// The scripted expert on n seeds from 500 (not the demos' seeds); its success count. With
+// perturb, the episodes get --perturb's disturbances, counted into *moved.
+static int expert_successes(const char *task, uint32_t n, int perturb, int *moved) {
   Env e;
   make(&e, task);
   int ok = 0;
   for (uint32_t s = 0; s < n; s++) {
     ArmExpert x;
+    EnvDisturbances d;
     env_reset(&e, 500 + s);
+    env_disturbances_plan(&d, e.ops, 500 + s);
     arm_expert_begin(&x, e.impl, ARM_EXPERT_PH, s);
     double a[ARM_ACTION_DIM];
     EnvStep st = {0};
-    while (!st.done) arm_expert_act(&x, a), env_step(&e, a, &st);
+    for (int t = 1; !st.done; t++) {
+      arm_expert_act(&x, a), env_step(&e, a, &st);
+      if (perturb) *moved += env_disturbances_step(&d, &e, t, &st);
+    }
     ok += st.reward > 0;
   }
   env_destroy(&e);
@@ -145,11 +154,49 @@ static int expert_successes(const char *task, uint32_t n) {
 }
 
 static void check_expert(void) {
-  const int lift = expert_successes("lift", 20), can = expert_successes("can", 10);
-  const int square = expert_successes("square", 10);
+  int moved = 0;
+  const int lift = expert_successes("lift", 20, 0, NULL), can = expert_successes("can", 10, 0, NULL);
+  const int square = expert_successes("square", 10, 0, NULL), milk = expert_successes("milk", 10, 1, &moved);
   CHECK(lift >= 19, "lift expert: %d of 20", lift);
   CHECK(can >= 9, "can expert: %d of 10", can);
   CHECK(square >= 9, "square expert: %d of 10", square);
+  CHECK(milk >= 8 && moved >= 10, "milk expert with disturbances: %d of 10 (%d disturbances)", milk, moved);
+}
+
+// The milk's disturbance: only while the open gripper closes in over the standing carton;
+// then the carton is 6-12 cm away in bin 1, still standing, and the step says so.
+static void check_milk_disturbance(void) {
+  Env e;
+  ArmEnv *a = make(&e, "milk");
+  env_reset(&e, 3);
+  EnvStep st;
+  e.ops->evaluate(e.impl, &st);
+  CHECK(!st.disturbable, "milk: disturbable with the gripper far away");
+  double *q = a->d->qpos + a->obj[0].qpos, before[3];
+  const double *g = a->d->site_xpos + 3 * a->eef_site;
+  q[0] = g[0], q[1] = g[1];  // the carton right under the open gripper (11 cm over its top)
+  mj_forward(a->m, a->d);
+  e.ops->evaluate(e.impl, &st);
+  CHECK(st.disturbable, "milk: not disturbable under the open gripper");
+  mju_copy3(before, q);
+  const double u[ENV_PERTURB_UNIFORMS] = {0.5, 0.25, 0.5};
+  CHECK(e.ops->perturb(e.impl, u) == 0, "milk: no placement for a 9 cm move");
+  const double moved = hypot(q[0] - before[0], q[1] - before[1]);
+  double R[9];
+  mju_quat2Mat(R, q + 3);
+  CHECK(moved >= 0.06 - 1e-9 && moved <= 0.12 + 1e-9, "milk: carton moved %.3f m", moved);
+  CHECK(fabs(q[0] - 0.1) <= 0.12 + 1e-9 && fabs(q[1] + 0.25) <= 0.17 + 1e-9 && R[8] > 0.99,
+        "milk: carton at %.3f %.3f (upright %.3f) after the disturbance", q[0], q[1], R[8]);
+  // Success: in the milk's quadrant of bin 2 (low x, low y), not in the can's.
+  q[0] = 0.0, q[1] = 0.16, q[2] = 0.885;
+  mj_forward(a->m, a->d);
+  e.ops->evaluate(e.impl, &st);
+  CHECK(st.reward == 1, "milk: carton in its quadrant is not a success");
+  q[0] = 0.2, q[1] = 0.4;
+  mj_forward(a->m, a->d);
+  e.ops->evaluate(e.impl, &st);
+  CHECK(st.reward == 0, "milk: carton in the can's quadrant is a success");
+  env_destroy(&e);
 }
 
 // Controller inputs and torques along a step response (one line per substep sampled):
@@ -194,8 +241,9 @@ static int dump_osc(const char *path) {
 
 int main(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "osc")) return dump_osc(argv[2]);
-  for (int i = 0; i < 3; i++) check_resets(tasks[i]), check_render(tasks[i]);
+  for (int i = 0; i < 4; i++) check_resets(tasks[i]), check_render(tasks[i]);
   check_success();
+  check_milk_disturbance();
   check_osc_goal();
   check_expert();
   TEST_MAIN_END();

@@ -4,11 +4,12 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/rng.h"
 #include "env/arm/arm.h"
 #include "env/pusht.h"
 #include "io/config.h"
 
-static const EnvOps *const registry[] = {&pusht_ops, &arm_lift_ops, &arm_can_ops, &arm_square_ops, NULL};
+static const EnvOps *const registry[] = {&pusht_ops, &arm_lift_ops, &arm_can_ops, &arm_square_ops, &arm_milk_ops, NULL};
 
 const EnvOps *const *env_registry(void) { return registry; }
 
@@ -71,4 +72,25 @@ const EnvObsKey *env_obs_key(const EnvOps *ops, const char *name) {
   }
   odp_fail("task %s has no observation '%s' (it has: %s)", ops->name, name, known[0] ? known : "none named");
   return NULL;
+}
+
+enum { PERTURB_STREAM = 0x7065 };
+static double perturb_uniform(uint32_t seed, int k) { return rng_uniform(rng_make(seed, PERTURB_STREAM), (uint64_t)k); }
+
+void env_disturbances_plan(EnvDisturbances *d, const EnvOps *ops, uint32_t seed) {
+  const int *w = ops->perturb_window;
+  d->seed = seed, d->applied = 0;
+  d->n = perturb_uniform(seed, 0) < 0.5 ? 1 : 2;
+  d->at[0] = w[0] + (int)((w[1] - w[0]) * perturb_uniform(seed, 1));
+  d->at[1] = d->at[0] + 50 + (int)(100 * perturb_uniform(seed, 2));
+}
+
+int env_disturbances_step(EnvDisturbances *d, const Env *env, int step, const EnvStep *st) {
+  const int k = d->applied;
+  if (st->done || k >= d->n || step < d->at[k] || !st->disturbable) return 0;
+  double u[ENV_PERTURB_UNIFORMS];
+  for (int j = 0; j < ENV_PERTURB_UNIFORMS; j++) u[j] = perturb_uniform(d->seed, 8 + 4 * k + j);
+  env->ops->perturb(env->impl, u);
+  d->applied++;
+  return 1;
 }

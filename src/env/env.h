@@ -12,6 +12,8 @@ typedef struct {
   int done;         // success or step limit reached
   double coverage;  // task progress measure (PushT: goal-area fraction covered)
   int n_contacts;   // contact points per physics substep, rounded up
+  int disturbable;  // a moment for --perturb's disturbance (PushT: the agent touches the block;
+                    // the milk: the open gripper closing in on the standing carton)
   int steps;        // actions taken since reset
 } EnvStep;
 
@@ -75,6 +77,7 @@ typedef struct {
   // [0, 1)), the task's own distribution (PushT: the block carried away from the agent and
   // turned); 0 when placed, 1 when no clear placement exists (nothing moved). NULL: none.
   int (*perturb)(void *impl, const double *u);
+  int perturb_window[2];  // the first disturbance's earliest step is drawn in [a, b) (PushT: 20-120)
   const char *demo_store;  // its demonstrations (a zarr store): `onedp render`'s default
   const EnvTool *tools;    // command-line tools, ended by command == NULL; NULL: none
 } EnvOps;
@@ -83,6 +86,21 @@ typedef struct {
   const EnvOps *ops;
   void *impl;
 } Env;
+
+// --perturb's disturbances of one episode (`eval --perturb` and `onedp demos --perturb` walk
+// the same schedule): 1 or 2, the first no earlier than a step drawn in the task's
+// perturb_window, the second 50-150 steps after; each applied at the first step from then on
+// that the task calls disturbable, with ENV_PERTURB_UNIFORMS uniforms of its own. Drawn from a
+// Philox stream of the env seed alone: the same for every policy.
+typedef struct {
+  uint32_t seed;
+  int n, applied, at[2];  // planned, applied so far (one with no clear placement counts), earliest steps
+} EnvDisturbances;
+
+void env_disturbances_plan(EnvDisturbances *d, const EnvOps *ops, uint32_t seed);
+// After an action: the next disturbance when it is due (step: actions taken; st: that
+// action's outcome). Returns 1 when one was applied.
+int env_disturbances_step(EnvDisturbances *d, const Env *env, int step, const EnvStep *st);
 
 // The registered environments, ended by NULL; the first is the default.
 const EnvOps *const *env_registry(void);

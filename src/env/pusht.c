@@ -207,6 +207,7 @@ void pusht_evaluate(const PushT *e, EnvStep *out) {
   out->reward = r < 0 ? 0 : r > 1 ? 1 : r;
   out->done = c > PUSHT_SUCCESS || e->steps >= PUSHT_MAX_STEPS;
   out->n_contacts = e->n_contacts;
+  out->disturbable = e->n_contacts > 0;
   out->steps = e->steps;
 }
 
@@ -330,6 +331,7 @@ const EnvOps pusht_ops = {
     .frame = ops_frame,
     .hold_action = ops_hold_action,
     .perturb = ops_perturb,
+    .perturb_window = {20, 120},
     .demo_store = PUSHT_DEMO_STORE,
     .tools = pusht_tools,
 };

@@ -63,7 +63,7 @@ typedef struct {
   EpisodeResult res;
   int done, rc;
   double success_coverage;  // the task's threshold
-  int perturb_at[2], n_perturb;  // --perturb: earliest steps of the episode's disturbances
+  EnvDisturbances disturbances;  // --perturb's schedule
   // realtime (EvalOptions.realtime): the chunk executing and the one in flight
   float *chunk, *pending;   // [n_action_steps][action_dim]
   int chunk_t, chunk_at;    // its observation step (-1: none yet), the index executed next
@@ -136,26 +136,12 @@ static int draw_frame(Slot *s, int size, const float *target) {
   return gif_add_frame(s->gif, s->rgb);
 }
 
-// --perturb's schedule for env seed `seed`: 1 or 2 disturbances, the first no earlier than
-// step 20-120, the second 50-150 steps after; each fires at the first step from then on with
-// the agent touching the object, with 3 uniforms of its own. A Philox stream of the env seed
-// alone: the same for every policy.
-enum { PERTURB_STREAM = 0x7065 };
-static double perturb_uniform(uint32_t seed, int k) { return rng_uniform(rng_make(seed, PERTURB_STREAM), (uint64_t)k); }
-
-static void plan_perturbations(Slot *s) {
-  const uint32_t seed = s->res.seed;
-  s->n_perturb = perturb_uniform(seed, 0) < 0.5 ? 1 : 2;
-  s->perturb_at[0] = 20 + (int)(100 * perturb_uniform(seed, 1));
-  s->perturb_at[1] = s->perturb_at[0] + 50 + (int)(100 * perturb_uniform(seed, 2));
-}
-
 static int slot_reset(Slot *s, int gif_size) {
   if (env_reset(&s->env, s->res.seed)) return ODP_ERR;
   obs_history_reset(&s->hist);
   s->res.success_step = -1;
   s->chunk_t = s->pending_t = -1;
-  plan_perturbations(s);
+  env_disturbances_plan(&s->disturbances, s->env.ops, s->res.seed);
   if (push_obs(s)) return ODP_ERR;
   return draw_frame(s, gif_size, NULL);
 }
@@ -170,13 +156,7 @@ static int slot_step(Slot *s, const EvalOptions *o, int max_steps, const float *
   s->res.coverage = fmax(s->res.coverage, st.coverage);
   if (st.coverage > s->success_coverage && s->res.success_step < 0) s->res.success_step = s->res.steps;
   s->done = st.done || s->res.steps >= max_steps;
-  const int k = s->res.perturbations;
-  if (o->perturb && !s->done && k < s->n_perturb && s->res.steps >= s->perturb_at[k] && st.n_contacts > 0) {
-    double u[ENV_PERTURB_UNIFORMS];
-    for (int j = 0; j < ENV_PERTURB_UNIFORMS; j++) u[j] = perturb_uniform(s->res.seed, 8 + 4 * k + j);
-    s->env.ops->perturb(s->env.impl, u);
-    s->res.perturbations++;  // a disturbance with no clear placement counts as spent
-  }
+  if (o->perturb && !s->done) s->res.perturbations += env_disturbances_step(&s->disturbances, &s->env, s->res.steps, &st);
   return push_obs(s) || draw_frame(s, o->gif_size, drawn) ? ODP_ERR : ODP_OK;
 }
 

@@ -1,4 +1,4 @@
-// The robomimic arm tasks (Lift, Can, Square) on MuJoCo: one Panda with its gripper on a
+// The robomimic arm tasks (Lift, Can, Square, and PickPlaceMilk with its moving carton) on MuJoCo: one Panda with its gripper on a
 // Rethink mount, an arena and the task's objects, composed as robosuite composes them
 // (env/arm/mjcf.h) from the asset files in ../shared/data/robosuite, compiled once per
 // environment and reused across resets. A task is an ArmTask (env/arm/arm_tasks.c): its
@@ -46,6 +46,10 @@ typedef struct {
   int (*place)(ArmEnv *e, NpRandom *r);
   int (*success)(const ArmEnv *e);
   void (*object_obs)(const ArmEnv *e, double *out);
+  // A moving-object task: when a disturbance may come (EnvStep.disturbable), and the
+  // disturbance drawn from ENV_PERTURB_UNIFORMS uniforms (EnvOps.perturb). NULL: none.
+  int (*disturbable)(const ArmEnv *e);
+  int (*perturb)(ArmEnv *e, const double *u);
 } ArmTask;
 
 // The task's objects as MuJoCo ids.
@@ -80,9 +84,9 @@ struct ArmEnv {
   int cam_ids[2];                 // agentview, robot0_eye_in_hand
 };
 
-extern const ArmTask arm_lift, arm_can, arm_square;
-extern const EnvOps arm_lift_ops, arm_can_ops, arm_square_ops;
-extern const EnvTool arm_lift_tools[], arm_can_tools[], arm_square_tools[];  // env/arm/arm_tools.c
+extern const ArmTask arm_lift, arm_can, arm_square, arm_milk;
+extern const EnvOps arm_lift_ops, arm_can_ops, arm_square_ops, arm_milk_ops;
+extern const EnvTool arm_lift_tools[], arm_can_tools[], arm_square_tools[], arm_milk_tools[];  // env/arm/arm_tools.c
 
 // The robosuite assets directory: $ONEDP_ROBOSUITE, else ../shared/data/robosuite.
 const char *arm_assets(void);

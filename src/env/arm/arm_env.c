@@ -242,6 +242,7 @@ static void arm_evaluate(const void *impl, EnvStep *out) {
   const ArmEnv *e = impl;
   out->reward = out->coverage = e->task->success(e);
   out->steps = e->steps, out->n_contacts = e->d->ncon;
+  out->disturbable = e->task->disturbable && e->task->disturbable(e);
   out->done = e->success_seen || out->reward > 0 || e->steps >= e->task->max_steps;
 }
 
@@ -371,8 +372,15 @@ static int arm_frame(const void *impl, int size, const float *action, uint8_t *r
   return render_camera((ArmEnv *)impl, 0, size, rgb);
 }
 
-// The EnvOps of one task; obs_keys: robomimic's low-dim keys in the observation's order.
-#define ARM_OPS(var, title_, task, object_dim, state_dim_)                                                        \
+// A moving-object task's disturbance (ArmTask.perturb).
+static int arm_perturb(void *impl, const double *u) {
+  ArmEnv *e = impl;
+  return e->task->perturb(e, u);
+}
+
+// The EnvOps of one task; obs_keys: robomimic's low-dim keys in the observation's order;
+// perturb_: arm_perturb for a moving-object task (its first disturbance's window), else NULL.
+#define ARM_OPS(var, title_, task, object_dim, state_dim_, max_steps_, perturb_, window0, window1)                                                        \
   static void *var##_create(void) { return arm_create(&task); }                                           \
   static const EnvObsKey var##_keys[] = {{"object", 0, object_dim},                                       \
                                          {"robot0_eef_pos", object_dim, 3},                               \
@@ -385,11 +393,14 @@ static int arm_frame(const void *impl, int size, const float *action, uint8_t *r
       .obs_dim = object_dim + 9, .obs_keys = var##_keys, .n_cameras = 2,                                  \
       .cameras = {{"agentview_image", ARM_IMAGE_SIZE, ARM_IMAGE_SIZE},                                     \
                   {"robot0_eye_in_hand_image", ARM_IMAGE_SIZE, ARM_IMAGE_SIZE}},                           \
-      .action_dim = ARM_ACTION_DIM, .control_hz = 20, .max_steps = 400, .success_coverage = 0.5,           \
+      .action_dim = ARM_ACTION_DIM, .control_hz = 20, .max_steps = max_steps_, .success_coverage = 0.5,     \
       .canvas_size = 256, .create = var##_create, .destroy = arm_destroy, .reset = arm_reset,             \
       .reset_to_state = arm_reset_to_state, .step = arm_step, .state = arm_state, .observe = arm_observe, \
-      .render = arm_render, .evaluate = arm_evaluate, .frame = arm_frame, .hold_action = arm_hold, .tools = arm_##var##_tools}
+      .render = arm_render, .evaluate = arm_evaluate, .frame = arm_frame, .hold_action = arm_hold,          \
+      .perturb = perturb_, .perturb_window = {window0, window1}, .tools = arm_##var##_tools}
 
-ARM_OPS(lift, "Lift", arm_lift, 10, ARM_LIFT_STATE_DIM);
-ARM_OPS(can, "Can", arm_can, 14, ARM_CAN_STATE_DIM);
-ARM_OPS(square, "Square", arm_square, 14, ARM_SQUARE_STATE_DIM);
+ARM_OPS(lift, "Lift", arm_lift, 10, ARM_LIFT_STATE_DIM, 400, NULL, 0, 0);
+ARM_OPS(can, "Can", arm_can, 14, ARM_CAN_STATE_DIM, 400, NULL, 0, 0);
+ARM_OPS(square, "Square", arm_square, 14, ARM_SQUARE_STATE_DIM, 400, NULL, 0, 0);
+// The milk's first disturbance comes on the gripper's first approach (steps 0-30 at the earliest).
+ARM_OPS(milk, "PickPlaceMilk", arm_milk, 14, ARM_CAN_STATE_DIM, 500, arm_perturb, 0, 30);

@@ -18,6 +18,12 @@ static double yaw_of(const double *xquat) {
 
 // The task's object and where its grasp point sits (object frame).
 static int target_object(const ArmExpert *x) { return x->env->task == &arm_can ? 3 : 0; }
+// The pick-and-place tasks' upright objects: grasped from above across the reach's axis,
+// set down on the bin's floor.
+static int upright(const ArmEnv *e) { return e->task == &arm_can || e->task == &arm_milk; }
+// How near over the grasp point the grip must be to descend: the can (6.6 cm) leaves the open
+// fingers 7 mm a side, the carton (4 cm) 2 cm.
+static double over_tolerance(const ArmEnv *e) { return e->task == &arm_can ? 0.004 : 0.01; }
 
 // The grasp point in the world: the object's centre plus its offset in the object's frame.
 static void grasp_point(const ArmExpert *x, double p[3]) {
@@ -135,7 +141,7 @@ static void choose_grasp(ArmExpert *x, double want, double period, double turn0,
     for (int t = 0; t < N_TILT; t++) {
       double lean_k[3];
       mju_copy3(lean_k, lean);
-      if (e->task == &arm_can) {  // the can: leaning across the pads' axis only, or a tilted finger strikes its rim
+      if (upright(e)) {  // leaning across the pads' axis only, or a tilted finger strikes the rim
         const double f[3] = {cos(want + k * period), sin(want + k * period), 0};
         mju_addToScl3(lean_k, f, -mju_dot3(lean_k, f));
         mju_normalize3(lean_k);
@@ -166,6 +172,8 @@ static void plan_grasp(ArmExpert *x) {
   double want = yaw, period = M_PI / 2, turn0 = 0;  // Lift
   if (e->task == &arm_can)
     want = atan2(p[1] - base[1], p[0] - base[0]) + M_PI / 2 + uniform(x, -0.5, 0.5), period = M_PI;
+  else if (e->task == &arm_milk)  // the carton: across a pair of its faces, the pair nearest across the reach
+    want = yaw + M_PI / 2 * round((atan2(p[1] - base[1], p[0] - base[0]) + M_PI / 2 - yaw) / (M_PI / 2)), period = M_PI;
   else if (e->task == &arm_square)
     want = yaw + M_PI / 2, period = M_PI, turn0 = -remainder(yaw, M_PI / 2);
   double way[3][3];  // over the grasp, at it, lifted
@@ -174,6 +182,7 @@ static void plan_grasp(ArmExpert *x) {
   mju_copy3(way[2], way[1]), way[2][2] = x->lift_z;
   choose_grasp(x, want, period, turn0, (const double(*)[3])way);
   x->turn = x->trim = 0;
+  mju_copy3(x->planned, p);
 }
 
 void arm_expert_begin(ArmExpert *x, const ArmEnv *env, ArmExpertQuality quality, uint32_t seed) {
@@ -197,6 +206,11 @@ void arm_expert_begin(ArmExpert *x, const ArmEnv *env, ArmExpertQuality quality,
     x->grasp_dz = uniform(x, 0.005, 0.02);
     x->lift_z = 1.0 + 0.5 * x->carry, x->rest = 0.895 + x->release_dz;
     x->place[0] = 0.16 + uniform(x, -0.03, 0.03), x->place[1] = 0.34 + uniform(x, -0.03, 0.03);
+  } else if (env->task == &arm_milk) {  // the carton (4 x 4 x 14 cm) high enough to clear the walls; its quadrant's middle
+    x->grasp_dz = uniform(x, -0.002, 0.01);  // about its centre of mass (0.4 cm up): held there, it does not swing
+    x->hover = uniform(x, 0.12, 0.17);  // the fingers over its top (8 cm above its centre) before descending
+    x->lift_z = 1.06 + 0.5 * x->carry, x->rest = 0.9 + x->release_dz;
+    x->place[0] = 0.0 + uniform(x, -0.03, 0.03), x->place[1] = 0.16 + uniform(x, -0.03, 0.03);
   } else {  // the nut: its handle somewhere along it, the pads (1.6 cm) clear of the ring (to 0.044)
     x->grasp_dz = 0.004;
     x->grasp_xy[0] = uniform(x, 0.056, 0.068);
@@ -262,7 +276,8 @@ void arm_expert_act(ArmExpert *x, double *action) {
   const int obj = target_object(x);
   const double *p = obj_pos(x, obj), *g = eef(x);
   double w[3];
-  if (x->phase >= TRANSPORT && x->phase <= LOWER && mju_dist3(p, g) > 0.08) {  // dropped it: again
+  if ((x->phase >= TRANSPORT && x->phase <= LOWER && mju_dist3(p, g) > 0.08) ||  // dropped it: again
+      (e->task->perturb && x->phase <= DESCEND && mju_dist3(p, x->planned) > 0.02)) {  // moved: again, from above
     x->grip = -1, x->phase = APPROACH, x->still = 0;
     x->path[2] = fmax(x->path[2], 1.0);
     plan_grasp(x);  // for the object as it lies now
@@ -273,17 +288,17 @@ void arm_expert_act(ArmExpert *x, double *action) {
       grasp_point(x, w);
       w[2] += x->hover;
       move_toward(x, w, x->speed, 0.2);
-      // Over the can within 4 mm before descending (its 6.6 cm leaves the open fingers 7 mm a
-      // side), the wrist turned to the grasp's rotation within 0.1 rad.
+      // Over the grasp point before descending (over_tolerance), the wrist turned to the
+      // grasp's rotation within 0.1 rad.
       if (rotation_angle(e->d->site_xmat + 9 * e->eef_site, x->R0) < 0.1 &&
-          ((dist_xy(g, w) < (e->task == &arm_can ? 0.004 : 0.01) && fabs(g[2] - w[2]) < 0.02) ||
+          ((dist_xy(g, w) < over_tolerance(e) && fabs(g[2] - w[2]) < 0.02) ||
            (dist_xy(g, w) < 0.05 && stalled(x))))
         advance(x, DESCEND);
       break;
     case DESCEND: {
       grasp_point(x, w);
       double to[3] = {w[0], w[1], w[2]};
-      const int hold = e->task == &arm_can && dist_xy(g, w) > 0.004;  // over it again first: a finger would strike the rim
+      const int hold = upright(e) && dist_xy(g, w) > over_tolerance(e);  // over it again first: a finger would strike the rim
       if (hold) to[2] = x->path[2], x->still = 0;
       move_toward(x, to, 0.6 * x->speed, 0.2);
       if (mju_dist3(g, w) < 0.006 || (!hold && dist_xy(g, w) < 0.008 && stalled(x)))
@@ -324,7 +339,7 @@ void arm_expert_act(ArmExpert *x, double *action) {
       move_toward(x, w, x->speed, 0.05);
       if (p[2] < x->rest) advance(x, RELEASE), x->timer = 6 + (int)uniform(x, 0, 4);
       else if (stalled(x)) {
-        if (e->task == &arm_can) advance(x, RELEASE), x->timer = 6;  // on the bin's floor
+        if (upright(e)) advance(x, RELEASE), x->timer = 6;  // on the bin's floor
         else x->path[2] += 0.02, advance(x, TRANSPORT);             // caught on the peg's top: up 2 cm, align again
       }
       break;

@@ -22,6 +22,7 @@ typedef struct {
   double rest;                 // the object's centre height where it is let go (the nut 2 cm down the peg, the can over the bin's floor)
   double hold[3];              // the held object's offset from the grip, smoothed
   double obj_last[3];          // the object at the previous action
+  double planned[3];           // where the object was when the grasp was planned (moved: plan again)
   double path[3], bias[3];     // the planned point; the goal's lean past it (move_toward)
   double speed;                // metres per action
   double hover, carry, grasp_dz, place[2], release_dz;

@@ -1,6 +1,7 @@
-// The three arm tasks as robosuite 1.2 defines them (environments/manipulation/lift.py,
-// pick_place.py with single_object_mode 2 and the can, nut_assembly.py with the square
-// nut): arena, objects, placement distributions, success predicates, object observations.
+// The arm tasks as robosuite 1.2 defines them (environments/manipulation/lift.py,
+// pick_place.py with single_object_mode 2 and the can or the milk, nut_assembly.py with the
+// square nut): arena, objects, placement distributions, success predicates, object
+// observations; and the milk's disturbance (OneDP's moving-object experiment, simulated).
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,27 +123,37 @@ static int can_bind(ArmEnv *e) {
   return 0;
 }
 
-// CollisionObjectSampler: each object inside bin 1 (its radius in from the walls' 5 cm
-// margin), clear of those placed before it; then the three others parked.
-static int can_place(ArmEnv *e, NpRandom *r) {
-  double placed[12];
+// Where object i may lie in bin 1 (CollisionObjectSampler: its radius in from the walls' 5 cm margin).
+static void bin1_range(int i, double lo[2], double hi[2]) {
+  const double hx = bin_size[0] / 2 - 0.05, hy = bin_size[1] / 2 - 0.05, r = pick_objects[i].radius;
+  lo[0] = -hx + r, lo[1] = -hy + r, hi[0] = hx - r, hi[1] = hy - r;
+}
+
+// Each object inside bin 1, clear of those placed before it; then all but `keep` parked.
+static int pick_place(ArmEnv *e, NpRandom *r, int keep) {
+  double placed[12], lo[2], hi[2];
   for (int i = 0; i < 4; i++) {
     const PickObject *o = &pick_objects[i];
-    const double hx = bin_size[0] / 2 - 0.05, hy = bin_size[1] / 2 - 0.05;
-    const double lo[2] = {-hx + o->radius, -hy + o->radius}, hi[2] = {hx - o->radius, hy - o->radius};
+    bin1_range(i, lo, hi);
     if (arm_place(e, r, i, lo, hi, bin1, 0, o->bottom, o->radius, placed, i, placed + 3 * i)) return ODP_ERR;
     placed[3 * i + 2] = o->radius;
   }
-  for (int i = 0; i < 3; i++) park(e, i, i);
+  for (int i = 0, k = 0; i < 4; i++)
+    if (i != keep) park(e, i, k++);
   return ODP_OK;
 }
 
-static int can_success(const ArmEnv *e) {
-  const double *p = e->d->xpos + 3 * e->obj[3].body;
-  return p[0] > bin2[0] && p[0] < bin2[0] + bin_size[0] / 2 && p[1] > bin2[1] && p[1] < bin2[1] + bin_size[1] / 2 &&
-         p[2] > bin2[2] && p[2] < bin2[2] + 0.1 && released(e, 3);
+// Object i in its quadrant of bin 2 (robosuite's not_in_bin: 0 and 2 on the low-x half,
+// 0 and 1 on the low-y half), under 10 cm over the floor, let go.
+static int in_its_quadrant(const ArmEnv *e, int i) {
+  const double *p = e->d->xpos + 3 * e->obj[i].body;
+  const double x0 = bin2[0] - (i == 0 || i == 2 ? bin_size[0] / 2 : 0), y0 = bin2[1] - (i < 2 ? bin_size[1] / 2 : 0);
+  return p[0] > x0 && p[0] < x0 + bin_size[0] / 2 && p[1] > y0 && p[1] < y0 + bin_size[1] / 2 && p[2] > bin2[2] &&
+         p[2] < bin2[2] + 0.1 && released(e, i);
 }
 
+static int can_place(ArmEnv *e, NpRandom *r) { return pick_place(e, r, 3); }
+static int can_success(const ArmEnv *e) { return in_its_quadrant(e, 3); }
 static void can_object_obs(const ArmEnv *e, double *out) { arm_object_pose_obs(e, 3, out); }
 
 const ArmTask arm_can = {
@@ -150,6 +161,50 @@ const ArmTask arm_can = {
     .robot_base = {-0.5, -0.1, 0.912}, .object_dim = 14, .state_dim = ARM_CAN_STATE_DIM, .max_steps = 400,
     .compose = can_compose, .bind = can_bind, .place = can_place, .success = can_success,
     .object_obs = can_object_obs};
+
+// ---- Milk: PickPlaceMilk, the carton from bin 1 into bin 2's milk quadrant, in the same
+// scene as Can. Its disturbance is OneDP's real-robot experiment (a person moves the box
+// while the gripper approaches it), simulated: while the open gripper closes in on the
+// standing carton (disturbable), perturb slides it 6-12 cm across bin 1 in a seeded
+// direction and turns it, as a hand would, to a clear spot inside the bin's range.
+
+static int milk_place(ArmEnv *e, NpRandom *r) { return pick_place(e, r, 0); }
+static int milk_success(const ArmEnv *e) { return in_its_quadrant(e, 0); }
+static void milk_object_obs(const ArmEnv *e, double *out) { arm_object_pose_obs(e, 0, out); }
+
+// The open gripper within 12 cm (horizontally) of the carton and still over its top (8 cm
+// above its centre: a hand takes the box away before the fingers reach it), the carton
+// standing where it was placed (not lifted).
+static int milk_disturbable(const ArmEnv *e) {
+  const double *p = e->d->xpos + 3 * e->obj[0].body, *g = e->d->site_xpos + 3 * e->eef_site;
+  return hypot(p[0] - g[0], p[1] - g[1]) < 0.12 && g[2] > p[2] + 0.1 && e->gripper_cmd[0] >= 0 &&
+         p[2] < bin1[2] - pick_objects[0].bottom + 0.01;
+}
+
+static int milk_perturb(ArmEnv *e, const double *u) {
+  double lo[2], hi[2], *q = e->d->qpos + e->obj[0].qpos;
+  bin1_range(0, lo, hi);
+  for (int tries = 0; tries < 8; tries++) {  // the direction turned by 45 degrees until the spot is inside the bin
+    const double dist = 0.06 + 0.06 * u[0], dir = 2 * M_PI * u[1] + tries * M_PI / 4;
+    const double x = q[0] + dist * cos(dir), y = q[1] + dist * sin(dir);
+    if (x - bin1[0] < lo[0] || x - bin1[0] > hi[0] || y - bin1[1] < lo[1] || y - bin1[1] > hi[1]) continue;
+    double turn[4], quat[4];
+    mju_axisAngle2Quat(turn, (const double[3]){0, 0, 1}, M_PI / 2 * (u[2] - 0.5));  // +-45 degrees
+    mju_mulQuat(quat, turn, q + 3);
+    q[0] = x, q[1] = y;
+    mju_copy4(q + 3, quat);
+    mju_zero(e->d->qvel + e->obj[0].dof, 6);
+    mj_forward(e->m, e->d);
+    return 0;
+  }
+  return 1;
+}
+
+const ArmTask arm_milk = {
+    .name = "milk", .title = "PickPlaceMilk", .env_name = "PickPlaceMilk", .arena = "arenas/bins_arena.xml",
+    .robot_base = {-0.5, -0.1, 0.912}, .object_dim = 14, .state_dim = ARM_CAN_STATE_DIM, .max_steps = 500,
+    .compose = can_compose, .bind = can_bind, .place = milk_place, .success = milk_success,
+    .object_obs = milk_object_obs, .disturbable = milk_disturbable, .perturb = milk_perturb};
 
 // ---- Square: the square nut onto the square peg (the round nut is in the model, parked).
 

@@ -97,6 +97,7 @@ typedef struct {
   int64_t *dones;
   uint8_t *images[2];
   int with_images;
+  int disturbances;  // applied in this episode (--perturb)
 } Episode;
 
 static int episode_grow(Episode *ep, const EnvOps *ops) {
@@ -131,10 +132,13 @@ static int record_obs(Episode *ep, Env *env) {
   return ODP_OK;
 }
 
-// One expert episode from seed; returns 1 on success, 0 on failure, -1 on error.
-static int run_episode(Episode *ep, Env *env, ArmExpertQuality q, uint32_t seed) {
-  ep->n = 0;
+// One expert episode from seed (with --perturb's disturbances: env/env.h, the expert
+// re-planning when the object moves); returns 1 on success, 0 on failure, -1 on error.
+static int run_episode(Episode *ep, Env *env, ArmExpertQuality q, uint32_t seed, int perturb) {
+  ep->n = 0, ep->disturbances = 0;
   if (env_reset(env, seed)) return -1;
+  EnvDisturbances dist;
+  env_disturbances_plan(&dist, env->ops, seed);
   ArmExpert x;
   arm_expert_begin(&x, env->impl, q, seed ^ 0x5eedu);
   double a[ARM_ACTION_DIM], R[9];
@@ -151,6 +155,7 @@ static int run_episode(Episode *ep, Env *env, ArmExpertQuality q, uint32_t seed)
     if (env_step(env, a, &st)) return -1;
     ep->rewards[ep->n] = st.reward, ep->dones[ep->n] = st.done;
     ep->n++;
+    if (perturb) ep->disturbances += env_disturbances_step(&dist, env, (int)ep->n, &st);
   }
   if (record_obs(ep, env)) return -1;  // the final observation (next_obs of the last step)
   return st.reward > 0;
@@ -174,30 +179,31 @@ static void episode_free(Episode *ep) {
 }
 
 // robomimic's env_args: what a robomimic reader expects to find, plus how onedp made the file.
-static void env_args(char *buf, int size, const ArmTask *t, const char *quality, long seed, int images) {
+static void env_args(char *buf, int size, const ArmTask *t, const char *quality, long seed, int images, int perturb) {
   snprintf(buf, (size_t)size,
            "{\"env_name\": \"%s\", \"type\": 1, \"env_kwargs\": {\"robots\": [\"Panda\"], \"control_freq\": 20, "
            "\"controller_configs\": {\"type\": \"OSC_POSE\", \"kp\": 150, \"damping_ratio\": 1, \"control_delta\": "
            "false, \"uncouple_pos_ori\": true, \"interpolation\": null}, \"reward_shaping\": false, \"ignore_done\": "
            "true, \"use_object_obs\": true, \"use_camera_obs\": %s, \"camera_names\": [\"agentview\", "
            "\"robot0_eye_in_hand\"], \"camera_heights\": 84, \"camera_widths\": 84}, \"onedp\": {\"task\": \"%s\", "
-           "\"expert\": \"%s\", \"seed\": %ld}}",
-           t->env_name, images ? "true" : "false", t->name, quality, seed);
+           "\"expert\": \"%s\", \"seed\": %ld, \"perturb\": %s}}",
+           t->env_name, images ? "true" : "false", t->name, quality, seed, perturb ? "true" : "false");
 }
 
 // Keeps the successes of the expert's episodes from seeds seed, seed+1, ...: until `episodes`
 // are kept, or (n_seeds > 0) over exactly n_seeds seeds.
 static int demos(const EnvOps *ops, long episodes, long n_seeds, long seed, const char *quality, int images,
-                 const char *out) {
+                 int perturb, const char *out) {
   const ArmExpertQuality q = !strcmp(quality, "mh") ? ARM_EXPERT_MH : ARM_EXPERT_PH;
   char args[2048];
   Env env;
+  if (perturb && !ops->perturb) return odp_fail("%s has no disturbances (--perturb)", ops->title);
   if (env_create(&env, ops->name)) return ODP_ERR;
-  env_args(args, sizeof args, ((const ArmEnv *)env.impl)->task, quality, seed, images);
+  env_args(args, sizeof args, ((const ArmEnv *)env.impl)->task, quality, seed, images, perturb);
   RmWriter *w = rm_writer_create(out, args);
   if (!w) return env_destroy(&env), ODP_ERR;
   Episode ep = {.with_images = images};
-  long kept = 0, tried = 0, samples = 0;
+  long kept = 0, tried = 0, samples = 0, disturbed = 0;
   const double t0 = now_seconds();
   int err = ODP_OK;
   Progress pr;
@@ -208,7 +214,8 @@ static int demos(const EnvOps *ops, long episodes, long n_seeds, long seed, cons
       err = odp_fail("%s: the expert succeeded %ld times in %ld seeds", ops->title, kept, tried);
       break;
     }
-    const int ok = run_episode(&ep, &env, q, (uint32_t)(seed + tried++));
+    const int ok = run_episode(&ep, &env, q, (uint32_t)(seed + tried++), perturb);
+    disturbed += ep.disturbances;
     if (ok < 0 || (ok && write_episode(w, &ep, &env))) err = ODP_ERR;
     else if (ok) {
       kept++, samples += ep.n;
@@ -224,20 +231,21 @@ static int demos(const EnvOps *ops, long episodes, long n_seeds, long seed, cons
   if (rm_writer_close(w)) return ODP_ERR;
   const double secs = now_seconds() - t0;
   printf("{\"task\": \"%s\", \"quality\": \"%s\", \"episodes\": %ld, \"seeds_tried\": %ld, \"expert_success\": %.4f, "
-         "\"samples\": %ld, \"seconds\": %.1f, \"file\": \"%s\"}\n",
-         ops->name, quality, kept, tried, (double)kept / (double)tried, samples, secs, out);
+         "\"samples\": %ld, \"disturbances\": %ld, \"seconds\": %.1f, \"file\": \"%s\"}\n",
+         ops->name, quality, kept, tried, (double)kept / (double)tried, samples, disturbed, secs, out);
   return ODP_OK;
 }
 
 static int tool_demos(int argc, char **argv) {
   long episodes = 200, n_seeds = 0, seed = 0;
   const char *out = NULL, *quality = "ph";
-  int images = 0;
+  int images = 0, perturb = 0;
   for (int i = 2; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     const int is_episodes = !strcmp(argv[i], "--episodes"), is_seed = !strcmp(argv[i], "--seed");
     const int is_seeds = !strcmp(argv[i], "--seeds");
     if (!strcmp(argv[i], "--images")) images = 1;
+    else if (!strcmp(argv[i], "--perturb")) perturb = 1;
     else if (is_episodes || is_seed || is_seeds) {
       if (parse_long("demos", argv[i], v, !is_seed, is_episodes ? &episodes : is_seeds ? &n_seeds : &seed)) return 2;
       i++;
@@ -247,7 +255,7 @@ static int tool_demos(int argc, char **argv) {
   }
   if (!out) return fprintf(stderr, "onedp demos: -o FILE.hdf5 is required\n"), 2;
   const EnvOps *ops = env_find(argv[1]);
-  if (!ops || demos(ops, episodes, n_seeds, seed, quality, images, out)) return fprintf(stderr, "onedp demos: %s\n", odp_error()), 1;
+  if (!ops || demos(ops, episodes, n_seeds, seed, quality, images, perturb, out)) return fprintf(stderr, "onedp demos: %s\n", odp_error()), 1;
   return 0;
 }
 
@@ -258,14 +266,17 @@ static int tool_demos(int argc, char **argv) {
     "instead times N policy steps of physics and controller (25 substeps each, the scripted expert acting)\n"   \
     "and N/10 camera frames (84x84, both cameras in turn); the last line is JSON.\n"},                           \
    {"demos", tool_demos,                                                                                           \
-    "usage: onedp demos " name " -o FILE.hdf5 [--episodes N | --seeds N] [--seed S] [--quality ph|mh] [--images]\n\n" \
+    "usage: onedp demos " name " -o FILE.hdf5 [--episodes N | --seeds N] [--seed S] [--quality ph|mh] [--images]\n" \
+    "       [--perturb]\n\n"                                                                                         \
     "Scripted demonstrations in robomimic's HDF5 layout: N successful episodes (default 200) from reset\n"     \
     "seeds S, S+1, ... (failed attempts are dropped and counted); --seeds N instead runs exactly N seeds and\n" \
     "keeps their successes (the expert's success rate on those seeds); --quality mh: slower, hesitant, noisier\n" \
-    "operators; --images adds agentview_image and robot0_eye_in_hand_image (84x84, gzip). Shows progress;\n"  \
+    "operators; --images adds agentview_image and robot0_eye_in_hand_image (84x84, gzip); --perturb (milk)\n"  \
+    "moves the object as eval --perturb does and the expert re-plans. Shows progress;\n"                         \
     "the last line is JSON with the expert's success rate over the seeds tried.\n"},                             \
    {NULL, NULL, NULL}}
 
 const EnvTool arm_lift_tools[] = ARM_TOOL_HELP("lift");
 const EnvTool arm_can_tools[] = ARM_TOOL_HELP("can");
+const EnvTool arm_milk_tools[] = ARM_TOOL_HELP("milk");
 const EnvTool arm_square_tools[] = ARM_TOOL_HELP("square");
