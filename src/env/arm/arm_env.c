@@ -163,10 +163,13 @@ static void *arm_create(const ArmTask *t) {
   if (!e) return odp_fail("arm env: out of memory"), NULL;
   e->task = t;
   if (!(e->m = arm_compile(t, &e->model_xml))) goto fail;
-  // robosuite's <size njmax=5000 nconmax=5000> has MuJoCo give every mjData a 1 GB stack
-  // (170 ms to make); a step uses under 40 kB of it (d->maxuse_stack over the experts'
-  // episodes): 8 MB keeps 200 times that, for this state and the expert's planning copies.
-  e->m->nstack = 1 << 20;
+  // robosuite's <size njmax=5000 nconmax=5000> has MuJoCo 2.2 give every mjData a 1 GB stack
+  // (170 ms to make) and a 5000 x 5000 constraint matrix (efc_AR, 200 MB): 330 MB an
+  // environment. A step uses under 40 kB of stack and at most 269 constraint rows and 65
+  // contacts (d->maxuse_* over the experts' episodes of every task): 8 MB of stack, 2000
+  // rows (32 MB) and 1000 contacts keep several times that. Results do not change (the
+  // solver works on the rows in use); a step that fills them fails (arm_step), never drops one.
+  e->m->nstack = 1 << 20, e->m->njmax = 2000, e->m->nconmax = 1000;
   if (!(e->d = mj_makeData(e->m))) goto fail;
   static const char *const fingers[2] = {"gripper0_finger_joint1", "gripper0_finger_joint2"};
   static const char *const finger_acts[2] = {"gripper0_gripper_finger_joint1", "gripper0_gripper_finger_joint2"};
@@ -265,6 +268,9 @@ static int arm_step(void *impl, const double *action, EnvStep *out) {
     mj_step2(e->m, e->d);
   }
   mj_forward(e->m, e->d);  // observations and success read the new state
+  if (e->d->warning[mjWARN_CNSTRFULL].number || e->d->warning[mjWARN_CONTACTFULL].number)
+    return odp_fail("%s: step %d: the scene's constraint or contact space is full (njmax %d, nconmax %d)",
+                    e->task->title, e->steps + 1, e->m->njmax, e->m->nconmax);
   e->steps++;
   EnvStep st;
   arm_evaluate(e, &st);
