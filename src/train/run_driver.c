@@ -100,8 +100,8 @@ static int log_step(Run *r, long done, double elapsed) {
 }
 
 // Data-parallel runs: every rank must hold the same state at a checkpoint (each applied the
-// same summed gradient); a fingerprint of its buffers' bytes (FNV-1a over the floats' bits) is compared, so a rank
-// that drifted stops the run instead of being saved as rank 0's.
+// same summed gradient); a fingerprint of its buffers (FNV-1a over the floats' bits) is
+// compared, so a rank that drifted stops the run instead of being saved as rank 0's.
 static int check_ranks_agree(Run *r, long step) {
   if (dist_size() == 1) return ODP_OK;
   StateBuffer b[RUN_MAX_BUFFERS];
