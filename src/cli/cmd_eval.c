@@ -72,9 +72,9 @@ static void usage(FILE *f) {
           "                     early enough to hide L when it can (default off: the world waits)\n"
           "  --latency-ms L     the latency to simulate instead of the measured one\n"
           "  --slowdown S       the measured latency times S (a robot's slower computer; README)\n"
-          "  --perturb          dynamic task: the object is moved 1-2 times an episode when the\n"
-          "                     agent touches it (seeded by the env seed: the same for every policy)\n\n"
-          "Hz is action chunks per second at batch 1 (one robot); NFE = network calls per chunk.\n"
+          "  --perturb          dynamic task: the object is moved 1-2 times an episode when the task\n"
+          "                     allows (PushT: the agent touches the block; milk: the open gripper\n"
+          "                     closes in on the carton), seeded by the env seed: the same for every policy\n\n"          "Hz is action chunks per second at batch 1 (one robot); NFE = network calls per chunk.\n"
           "Progress goes to stderr on a terminal. The last line is one JSON object.\n\ntasks:\n");
   for (const EnvOps *const *e = env_registry(); *e; e++) {
     const EnvOps *t = *e;
