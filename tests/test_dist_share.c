@@ -14,6 +14,7 @@
 #include "dist/dist.h"
 #include "model/denoise_loss.h"
 #include "test.h"
+#include "toy_unet.h"
 
 #define B 13
 #define T 8
@@ -36,8 +37,7 @@ static void check_shards(void) {
 
 // The whole batch's loss and gradient against the sums over `shares` contiguous shares.
 static void check_shares(const char *process, int levels, int shares) {
-  UnetConfig cfg = {.input_dim = 2, .global_cond_dim = 2, .step_embed_dim = 32, .n_levels = 2,
-                    .down_dims = {32, 64}, .kernel_size = 5, .n_groups = 8, .cond_predict_scale = 1};
+  UnetConfig cfg = toy_unet_config();
   Unet u;
   CHECK(unet_init(&u, &cfg) == 0, "%s", odp_error());
   Diffusion df;

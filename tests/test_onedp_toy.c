@@ -19,6 +19,7 @@
 #include "model/denoise_loss.h"
 #include "optim/lr_schedule.h"
 #include "test.h"
+#include "toy_unet.h"
 #include "model/unet_denoiser.h"
 
 #define B 128
@@ -286,8 +287,7 @@ static void sample_onestep(const Unet *u, const Diffusion *s, const float *gener
 }
 
 int main(void) {
-  UnetConfig cfg = {.input_dim = 2, .global_cond_dim = 2, .step_embed_dim = 32, .n_levels = 2,
-                    .down_dims = {32, 64}, .kernel_size = 5, .n_groups = 8, .cond_predict_scale = 1};
+  UnetConfig cfg = toy_unet_config();
   Unet u;
   Diffusion sched;
   CHECK(unet_init(&u, &cfg) == 0 && diffusion_init_ddpm(&sched, 100, NULL) == 0, "%s", odp_error());

@@ -22,6 +22,7 @@
 #include "optim/adamw.h"
 #include "optim/lr_schedule.h"
 #include "test.h"
+#include "toy_unet.h"
 #include "model/unet_denoiser.h"
 
 #define B 128
@@ -82,8 +83,7 @@ static double gaussian_baseline_loss(const NoiseSchedule *s) {
 // held-out loss against the Gaussian baseline (DDPM only: the baseline is in its
 // noise-prediction units), then that `sampler`'s samples land on the modes and cover them.
 static void train_and_sample(const char *name, int levels, const char *sampler) {
-  UnetConfig cfg = {.input_dim = 2, .global_cond_dim = 2, .step_embed_dim = 32, .n_levels = 2,
-                    .down_dims = {32, 64}, .kernel_size = 5, .n_groups = 8, .cond_predict_scale = 1};
+  UnetConfig cfg = toy_unet_config();
   Unet u;
   CHECK(unet_init(&u, &cfg) == 0, "%s", odp_error());
   Diffusion sched;

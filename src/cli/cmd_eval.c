@@ -74,7 +74,8 @@ static void usage(FILE *f) {
           "  --slowdown S       the measured latency times S (a robot's slower computer; README)\n"
           "  --perturb          dynamic task: the object is moved 1-2 times an episode when the task\n"
           "                     allows (PushT: the agent touches the block; milk: the open gripper\n"
-          "                     closes in on the carton), seeded by the env seed: the same for every policy\n\n"          "Hz is action chunks per second at batch 1 (one robot); NFE = network calls per chunk.\n"
+          "                     closes in on the carton), seeded by the env seed: the same for every policy\n\n"
+          "Hz is action chunks per second at batch 1 (one robot); NFE = network calls per chunk.\n"
           "Progress goes to stderr on a terminal. The last line is one JSON object.\n\ntasks:\n");
   for (const EnvOps *const *e = env_registry(); *e; e++) {
     const EnvOps *t = *e;
@@ -215,8 +216,7 @@ int cmd_eval(int argc, char **argv) {
   const char *ckpt = arg_positional(argc, argv, valued);
   const char *sampler_text = arg_string(argc, argv, "--sampler", "ddpm:100");
   const char *seeds = arg_string(argc, argv, "--seeds", "100000:100050"), *seed_text = arg_string(argc, argv, "--seed", "0");
-  const int cores = omp_get_num_procs() / dist_local_size();  // mpirun's ranks on this computer share it
-  int threads = arg_int(argc, argv, "--threads", cores > 1 ? cores : 1, 1, 1024);
+  int threads = arg_int(argc, argv, "--threads", dist_cores_per_rank(), 1, 1024);
   EvalOptions o = {.gif_dir = arg_string(argc, argv, "--gif", NULL)};
   o.gif_size = arg_int(argc, argv, "--gif-size", 0, 1, 1 << 14);  // 0: the task's camera
   o.gif_count = arg_int(argc, argv, "--gif-count", 4, 1, 1 << 20);

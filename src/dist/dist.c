@@ -1,5 +1,6 @@
 #include "dist/dist.h"
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,10 @@ static double comm_seconds = 0;
 
 int dist_rank(void) { return group_rank; }
 int dist_size(void) { return group_size; }
-int dist_local_size(void) { return local_size; }
+int dist_cores_per_rank(void) {
+  const int n = omp_get_num_procs() / local_size;
+  return n > 1 ? n : 1;
+}
 
 void dist_shard_of(long n, int rank, int size, long *lo, long *hi) {
   const long base = n / size, extra = n % size;

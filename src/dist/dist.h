@@ -9,7 +9,8 @@
 // random numbers at their global positions, so the sample stream is the same whatever the
 // rank count; gradients and losses are summed over ranks (dist_sum_*), every rank applies
 // the same optimiser step, and rank 0 alone writes the run directory. Evaluation shards
-// its seeds the same way and gathers the episodes on rank 0.
+// its episodes' environments the same way, shares their observation rows so that every rank
+// makes the whole batched policy call, and shares the episodes' results.
 #pragma once
 #include <stddef.h>
 
@@ -23,9 +24,9 @@ int dist_finish(int status);
 int dist_rank(void);
 int dist_size(void);
 static inline int dist_is_root(void) { return dist_rank() == 0; }
-// Ranks of the group on this computer (OMPI_COMM_WORLD_LOCAL_SIZE; 1 without MPI):
-// the default thread count divides the cores among them.
-int dist_local_size(void);
+// The default thread count of one rank: this computer's cores divided among the group's
+// ranks on it (MPI_COMM_TYPE_SHARED), at least 1; all cores in a group of one.
+int dist_cores_per_rank(void);
 
 // Rank `rank`'s share [*lo, *hi) of n items among `size` ranks: contiguous, in rank order,
 // the first n % size ranks one longer. dist_shard: this rank's in this group.

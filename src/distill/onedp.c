@@ -438,7 +438,7 @@ static int setup(void *self, const Config *cfg, int resume) {
   d->actions = odp_malloc((size_t)d->opt.batch * sh->horizon * sh->action_dim * sizeof(float), "batch actions");
   if (!d->obs || !d->actions || (d->image && alloc_image(d))) return ODP_ERR;
   if (onedp_step_alloc(&d->step, &d->models, d->mine, sh->horizon)) return ODP_ERR;
-  d->step.first = d->first, d->step.total = d->opt.batch;
+  d->step.share = (BatchShare){d->first, d->opt.batch};
   return o->regression_weight > 0 ? make_pairs(d) : ODP_OK;
 }
 

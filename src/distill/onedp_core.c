@@ -42,7 +42,7 @@ void onedp_models_free(OnedpModels *m) {
 
 int onedp_step_alloc(OnedpStep *s, const OnedpModels *m, int B, int T) {
   memset(s, 0, sizeof *s);
-  s->B = B, s->T = T, s->Da = m->unet->cfg.input_dim, s->per = (long)T * s->Da, s->first = 0, s->total = B;
+  s->B = B, s->T = T, s->Da = m->unet->cfg.input_dim, s->per = (long)T * s->Da, s->share = (BatchShare){0, B};
   long n = B * s->per;
   float **f[] = {&s->z, &s->eps_gen, &s->A, &s->Ak, &s->eps, &s->eps_teacher, &s->eps_score, &s->grad};
   for (unsigned i = 0; i < sizeof f / sizeof f[0]; i++)
@@ -77,7 +77,7 @@ void onedp_step_free(OnedpStep *s) {
 void onedp_generate(OnedpModels *m, OnedpStep *s, const float *params, const float *cond, long draw, float *A) {
   long n = s->B * s->per;
   if (m->opt.stochastic)
-    rng_fill_normal(rng_make(m->opt.seed, ODP_STREAM(draw, DISTILL_Z)), (uint64_t)(s->first * s->per), s->z, n);
+    rng_fill_normal(rng_make(m->opt.seed, ODP_STREAM(draw, DISTILL_Z)), (uint64_t)(s->share.first * s->per), s->z, n);
   else memset(s->z, 0, (size_t)n * sizeof(float));
   unet_forward(m->unet, params, s->gen_acts, s->eps_gen, s->z, s->tstar, cond);
   diffusion_x0(m->diffusion, A, s->z, s->eps_gen, n, (float)m->opt.k_star, 0);
@@ -88,7 +88,7 @@ int onedp_pair_targets(OnedpModels *m, OnedpStep *s, const SamplerSpec *spec, co
   const long n = s->B * s->per;
   UnetDenoiser teacher = {m->unet, m->teacher, s->other_acts, cond};
   DiffusionWork w = {.eps = s->work, .z = s->work + n, .tb = s->level, .x2 = s->work + 2 * n,  // a step's scratch
-                     .first_row = s->first};
+                     .first_row = s->share.first};
   diffusion_noise(z, s->B, s->per, seed, ODP_STREAM(0, DIFFUSION_PURPOSE_INIT), &w);  // the sampler's x_T
   return diffusion_sample(m->diffusion, spec, target, s->B, s->per, unet_denoise, &teacher, seed, &w);
 }
@@ -96,7 +96,7 @@ int onedp_pair_targets(OnedpModels *m, OnedpStep *s, const SamplerSpec *spec, co
 // Each chunk's noise level, uniform in [kmin, kmax], and the network's time input there.
 static void draw_levels(const Diffusion *d, const OnedpStep *s, Rng r, float kmin, float kmax, float *level, float *t) {
   for (int b = 0; b < s->B; b++) {
-    level[b] = diffusion_level_in(d, rng_u32(r, (uint64_t)(s->first + b)), kmin, kmax);
+    level[b] = diffusion_level_in(d, rng_u32(r, (uint64_t)(s->share.first + b)), kmin, kmax);
     t[b] = diffusion_net_time(d, level[b]);
   }
 }
@@ -105,7 +105,7 @@ static void draw_levels(const Diffusion *d, const OnedpStep *s, Rng r, float kmi
 static void diffuse_chunks(const Diffusion *d, const OnedpStep *s, Rng r, const float *x, const float *level,
                            float *eps, float *xk) {
   const long per = s->per;
-  rng_fill_normal(r, (uint64_t)(s->first * per), eps, s->B * per);
+  rng_fill_normal(r, (uint64_t)(s->share.first * per), eps, s->B * per);
   for (int b = 0; b < s->B; b++) diffusion_diffuse(d, xk + b * per, x + b * per, eps + b * per, per, level[b]);
 }
 
@@ -133,7 +133,7 @@ static double classify(OnedpModels *m, OnedpStep *s, const float *x, const float
                        float *psi_grads, float *dx, int *correct) {
   const float *features = unet_forward_features(m->unet, m->score, s->other_acts, x, s->disc_t, cond);
   discriminator_forward(&m->disc, m->disc_params, &s->disc_acts, features);
-  double loss = discriminator_loss(s->disc_acts.logit, s->B, s->total, label, weight, s->dlogit, correct);
+  double loss = discriminator_loss(s->disc_acts.logit, s->B, s->share.total, label, weight, s->dlogit, correct);
   discriminator_backward(&m->disc, m->disc_params, &s->disc_acts, m->g_disc, s->dlogit, s->dfeatures);
   unet_backward_features(m->unet, m->score, s->other_acts, psi_grads, s->dfeatures, dx, NULL);
   return loss;
@@ -155,7 +155,7 @@ static double update_score(OnedpModels *m, OnedpStep *s, const float *cond, long
     memset(m->g_score, 0, (size_t)m->n * sizeof(float));
     double loss = denoise_loss_step(m->unet, m->score, m->g_score, NULL, s->other_acts, m->diffusion, s->A, cond,
                                     m->opt.seed ^ DISTILL_SCORE ^ ((uint64_t)j << 40), step,
-                                    (BatchShare){s->first, s->total}, s->work);
+                                    s->share, s->work);
     sums[0] += loss;
     if (discriminating(&m->opt)) {
       int correct = 0;
@@ -172,7 +172,7 @@ static double update_score(OnedpModels *m, OnedpStep *s, const float *cond, long
   }
   if (dist_sum_doubles(sums, 3)) return NAN;
   if (discriminating(&m->opt))
-    st->disc_loss = sums[1] / (2.0 * updates), st->disc_accuracy = sums[2] / (2.0 * updates * s->total);
+    st->disc_loss = sums[1] / (2.0 * updates), st->disc_accuracy = sums[2] / (2.0 * updates * s->share.total);
   return sums[0] / updates;
 }
 
@@ -182,7 +182,7 @@ static double update_score(OnedpModels *m, OnedpStep *s, const float *cond, long
 static double generator_gradient(OnedpModels *m, OnedpStep *s) {
   const Diffusion *d = m->diffusion;
   const float d_out_gen = diffusion_x0_out_grad(d, (float)m->opt.k_star) * (float)m->opt.kl_weight;
-  const long n = s->total * s->per;  // the whole batch's elements
+  const long n = s->share.total * s->per;  // the whole batch's elements
   double diff2 = 0;
   for (int b = 0; b < s->B; b++) {
     float scale = diffusion_signal(d, s->level[b]) * diffusion_score_diff_weight(d, s->level[b]) * d_out_gen / (float)n;
@@ -262,7 +262,7 @@ static int kl_gradient(OnedpModels *m, OnedpStep *s, const OnedpCond *c, const f
 // accumulated into g_gen through dA/d out at k*. Returns the mean squared error.
 static double regression_gradient(OnedpModels *m, OnedpStep *s, const OnedpPairs *p) {
   const float kstar = (float)m->opt.k_star;
-  const long n = s->B * s->per, n_total = s->total * s->per;
+  const long n = s->B * s->per, n_total = s->share.total * s->per;
   unet_forward(m->unet, m->generator, s->other_acts, s->eps_gen, p->z, s->tstar, p->cond);
   diffusion_x0(m->diffusion, s->A, p->z, s->eps_gen, n, kstar, 0);
   const float scale =

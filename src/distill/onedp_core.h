@@ -6,6 +6,7 @@
 
 #include "diffusion/diffusion.h"
 #include "distill/discriminator.h"
+#include "model/denoise_loss.h"
 #include "model/unet1d.h"
 #include "optim/adamw.h"
 
@@ -67,15 +68,16 @@ typedef struct {
   int generator_updated;  // whether the step updated the generator (not during psi's warm-up)
 } OnedpStepStats;
 
-// Per-step buffers for batch B of chunks (T, Da): rows [first, first + B) of a batch of
-// total (onedp_step_alloc: the whole batch, 0 and B). Data-parallel distillation gives
-// each rank its share (src/dist/dist.h): the rows draw their noise at their places in the
-// batch, losses are means over total, and the gradients and statistics are summed over
-// the ranks before each update, so every rank takes the same step.
+// Per-step buffers for batch B of chunks (T, Da): the rows `share` of a batch
+// (model/denoise_loss.h BatchShare; onedp_step_alloc: the whole batch, {0, B}).
+// Data-parallel distillation gives each rank its share (src/dist/dist.h): the rows draw
+// their noise at their places in the batch, losses are means over share.total, and the
+// gradients and statistics are summed over the ranks before each update, so every rank
+// takes the same step.
 typedef struct {
   int B, T, Da;
   long per;
-  long first, total;
+  BatchShare share;
   float *z, *eps_gen, *A, *Ak, *eps, *eps_teacher, *eps_score, *grad, *work;
   float *level, *t, *tstar;  // (B): each chunk's noise level, the network's time input there, and at k*
   UnetActs *gen_acts, *other_acts;

@@ -156,7 +156,8 @@ static int slot_step(Slot *s, const EvalOptions *o, int max_steps, const float *
   s->res.coverage = fmax(s->res.coverage, st.coverage);
   if (st.coverage > s->success_coverage && s->res.success_step < 0) s->res.success_step = s->res.steps;
   s->done = st.done || s->res.steps >= max_steps;
-  if (o->perturb && !s->done) s->res.perturbations += env_disturbances_step(&s->disturbances, &s->env, s->res.steps, &st);
+  if (o->perturb && !s->done) env_disturbances_step(&s->disturbances, &s->env, s->res.steps, &st);
+  s->res.perturbations = s->disturbances.applied;
   return push_obs(s) || draw_frame(s, o->gif_size, drawn) ? ODP_ERR : ODP_OK;
 }
 
@@ -327,6 +328,12 @@ static int batched_call(EvalResult *r, const Episodes *e, const ActionSource *sr
   return rc;
 }
 
+// failed: how many ranks failed (summed over the group); a rank whose own episodes are
+// fine stops too, saying why.
+static void other_rank_failed(double failed, int *rc) {
+  if (failed > 0 && !*rc) *rc = odp_fail("an episode failed on another rank");
+}
+
 // After a round: the first episode failure into *rc (another rank's as such), progress
 // reported; returns the episodes still running, over all ranks.
 static int end_round(const Episodes *e, const EvalOptions *o, int max_steps, int *rc) {
@@ -338,7 +345,7 @@ static int end_round(const Episodes *e, const EvalOptions *o, int max_steps, int
   }
   sums[2] = *rc != 0;
   if (dist_sum_doubles(sums, 3)) return *rc = ODP_ERR, 0;
-  if (sums[2] > 0 && !*rc) *rc = odp_fail("an episode failed on another rank");
+  other_rank_failed(sums[2], rc);
   const int live = (int)sums[0];
   if (o->progress) o->progress(o->progress_ctx, (long)sums[1], (long)e->n * max_steps, e->n - live);
   return live;
@@ -426,8 +433,9 @@ int eval_run(EvalResult *r, const ActionSource *src, const EvalOptions *o) {
   env_destroy(&probe);
   if (rc) return ODP_ERR;
   if (o->realtime) {  // the latency first: the episodes' timeline depends on it
-    double measured = 0;
-    if (o->latency_s < 0 && time_first_call(&measured, src, o, o->hz_repeats > 5 ? o->hz_repeats : 5)) return ODP_ERR;
+    double measured = 0;  // rank 0 times the call; every rank takes its latency
+    if (o->latency_s < 0 && dist_is_root() && time_first_call(&measured, src, o, o->hz_repeats > 5 ? o->hz_repeats : 5))
+      return ODP_ERR;
     r->latency_s = o->latency_s < 0 ? measured * o->slowdown : o->latency_s;
     if (dist_broadcast(&r->latency_s, sizeof r->latency_s)) return ODP_ERR;  // one timeline: rank 0's latency
     if (o->hz_repeats > 0) r->chunk_s = measured;  // the Hz figure too (0 when fixed: timed below)
@@ -452,7 +460,8 @@ int eval_run(EvalResult *r, const ActionSource *src, const EvalOptions *o) {
   for (int j = 0; !rc && j < e.mine; j++)
     if (slots[j].rc) rc = odp_fail_context("seed %u", slots[j].res.seed);
   double failed = rc != 0;  // every rank learns whether all could start
-  if (dist_sum_doubles(&failed, 1) || (failed > 0 && !rc && odp_fail("an episode failed on another rank"))) rc = ODP_ERR;
+  if (dist_sum_doubles(&failed, 1)) rc = ODP_ERR;
+  other_rank_failed(failed, &rc);
   if (!rc) rc = o->realtime ? run_realtime(r, &e, src, o, max_steps, r->latency_steps) : run_rounds(r, &e, src, o, max_steps);
   r->rollout_s = now_seconds() - t0;
   for (int j = 0; slots && j < e.mine; j++) {
@@ -463,8 +472,8 @@ int eval_run(EvalResult *r, const ActionSource *src, const EvalOptions *o) {
   free(slots);
   if (!rc) rc = dist_share_items(r->ep, n, sizeof *r->ep);  // every rank holds every episode's result
   if (!rc && o->hz_repeats > 0) {
-    if (r->chunk_s == 0) rc = time_first_call(&r->chunk_s, src, o, o->hz_repeats);
-    if (!rc) rc = dist_broadcast(&r->chunk_s, sizeof r->chunk_s);  // rank 0's figure
+    if (r->chunk_s == 0 && dist_is_root()) rc = time_first_call(&r->chunk_s, src, o, o->hz_repeats);
+    if (!rc) rc = dist_broadcast(&r->chunk_s, sizeof r->chunk_s);  // rank 0 times, every rank reports it
     r->hz = r->chunk_s > 0 ? 1.0 / r->chunk_s : 0;
   }
   if (rc) {

@@ -15,8 +15,10 @@ double denoise_loss_step(const Unet *u, const float *params, float *grads, float
   float *level = malloc((size_t)B * sizeof *level), *t = malloc((size_t)B * sizeof *t);
   Rng tr = rng_make(seed, ODP_STREAM(step, LOSS_TIMESTEP));
   const float top = diffusion_max_level(df);
-  for (int b = 0; b < B; b++)
-    level[b] = diffusion_level_in(df, rng_u32(tr, (uint64_t)(share.first + b)), 0, top), t[b] = diffusion_net_time(df, level[b]);
+  for (int b = 0; b < B; b++) {  // row b draws at its place in the whole batch
+    level[b] = diffusion_level_in(df, rng_u32(tr, (uint64_t)(share.first + b)), 0, top);
+    t[b] = diffusion_net_time(df, level[b]);
+  }
   rng_fill_normal(rng_make(seed, ODP_STREAM(step, LOSS_NOISE)), (uint64_t)(share.first * per), eps, n);
   for (int b = 0; b < B; b++) diffusion_diffuse(df, xt + b * per, x0 + b * per, eps + b * per, per, level[b]);
   unet_forward(u, params, a, pred, xt, t, cond);

@@ -108,8 +108,7 @@ const char *run_kept_note(char *buf, int size, long saved_step, const char *dir)
 }
 
 int run_set_threads(int threads) {
-  int local = dist_local_size(), cores = omp_get_num_procs();  // data-parallel ranks share the cores
-  int n = threads ? threads : cores / local > 1 ? cores / local : 1;
+  int n = threads ? threads : dist_cores_per_rank();
   omp_set_num_threads(n);
   openblas_set_num_threads(n);
   return n;

@@ -135,7 +135,7 @@ static int record_obs(Episode *ep, Env *env) {
 // One expert episode from seed (with --perturb's disturbances: env/env.h, the expert
 // re-planning when the object moves); returns 1 on success, 0 on failure, -1 on error.
 static int run_episode(Episode *ep, Env *env, ArmExpertQuality q, uint32_t seed, int perturb) {
-  ep->n = 0, ep->disturbances = 0;
+  ep->n = 0;
   if (env_reset(env, seed)) return -1;
   EnvDisturbances dist;
   env_disturbances_plan(&dist, env->ops, seed);
@@ -155,8 +155,9 @@ static int run_episode(Episode *ep, Env *env, ArmExpertQuality q, uint32_t seed,
     if (env_step(env, a, &st)) return -1;
     ep->rewards[ep->n] = st.reward, ep->dones[ep->n] = st.done;
     ep->n++;
-    if (perturb) ep->disturbances += env_disturbances_step(&dist, env, (int)ep->n, &st);
+    if (perturb) env_disturbances_step(&dist, env, (int)ep->n, &st);
   }
+  ep->disturbances = dist.applied;
   if (record_obs(ep, env)) return -1;  // the final observation (next_obs of the last step)
   return st.reward > 0;
 }
