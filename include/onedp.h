@@ -22,9 +22,12 @@
  * per-thread state once). Image policies too: their camera encoder is packed like the U-Net
  * (its own convolution kernels, one frame per thread; src/model/image_encoder_infer.h).
  *
- * Observations: one step is obs_dim floats in raw units. For an image policy that is the
- * camera image as (3, H, W) floats in [0, 1] (channel, row, column), then its low-dim part
- * (PushT: the agent position), as Diffusion Policy's image environments give them.
+ * Observations: one step is obs_dim floats in raw units. For an image policy that is each
+ * camera's image as (3, H, W) floats in [0, 1] (channel, row, column), in the policy's camera
+ * order (its config's encoder.cameras: PushT's one "image"; the arm tasks' agentview_image,
+ * robot0_eye_in_hand_image), then its low-dim part (PushT: the agent position; the arm
+ * tasks: end-effector position, quaternion, gripper), as Diffusion Policy's image
+ * environments give them.
  *
  * Threading: a handle is used by one thread at a time (calls on different handles may run
  * concurrently). Each act runs the network on `threads` OpenMP threads (default 1), set for

@@ -77,6 +77,14 @@ static void test_getters(const char *path) {
         "%s", odp_error());
   CHECK(config_get_int_array(c, "train.lr", dims, 8, &n, 0, 9) == ODP_ERR && msg_has("'train.lr'", "an array"),
         "%s", odp_error());
+  const char *names[4] = {NULL};
+  CHECK(config_get_string_array(c, "model.tags", names, 4, &n) == ODP_OK && n == 2 && !strcmp(names[0], "a") &&
+            !strcmp(names[1], "b"), "string array: %s", odp_error());
+  names[0] = NULL;
+  CHECK(config_get_string_array(c, "model.tags", names, 1, &n) == ODP_ERR && msg_has("at most 1", NULL) && !names[0],
+        "%s", odp_error());
+  CHECK(config_get_string_array(c, "model.down_dims", names, 4, &n) == ODP_ERR &&
+            msg_has("'model.down_dims.0'", "a string") && !names[0], "%s", odp_error());
   config_free(c);
 }
 

@@ -157,7 +157,8 @@ static int hold_predict(void *ctx, const float *obs, int B, uint64_t seed, float
 
 static void test_hold_still(void) {
   Hold h = {0, 1};
-  ActionSource src = {hold_predict, &h, 2, 8, 20, 2, 0, 0, NULL, 0};
+  ActionSource src = {.predict = hold_predict, .ctx = &h, .n_obs_steps = 2, .n_action_steps = 8, .obs_dim = 20,
+                      .action_dim = 2};
   EvalOptions o = options(100000, 100006);
   o.hz_repeats = 3;
   EvalResult r;
@@ -210,7 +211,9 @@ static int image_predict(void *ctx, const float *obs, int B, uint64_t seed, floa
 
 static void test_image_frames(void) {
   ImageProbe h = {0, 1};
-  ActionSource src = {image_predict, &h, 2, 8, 3 * 96 * 96 + 2, 2, 96, 96, "agent_pos", 0};
+  ActionSource src = {.predict = image_predict, .ctx = &h, .n_obs_steps = 2, .n_action_steps = 8,
+                      .obs_dim = 3 * 96 * 96 + 2, .action_dim = 2, .n_cameras = 1, .camera_h = 96, .camera_w = 96,
+                      .cameras = {"image"}, .lowdim_key = "agent_pos"};
   EvalOptions o = options(100000, 100003);
   o.max_steps = 16;
   EvalResult r;
@@ -282,7 +285,8 @@ static int clock_predict(void *ctx, const float *obs, int B, uint64_t seed, floa
 
 static void check_schedule(EvalRealtime mode, double latency_s, int steps, int rounds, int stale, const char *what) {
   Clock c = {0, steps};
-  ActionSource src = {clock_predict, &c, 2, 8, 20, 2, 0, 0, NULL, steps};
+  ActionSource src = {.predict = clock_predict, .ctx = &c, .n_obs_steps = 2, .n_action_steps = 8, .obs_dim = 20,
+                      .action_dim = 2, .chunk_steps = steps};
   EvalOptions o = options(100000, 100003);
   o.realtime = mode, o.latency_s = latency_s;
   EvalResult r;

@@ -29,6 +29,16 @@ static const char *image_config =
     " \"group_size\": 8}}";
 #define IMAGE_FRAME (3 * 40 * 40 + 2)
 
+// Two cameras (the arm tasks' image policies), each its own encoder, 9 low-dim features.
+static const char *image_config_2cam =
+    "{\"model\": {\"input_dim\": 2, \"global_cond_dim\": 274, \"diffusion_step_embed_dim\": 32, \"down_dims\": [32, 64],"
+    " \"kernel_size\": 5, \"n_groups\": 8, \"cond_predict_scale\": true},"
+    " \"policy\": {\"horizon\": 16, \"n_obs_steps\": 2, \"n_action_steps\": 8, \"obs_dim\": 9, \"action_dim\": 2,"
+    " \"num_train_timesteps\": 100},"
+    " \"encoder\": {\"kind\": \"image\", \"cameras\": [\"agentview_image\", \"robot0_eye_in_hand_image\"],"
+    " \"image_height\": 40, \"image_width\": 40, \"crop\": 32, \"width\": 8, \"group_size\": 8}}";
+#define IMAGE_FRAME_2CAM (2 * 3 * 40 * 40 + 9)
+
 // Random weights; normalizers map [0, 512] to [-1, 1]. A NaN in the first weight when asked.
 static int write_config_policy(const char *config, const char *path, const char *const *metadata, int poison) {
   Policy p;
@@ -130,8 +140,20 @@ int main(void) {
   close(mkstemp(image));
   CHECK(write_config_policy(image_config, image, student_meta, 0) == 0, "%s", odp_error());
   for (int B = 1; B <= 3; B += 2) compare_frames(image, "onestep", B, WEIGHTS_F32, 1e-2, IMAGE_FRAME, 2);
+  CHECK(write_config_policy(image_config_2cam, image, student_meta, 0) == 0, "%s", odp_error());
+  for (int B = 1; B <= 3; B += 2) compare_frames(image, "onestep", B, WEIGHTS_F32, 1e-2, IMAGE_FRAME_2CAM, 9);
   unlink(image);
   Policy p;
+  // Camera lists a policy refuses, each with the field named.
+  const char *bad_cameras[][2] = {{"[]", "needs a camera"}, {"[\"a\", \"a\"]", "twice"},
+                                  {"[\"Agent view\"]", "not a camera name"}, {"[\"a\", \"b\", \"c\", \"d\", \"e\"]", "at most 4"}};
+  for (int i = 0; i < 4; i++) {
+    char config[2048];
+    snprintf(config, sizeof config, "%.*s\"cameras\": %s, %s", (int)(strstr(image_config_2cam, "\"cameras\"") - image_config_2cam),
+             image_config_2cam, bad_cameras[i][0], strstr(image_config_2cam, "\"image_height\""));
+    CHECK(policy_init(&p, config, "bad") != 0 && strstr(odp_error(), "encoder.cameras") &&
+              strstr(odp_error(), bad_cameras[i][1]), "cameras %s: %s", bad_cameras[i][0], odp_error());
+  }
   CHECK(policy_load_inference(&p, poisoned, WEIGHTS_F32) != 0 && strstr(odp_error(), "not finite") &&
             strstr(odp_error(), "model.down_modules.0.0.blocks.0.block.0.weight"),
         "a NaN weight is rejected with its tensor named: %s", odp_error());

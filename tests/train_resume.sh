@@ -84,6 +84,43 @@ print("resume: bit-identical params, ema, adam_m, adam_v at step 12;",
 print("distill resume: OneDP-S and OneDP-D states and students byte-identical at step 6")
 print("2 passed, 0 failed")
 PY
+# The generator's EMA (distill.ema_decay): checked step by step against the recursion with
+# Diffusion Policy's warm-up (decays 0, 0, 1 - 2^-0.75, 1 - 3^-0.75, capped at 0.5), resumed
+# exactly, and shipped as the student (not the generator's last weights).
+ema=(--variant s distill.steps=4 distill.batch=16 distill.ema_decay=0.5 distill.log_every=1 distill.checkpoint_every=1
+     distill.threads=1)
+"$onedp" distill "$work/full/policy.safetensors" "${ema[@]}" -o "$work/ema"
+"$onedp" distill "$work/full/policy.safetensors" "${ema[@]}" --until 1 -o "$work/ema_split"
+cp "$work/ema_split/train_state.safetensors" "$work/ema_state1"
+for k in 2 3 4; do
+  "$onedp" distill "$work/full/policy.safetensors" --resume --until $k -o "$work/ema_split"
+  cp "$work/ema_split/train_state.safetensors" "$work/ema_state$k"
+done
+cmp "$work/ema/train_state.safetensors" "$work/ema_split/train_state.safetensors"
+cmp "$work/ema/policy.safetensors" "$work/ema_split/policy.safetensors"
+/usr/bin/python3 - "$work" <<'PY'
+import json, struct, sys
+import numpy as np
+work = sys.argv[1]
+def buffers(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        h = json.loads(f.read(n)); data = f.read()
+    h.pop("__metadata__", None)
+    return {k: np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype=np.float32) for k, v in h.items()}
+states = [buffers(f"{work}/ema_state{k}") for k in (1, 2, 3, 4)]
+worst = 0.0
+for k in range(1, 4):  # update k follows k earlier ones: decay 0 for k <= 1, then 1 - k^-0.75
+    decay = 0.0 if k <= 1 else min(1 - k ** -0.75, 0.5)
+    gen, prev, ema = states[k]["generator"], states[k - 1]["ema_generator"], states[k]["ema_generator"]
+    want = decay * prev.astype(np.float64) + (1 - decay) * gen
+    err = np.abs(ema - want).max() / np.abs(want).max()
+    worst = max(worst, err)
+    assert err < 1e-6, f"update {k}: EMA off the recursion by {err:.2e} (relative)"
+assert np.abs(states[3]["ema_generator"] - states[3]["generator"]).max() > 1e-6, "the EMA never left the generator"
+print(f"distill EMA: 4 steps follow the recursion (worst relative error {worst:.1e}); resume exact")
+PY
+cmp -s "$work/ema/policy.safetensors" "$work/distill_s/policy.safetensors" && exit 1  # the EMA is what ships
 # Image policies: the camera encoder trains with the U-Net (random crops keyed by the step),
 # and in distillation the student's encoder with its generator (Adam moments in the state);
 # stopped and resumed equals uninterrupted for both, the two-stage recipe's pairs included.

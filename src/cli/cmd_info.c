@@ -80,11 +80,13 @@ static void describe_encoder(const char *path, const Unet *u, int tensors) {
   ParamTable t = {0};
   ObsEncoder e;
   if (json && obs_encoder_init(&e, json, path, 1, 1, &t) == ODP_OK && e.kind == OBS_ENCODER_IMAGE) {
-    const ImageEncoderConfig *c = &e.image.cfg;
+    const ImageEncoderConfig *c = &e.image[0].cfg;
     printf("encoder: ResNet-18-GN per camera, width %d, %dx%d crops of %dx%d frames, %d keypoints, %d features\n",
            c->width, c->image_size, c->image_size, e.image_h, e.image_w, c->keypoints, c->feature_dim);
-    printf("encoder params: %ld\n", t.numel);
-    printf("encoder forward (one image): %.3f GMAC\n", image_encoder_forward_macs(&e.image) * 1e-9);
+    printf("cameras:");
+    for (int i = 0; i < e.n_cameras; i++) printf(" %s", e.camera[i]);
+    printf("\nencoder params: %ld\n", t.numel);
+    printf("encoder forward (one image): %.3f GMAC\n", image_encoder_forward_macs(&e.image[0]) * 1e-9);
     printf("policy params (U-Net + encoder): %ld\n", u->table.numel + t.numel);
     if (tensors)
       for (int i = 0; i < t.count; i++) {

@@ -509,6 +509,29 @@ static int load_rows(const RmFile *f, int i, const char *const *keys, int n_keys
   return ODP_OK;
 }
 
+int rm_sequence_load_frames(SeqDataset *ds, int camera, const char *path, const char *key, int height, int width) {
+  RmFile *f = rm_open(path);
+  if (!f) return ODP_ERR;
+  long n_rows;
+  seqds_rows(ds, SEQ_OBS, &n_rows);
+  int64_t rows = 0;
+  for (int i = 0; i < f->n; i++) rows += f->demos[i].samples;
+  const size_t frame = (size_t)height * width * 3;
+  uint8_t *frames = rows == n_rows ? odp_malloc(frame * (size_t)rows + 1, "camera frames") : NULL;
+  if (rows != n_rows) odp_fail("%s: %lld rows, the dataset opened from it %ld", path, (long long)rows, n_rows);
+  int64_t at = 0;
+  for (int i = 0; frames && i < f->n; at += f->demos[i].samples, i++) {
+    char obs_key[512];
+    snprintf(obs_key, sizeof obs_key, "obs/%s", key);
+    uint8_t *demo;
+    int h = height, w = width;
+    if (rm_read_images(f, i, obs_key, &h, &w, &demo)) free(frames), frames = NULL;
+    else memcpy(frames + (size_t)at * frame, demo, frame * (size_t)f->demos[i].samples), free(demo);
+  }
+  rm_close(f);
+  return frames ? seqds_set_frames(ds, camera, frames, height, width) : ODP_ERR;
+}
+
 SeqDataset *rm_sequence_open(const char *path, const char *const *obs_keys, int n_keys, int abs_rot6d,
                              const SeqConfig *cfg) {
   RmFile *f = n_keys < 1 ? NULL : rm_open(path);

@@ -91,3 +91,6 @@ void rm_actions_rot6d(const double *a, long n, int arms, float *out);
 // otherwise the actions as stored. cfg->obs_key is not used.
 SeqDataset *rm_sequence_open(const char *path, const char *const *obs_keys, int n_keys, int abs_rot6d,
                              const SeqConfig *cfg);
+// Camera slot `camera` of ds (opened from path by rm_sequence_open) from every demo's
+// obs/<key> images, which must be (num_samples, height, width, 3) uint8.
+int rm_sequence_load_frames(SeqDataset *ds, int camera, const char *path, const char *key, int height, int width);

@@ -129,8 +129,8 @@ struct SeqDataset {
   int obs_dim, action_dim, n_episodes;
   long n_rows;
   float *obs, *action;    // (n_rows, dim)
-  unsigned char *images;  // (n_rows, image_h, image_w, 3) or NULL
-  int image_h, image_w;
+  unsigned char *images[SEQ_MAX_CAMERAS];  // camera c's (n_rows, image_h, image_w, 3) or NULL
+  int image_h, image_w;                    // every camera's
   int64_t *episode_ends;  // (n_episodes,)
   char *train_mask;       // (n_episodes,)
   SeqWindow *win[2];      // per split
@@ -422,7 +422,8 @@ fail:
 
 void seqds_close(SeqDataset *ds) {
   if (!ds) return;
-  free(ds->obs), free(ds->action), free(ds->episode_ends), free(ds->train_mask), free(ds->images);
+  free(ds->obs), free(ds->action), free(ds->episode_ends), free(ds->train_mask);
+  for (int c = 0; c < SEQ_MAX_CAMERAS; c++) free(ds->images[c]);
   free(ds->win[0]), free(ds->win[1]), free(ds->perm);
   free(ds);
 }
@@ -534,12 +535,32 @@ int seqds_window_rows(const SeqDataset *ds, SeqSplit split, long index, int64_t 
   return ODP_OK;
 }
 
-int seqds_load_frames(SeqDataset *ds, const char *zarr_path, const char *array, int height, int width) {
-  free(ds->images);
-  ds->images = read_frames(zarr_path, array, ds->n_rows, height, width, &ds->image_h, &ds->image_w);
-  return ds->images ? ODP_OK : ODP_ERR;
+static int check_camera(int camera) {
+  return camera >= 0 && camera < SEQ_MAX_CAMERAS ? ODP_OK : odp_fail("dataset: no camera slot %d", camera);
 }
 
-const unsigned char *seqds_image(const SeqDataset *ds, int64_t row) {
-  return ds->images + (size_t)row * ds->image_h * ds->image_w * 3;
+int seqds_load_frames(SeqDataset *ds, int camera, const char *zarr_path, const char *array, int height, int width) {
+  if (check_camera(camera)) return ODP_ERR;
+  int h, w;
+  unsigned char *frames = read_frames(zarr_path, array, ds->n_rows, height, width, &h, &w);
+  return frames ? seqds_set_frames(ds, camera, frames, h, w) : ODP_ERR;
+}
+
+int seqds_set_frames(SeqDataset *ds, int camera, unsigned char *frames, int height, int width) {
+  int other = -1;  // another camera's frames fix the size
+  for (int c = 0; c < SEQ_MAX_CAMERAS; c++)
+    if (c != camera && ds->images[c]) other = c;
+  if (check_camera(camera) || (other >= 0 && (height != ds->image_h || width != ds->image_w))) {
+    if (other >= 0) odp_fail("dataset: camera %d's frames are %d x %d, camera %d's %d x %d", camera, height, width, other,
+                             ds->image_h, ds->image_w);
+    free(frames);
+    return ODP_ERR;
+  }
+  free(ds->images[camera]);
+  ds->images[camera] = frames, ds->image_h = height, ds->image_w = width;
+  return ODP_OK;
+}
+
+const unsigned char *seqds_image(const SeqDataset *ds, int camera, int64_t row) {
+  return ds->images[camera] + (size_t)row * ds->image_h * ds->image_w * 3;
 }

@@ -19,6 +19,7 @@
 
 // 20-d (keypoints + agent_pos), 5-d (state), 2-d (agent_pos = state[:, :2]: image policies' low-dim part)
 typedef enum { SEQ_OBS_KEYPOINT, SEQ_OBS_STATE, SEQ_OBS_AGENT_POS } SeqObsKey;
+#define SEQ_MAX_CAMERAS 4
 typedef enum { SEQ_TRAIN, SEQ_VAL } SeqSplit;
 typedef enum { SEQ_OBS, SEQ_ACTION } SeqField;
 
@@ -85,12 +86,16 @@ long seqds_batch_rows(SeqDataset *ds, uint64_t seed, uint64_t epoch, long batch_
 // rows (To,) of one window's observation frames.
 int seqds_window_rows(const SeqDataset *ds, SeqSplit split, long index, int64_t *rows);
 
-// Loads camera frames beside the windows: zarr_path/array must hold (n_rows, height, width, 3)
-// frames (checked from the metadata before any is decoded) with whole values in [0, 255] (the
-// PushT store keeps them as float32); they are held as uint8 (PushT: 709 MB, not 2.8 GB).
-int seqds_load_frames(SeqDataset *ds, const char *zarr_path, const char *array, int height, int width);
-// Row `row`'s camera frame (seqds_load_frames): (height, width, 3) uint8.
-const unsigned char *seqds_image(const SeqDataset *ds, int64_t row);
+// Camera frames beside the windows, one store per camera slot (0 .. SEQ_MAX_CAMERAS - 1,
+// the policy's camera order), all of one size.
+// load_frames: zarr_path/array must hold (n_rows, height, width, 3) frames (checked from the
+// metadata before any is decoded) with whole values in [0, 255] (the PushT store keeps them
+// as float32); they are held as uint8 (PushT: 709 MB, not 2.8 GB).
+int seqds_load_frames(SeqDataset *ds, int camera, const char *zarr_path, const char *array, int height, int width);
+// set_frames: takes ownership of frames (n_rows, height, width, 3) uint8 (freed on failure too).
+int seqds_set_frames(SeqDataset *ds, int camera, unsigned char *frames, int height, int width);
+// Row `row`'s frame of camera `camera` (loaded): (height, width, 3) uint8.
+const unsigned char *seqds_image(const SeqDataset *ds, int camera, int64_t row);
 
 // perm: (seqds_count(ds, SEQ_TRAIN),) the epoch's order of train window indices.
 int seqds_permutation(SeqDataset *ds, uint64_t seed, uint64_t epoch, long *perm);

@@ -11,6 +11,7 @@
 #include "distill/onedp_core.h"
 #include "distill/teacher_data.h"
 #include "dist/dist.h"
+#include "optim/ema.h"
 #include "optim/lr_schedule.h"
 #include "train/run_dir.h"
 #include "train/run_driver.h"
@@ -23,7 +24,7 @@ const char *const distill_config_keys[] = {
     "distill.seed", "distill.threads", "distill.log_every", "distill.checkpoint_every", "distill.keep_checkpoints",
     "distill.kl_weight", "distill.regression_weight", "distill.regression_pairs", "distill.regression_sampler",
     "distill.init_generator", "distill.disc_weight", "distill.gan_weight", "distill.disc_hidden", "distill.lr_disc",
-    "distill.disc_k_max", NULL};
+    "distill.disc_k_max", "distill.ema_decay", NULL};
 
 typedef struct {
   OnedpOptions core;
@@ -34,6 +35,8 @@ typedef struct {
   long pairs;            // DMD regression pairs (with core.regression_weight > 0)
   SamplerSpec pair_sampler;  // the teacher's deterministic sampler that makes their targets
   const char *init_generator;  // a student of this teacher to start the generator from ("": the teacher)
+  double ema_decay;  // the student shipped: an EMA of the generator with Diffusion Policy's warm-up
+                     // (optim/ema.h) capped at this decay; 0: the generator itself
 } DistillOptions;
 
 // The regression pairs, made once at setup (deterministic, so a resume remakes the same):
@@ -72,6 +75,7 @@ typedef struct {
   long enc_offset, enc_n;        // the student encoder's span in its buffers
   float *g_enc, *m_enc, *v_enc;  // its gradient (student table sized) and Adam moments (enc_n)
   RegressionPairs pairs;
+  float *ema;  // distill.ema_decay > 0: the EMA of the student's parameters (its whole table)
   double sum_loss, sum_diff, sum_reg, sum_disc, sum_acc, sum_gan;  // since the last log line
   int count, diff_count, reg_count, disc_count, gan_count;
 } Distill;
@@ -140,7 +144,8 @@ static int read_options(DistillOptions *d, const Config *c) {
          config_get_int(c, "distill.disc_hidden", &o->disc_hidden, 1, 1 << 16)) ||
         (config_has(c, "distill.lr_disc") && config_get_double(c, "distill.lr_disc", &o->lr_disc, 0, 1)) ||
         (config_has(c, "distill.disc_k_max") &&
-         config_get_int(c, "distill.disc_k_max", &o->disc_k_max, -1, DIFFUSION_MAX_TRAIN_STEPS - 1));
+         config_get_int(c, "distill.disc_k_max", &o->disc_k_max, -1, DIFFUSION_MAX_TRAIN_STEPS - 1)) ||
+        (config_has(c, "distill.ema_decay") && config_get_double(c, "distill.ema_decay", &d->ema_decay, 0, 0.99999));
   if (err) return ODP_ERR;
   if (o->gan_weight > 0 && o->disc_weight <= 0)
     return odp_fail("%s: field 'distill.gan_weight': the adversarial loss needs a trained discriminator "
@@ -193,6 +198,7 @@ static int buffers(void *self, StateBuffer *b) {
     b[k++] = (StateBuffer){"adam_m_encoder", d->m_enc, d->enc_n};
     b[k++] = (StateBuffer){"adam_v_encoder", d->v_enc, d->enc_n};
   }
+  if (d->ema) b[k++] = (StateBuffer){"ema_generator", d->ema, d->student.table.numel};
   return k;
 }
 
@@ -204,7 +210,7 @@ static int save_policy(void *self, const char *path, long step) {
   snprintf(k, sizeof k, "%d", d->opt.core.k_star);
   const char *meta[] = {"generator_timestep", k, "stochastic", d->opt.core.stochastic ? "1" : "0",
                         "teacher", d->td.path, "distill", json, NULL};
-  int err = policy_save(&d->student, d->student.params, path, meta);
+  int err = policy_save(&d->student, d->ema ? d->ema : d->student.params, path, meta);
   free(json);
   return err;
 }
@@ -303,6 +309,19 @@ static int update_encoder(Distill *d, const OnedpStepStats *st, long step, doubl
   return ODP_OK;
 }
 
+// The EMA after a generator update (`updates` made before it): trained tensors averaged,
+// the frozen ones (the normalizers) copied, as Diffusion Policy's EMAModel does.
+static void update_ema(Distill *d, long updates) {
+  EmaConfig ec = ema_config_dp();
+  ec.max_value = d->opt.ema_decay;
+  const double decay = ema_decay(&ec, updates);
+  for (int i = 0; i < d->student.table.count; i++) {
+    const ParamEntry *e = &d->student.table.entries[i];
+    if (e->frozen) memcpy(d->ema + e->offset, d->student.params + e->offset, (size_t)e->numel * sizeof(float));
+    else ema_update(d->ema + e->offset, d->student.params + e->offset, e->numel, decay);
+  }
+}
+
 static int distill_step(void *self, long step, RunStepOut *out) {
   Distill *d = self;
   OnedpStepStats st;
@@ -333,6 +352,7 @@ static int distill_step(void *self, long step, RunStepOut *out) {
   if (onedp_step(&d->models, &d->step, &cond, my_actions(d), pairs, step, lr_factor, &st) ||
       (d->image && st.generator_updated && update_encoder(d, &st, step, lr_factor)))
     return ODP_ERR;
+  if (d->ema && st.generator_updated) update_ema(d, step - d->opt.core.score_warmup);
   if (!isnan(st.score_loss)) d->sum_loss += st.score_loss, d->count++;
   if (!isnan(st.score_diff)) d->sum_diff += st.score_diff, d->diff_count++;
   if (!isnan(st.regression)) d->sum_reg += st.regression, d->reg_count++;
@@ -431,6 +451,10 @@ static int setup(void *self, const Config *cfg, int resume) {
   memcpy(d->student.params, d->td.teacher.params, (size_t)d->td.teacher.table.numel * sizeof(float));
   if (d->opt.init_generator[0] && load_init_generator(d)) return ODP_ERR;
   policy_fetch_normalizers(&d->student, d->student.params);
+  if (d->opt.ema_decay > 0) {  // starts as the generator (the warm-up's first decays are 0)
+    if (!(d->ema = odp_malloc((unsigned long)d->student.table.numel * sizeof(float), "generator EMA"))) return ODP_ERR;
+    memcpy(d->ema, d->student.params, (size_t)d->student.table.numel * sizeof(float));
+  }
   memcpy(d->score, d->td.teacher.params, (size_t)n * sizeof(float));
   d->models.teacher = d->td.teacher.params, d->models.generator = d->student.params, d->models.score = d->score;
   const PolicyShape *sh = &d->td.teacher.shape;
@@ -461,7 +485,7 @@ static void distill_free(void *self) {
   teacher_data_close(&d->td);
   policy_free(&d->student);
   onedp_models_free(&d->models);
-  free(d->score);
+  free(d->score), free(d->ema);
   free(d->pairs.z), free(d->pairs.lowdim), free(d->pairs.target), free(d->pairs.rows);
 }
 

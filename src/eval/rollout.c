@@ -23,9 +23,13 @@ static int policy_source_predict(void *ctx, const float *obs, int B, uint64_t se
 ActionSource action_source_policy(PolicyActor *a) {
   const PolicyShape *s = &a->policy->shape;
   const ObsEncoder *e = &a->policy->encoder;
-  ActionSource src = {policy_source_predict, a, s->n_obs_steps, s->n_action_steps, s->obs_dim, s->action_dim, 0, 0, NULL,
-                      a->chunk_steps};
-  if (e->kind == OBS_ENCODER_IMAGE) src.camera_h = e->image_h, src.camera_w = e->image_w, src.lowdim_key = s->obs_key;
+  ActionSource src = {.predict = policy_source_predict, .ctx = a, .n_obs_steps = s->n_obs_steps,
+                      .n_action_steps = s->n_action_steps, .obs_dim = s->obs_dim, .action_dim = s->action_dim,
+                      .chunk_steps = a->chunk_steps};
+  if (e->kind == OBS_ENCODER_IMAGE) {
+    src.n_cameras = e->n_cameras, src.camera_h = e->image_h, src.camera_w = e->image_w, src.lowdim_key = s->obs_key;
+    for (int c = 0; c < e->n_cameras; c++) src.cameras[c] = e->camera[c];
+  }
   return src;
 }
 
@@ -80,24 +84,45 @@ typedef struct {
   int n, first, mine;
 } Episodes;
 
+// The env's index of each camera the source sees (by name), each of the size it expects.
+static int find_cameras(const ActionSource *src, const EnvOps *task, int *index) {
+  for (int c = 0; c < src->n_cameras; c++) {
+    int found = -1;
+    for (int j = 0; j < task->n_cameras && found < 0; j++)
+      if (!strcmp(task->cameras[j].name, src->cameras[c])) found = j;
+    if (found < 0) return odp_fail("eval: the policy sees camera '%s'; task %s has no such camera", src->cameras[c],
+                                   task->name);
+    if (task->cameras[found].height != src->camera_h || task->cameras[found].width != src->camera_w)
+      return odp_fail("eval: the policy sees %d x %d images; task %s's camera %s is %d x %d", src->camera_h,
+                      src->camera_w, task->name, src->cameras[c], task->cameras[found].height,
+                      task->cameras[found].width);
+    index[c] = found;
+  }
+  return ODP_OK;
+}
+
 int frame_reader_open(FrameReader *r, const ActionSource *src, const EnvOps *task) {
   memset(r, 0, sizeof *r);
   const EnvObsKey *k = src->lowdim_key ? env_obs_key(task, src->lowdim_key) : NULL;
   if (src->lowdim_key && !k) return ODP_ERR;
   r->lowdim_offset = k ? k->offset : 0, r->lowdim_dim = k ? k->dim : task->obs_dim;
+  if (find_cameras(src, task, r->camera)) return ODP_ERR;
+  r->n_cameras = src->n_cameras;
   r->ob = odp_malloc((unsigned long)task->obs_dim * sizeof(double), "observation");
-  if (src->camera_h > 0) r->cam = odp_malloc((unsigned long)src->camera_h * src->camera_w * 3, "camera image");
-  return r->ob && (src->camera_h <= 0 || r->cam) ? ODP_OK : ODP_ERR;
+  if (src->n_cameras)
+    r->cam = odp_malloc((unsigned long)src->n_cameras * src->camera_h * src->camera_w * 3, "camera images");
+  return r->ob && (!src->n_cameras || r->cam) ? ODP_OK : ODP_ERR;
 }
 
 int frame_reader_read(FrameReader *r, const Env *env, float *frame) {
   env_observe(env, r->ob);
-  if (r->cam) {
-    const EnvCamera *c = &env->ops->cameras[0];
-    const long hw = (long)c->height * c->width;
-    if (env_render(env, 0, r->cam)) return ODP_ERR;
+  for (int c = 0; c < r->n_cameras; c++) {
+    const EnvCamera *cam = &env->ops->cameras[r->camera[c]];
+    const long hw = (long)cam->height * cam->width;
+    uint8_t *rgb = r->cam + c * hw * 3;
+    if (env_render(env, r->camera[c], rgb)) return ODP_ERR;
     for (int ch = 0; ch < 3; ch++)
-      for (long i = 0; i < hw; i++) frame[ch * hw + i] = (float)r->cam[i * 3 + ch] / 255.0f;
+      for (long i = 0; i < hw; i++) frame[ch * hw + i] = (float)rgb[i * 3 + ch] / 255.0f;
     frame += 3 * hw;
   }
   for (int j = 0; j < r->lowdim_dim; j++) frame[j] = (float)r->ob[r->lowdim_offset + j];
@@ -116,7 +141,7 @@ static int push_obs(Slot *s) {
   return ODP_OK;
 }
 
-// A GIF frame: the env's drawing at size x size; for an image policy, the camera image it
+// A GIF frame: the env's drawing at size x size; for an image policy, its first camera's image it
 // saw (scaled up, nearest pixel) on the left of it, so the frame is 2 size wide.
 static int draw_frame(Slot *s, int size, const float *target) {
   if (!s->gif) return ODP_OK;
@@ -125,7 +150,7 @@ static int draw_frame(Slot *s, int size, const float *target) {
   uint8_t *view = cam ? s->view : s->rgb;
   if (env_frame(&s->env, size, target, view)) return ODP_ERR;
   if (cam) {  // rows of [camera | view]
-    const EnvCamera *c = &s->env.ops->cameras[0];
+    const EnvCamera *c = &s->env.ops->cameras[s->frames.camera[0]];
     for (int y = 0; y < size; y++) {
       uint8_t *row = s->rgb + (long)y * width * 3;
       memcpy(row + (long)size * 3, view + (long)y * size * 3, (size_t)size * 3);
@@ -231,17 +256,15 @@ static int check_options(const ActionSource *src, const EvalOptions *o, const En
     return odp_fail("eval: %d actions per call, fewer than a chunk's %d", src->chunk_steps, src->n_action_steps);
   if (src->action_dim != e->action_dim)
     return odp_fail("eval: policy action_dim %d does not match task %s's %d", src->action_dim, e->name, e->action_dim);
-  if (src->camera_h > 0 && (e->n_cameras < 1 || e->cameras[0].height != src->camera_h ||
-                            e->cameras[0].width != src->camera_w))
-    return odp_fail("eval: the policy sees %d x %d images; task %s's camera 0 is %s", src->camera_h, src->camera_w,
-                    e->name, e->n_cameras < 1 ? "missing" : "another size");
+  int cameras[ENV_MAX_CAMERAS];
+  if (find_cameras(src, e, cameras)) return ODP_ERR;
   int lowdim = e->obs_dim;
   if (src->lowdim_key) {
     const EnvObsKey *k = env_obs_key(e, src->lowdim_key);
     if (!k) return odp_fail_context("eval");
     lowdim = k->dim;
   }
-  int frame = lowdim + (src->camera_h > 0 ? 3 * src->camera_h * src->camera_w : 0);
+  const int frame = lowdim + src->n_cameras * 3 * src->camera_h * src->camera_w;
   if (src->obs_dim != frame)
     return odp_fail("eval: policy observations have %d floats per frame; task %s gives %d", src->obs_dim, e->name,
                     frame);

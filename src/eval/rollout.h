@@ -28,23 +28,27 @@ typedef struct {
   void *ctx;
   int n_obs_steps, n_action_steps, obs_dim, action_dim;
   // What an observation frame holds: the env's whole low-dim vector (lowdim_key NULL, no
-  // camera), or camera 0's image (3, H, W) / 255 when camera_h > 0, then the env's
-  // observation slice named lowdim_key (env/env.h EnvObsKey).
-  int camera_h, camera_w;
+  // camera), or the images (3, H, W) / 255 of the env's cameras named cameras[0 ..
+  // n_cameras - 1] (env/env.h EnvCamera), then the env's observation slice named lowdim_key
+  // (env/env.h EnvObsKey).
+  int n_cameras, camera_h, camera_w;
+  const char *cameras[ENV_MAX_CAMERAS];
   const char *lowdim_key;
   // Actions a call returns (0: n_action_steps), the first n_action_steps executed as a
   // chunk; asynchronous real time executes the rest while the next chunk is on its way.
   int chunk_steps;
 } ActionSource;
 
-// Reads what an action source observes of an env into one frame of obs_dim floats: camera
-// 0's image as (3, H, W) / 255 (Diffusion Policy's image observation) when the source sees a
-// camera, then the observation slice it takes (the env's whole low-dim vector, or the slice
-// named lowdim_key). The rollout and the runtime-API benchmark read frames through it.
+// Reads what an action source observes of an env into one frame of obs_dim floats: each
+// camera's image as (3, H, W) / 255 (Diffusion Policy's image observation) when the source
+// sees cameras, then the observation slice it takes (the env's whole low-dim vector, or the
+// slice named lowdim_key). The rollout and the runtime-API benchmark read frames through it.
 typedef struct {
   int lowdim_offset, lowdim_dim;
   double *ob;    // [env obs_dim] scratch
-  uint8_t *cam;  // [camera_h][camera_w][3] camera 0's image, NULL when the source sees none
+  int n_cameras;
+  int camera[ENV_MAX_CAMERAS];  // the env's index of each camera the source sees
+  uint8_t *cam;  // [n_cameras][camera_h][camera_w][3] their images, NULL when the source sees none
 } FrameReader;
 
 int frame_reader_open(FrameReader *r, const ActionSource *src, const EnvOps *task);

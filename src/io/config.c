@@ -492,6 +492,23 @@ int config_get_int_array(const Config *cfg, const char *key, int *out, int max_c
   return ODP_OK;
 }
 
+int config_get_string_array(const Config *cfg, const char *key, const char **out, int max_count, int *count) {
+  const cJSON *x = get(cfg, key);
+  if (!x) return ODP_ERR;
+  if (!cJSON_IsArray(x)) return field_fail(cfg, key, "expected an array, found %s", type_name(x));
+  int n = cJSON_GetArraySize(x), i = 0;
+  if (n > max_count) return field_fail(cfg, key, "%d entries, at most %d allowed", n, max_count);
+  for (const cJSON *e = x->child; e; e = e->next, i++) {
+    char where[200];
+    snprintf(where, sizeof where, "%.160s.%d", key, i);
+    if (!cJSON_IsString(e)) return field_fail(cfg, where, "expected a string, found %s", type_name(e));
+  }
+  i = 0;  // only now write: out is untouched on error
+  for (const cJSON *e = x->child; e; e = e->next) out[i++] = e->valuestring;
+  *count = n;
+  return ODP_OK;
+}
+
 char *config_to_json(const Config *cfg) {
   char *s = cJSON_PrintUnformatted(cfg->root);
   if (!s) odp_fail("%s: out of memory printing config", cfg->origin);

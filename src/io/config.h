@@ -36,6 +36,9 @@ int config_get_string(const Config *cfg, const char *key, const char **out);
 int config_get_int_array(const Config *cfg, const char *key, int *out, int max_count, int *count,
                          int min, int max);
 
+// Up to max_count strings (pointing into cfg, as config_get_string's); *count receives how many.
+int config_get_string_array(const Config *cfg, const char *key, const char **out, int max_count, int *count);
+
 // Fails on the first leaf key (dotted; an array is a leaf) that is not in `known`
 // (NULL-terminated), naming the nearest known key: a misspelt key in a file would
 // otherwise be ignored and the setting it meant left at its default.

@@ -100,7 +100,7 @@ static int policy_setup(Policy *p, const char *config_json, const char *where, i
   if (uc.global_cond_dim != p->encoder.out_dim) {
     odp_fail("%s: field 'model.global_cond_dim': %d, but the observation encoder gives %d (%s)", where,
              uc.global_cond_dim, p->encoder.out_dim,
-             p->encoder.kind == OBS_ENCODER_IMAGE ? "policy.n_obs_steps x (encoder.feature_dim + policy.obs_dim)"
+             p->encoder.kind == OBS_ENCODER_IMAGE ? "policy.n_obs_steps x (cameras x encoder.feature_dim + policy.obs_dim)"
                                                   : "policy.n_obs_steps x policy.obs_dim");
     return policy_free(p), ODP_ERR;
   }
@@ -135,7 +135,7 @@ void policy_free(Policy *p) {
   work_free(&p->work);
   if (p->infer) unet_infer_free(p->infer);
   free(p->infer);
-  if (p->image_infer) image_encoder_infer_free(p->image_infer);
+  for (int c = 0; p->image_infer && c < p->encoder.n_cameras; c++) image_encoder_infer_free(&p->image_infer[c]);
   free(p->image_infer);
   unet_free(&p->unet);
   param_table_free(&p->table);
@@ -251,8 +251,9 @@ static int read_encoder(Policy *p, Safetensors *st) {
     const ParamEntry *e = &p->table.entries[i];
     if (!strncmp(e->name, "obs_encoder.", 12)) err = safetensors_read_f32(st, e->name, params + e->offset, e->numel);
   }
-  if (!err) err = !(p->image_infer = odp_calloc(1, sizeof *p->image_infer, "packed image encoder")) ||
-                  image_encoder_infer_build(p->image_infer, &p->encoder.image, params);
+  const int C = p->encoder.n_cameras;
+  if (!err) err = !(p->image_infer = odp_calloc((unsigned long)C, sizeof *p->image_infer, "packed image encoders"));
+  for (int c = 0; !err && c < C; c++) err = image_encoder_infer_build(&p->image_infer[c], &p->encoder.image[c], params);
   free(params);
   return err ? ODP_ERR : ODP_OK;
 }

@@ -23,7 +23,7 @@ typedef struct {
   int n_obs_steps;      // To = 2
   int n_action_steps;   // Ta = 8
   int obs_dim;          // raw observation floats per frame (low-dim: 20 keypoint features; image:
-                        // the camera frame (3, H, W) in [0, 1], then the low-dim part)
+                        // each camera's frame (3, H, W) in [0, 1], then the low-dim part)
   int lowdim_dim;       // the normalised low-dim features per frame ("policy.obs_dim")
   int action_dim;       // 2
   int num_train_timesteps;  // 100
@@ -57,7 +57,7 @@ typedef struct Policy {
   char *config_json;       // the run config this policy was trained with
   ObsEncoder encoder;      // raw observations -> global conditioning (normaliser + camera encoder)
   UnetInfer *infer;        // policy_load_inference: the packed network (params is then NULL)
-  ImageEncoderInfer *image_infer;  // policy_load_inference of an image policy: the packed camera encoder
+  ImageEncoderInfer *image_infer;  // policy_load_inference of an image policy: the packed camera encoders, one per camera
   PolicyWork work;         // inference scratch, sized on demand
   struct Policy *refiner;  // onestep:2's second call: the student's teacher (borrowed), or NULL: its own network
 } Policy;

@@ -1,4 +1,4 @@
-// A batch's camera frames into an image encoder's input (model/obs_encoder.h): each
+// A batch's camera frames into the image encoders' input (model/obs_encoder.h): each
 // frame's crop, random in training (Diffusion Policy's CropRandomizer: top-left offsets
 // uniform in [0, H - S) on each axis, each frame its own), the centre otherwise (its
 // eval_fixed_crop). The teacher trainer and the distiller both load frames here.

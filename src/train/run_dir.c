@@ -197,28 +197,40 @@ int run_log_rewind(const char *path, long step, double *elapsed) {
 const char *const run_task_keys[] = {"task.name",    "task.dataset",    "task.obs_key", "task.max_train_episodes",
                                      "task.val_ratio", "task.split_seed", "task.image_array", NULL};
 
-// An image policy's camera frames: task.image_array of the store, at the encoder's frame size.
+// An image policy's camera frames at the encoder's frame size: a zarr store's task.image_array
+// (one camera), a robomimic file's obs/<camera> for each of encoder.cameras.
 static int load_frames(const Config *cfg, const ObsEncoder *e, SeqDataset *ds, const char *path) {
   if (e->kind != OBS_ENCODER_IMAGE) return ODP_OK;
+  for (int c = 0; rm_is_path(path) && c < e->n_cameras; c++)
+    if (rm_sequence_load_frames(ds, c, path, e->camera[c], e->image_h, e->image_w))
+      return odp_fail_context("%s: fields 'encoder.cameras', 'encoder.image_height', 'encoder.image_width'",
+                              config_origin(cfg));
+  if (rm_is_path(path)) return ODP_OK;
   const char *name = "data/img";
   if (config_has(cfg, "task.image_array") && config_get_string(cfg, "task.image_array", &name)) return ODP_ERR;
   if (!*name) return odp_fail("%s: field 'task.image_array' is empty", config_origin(cfg));
-  if (seqds_load_frames(ds, path, name, e->image_h, e->image_w))
+  if (e->n_cameras != 1)
+    return odp_fail("%s: field 'encoder.cameras': a zarr store gives one camera (task.image_array), not %d",
+                    config_origin(cfg), e->n_cameras);
+  if (seqds_load_frames(ds, 0, path, name, e->image_h, e->image_w))
     return odp_fail_context("%s: fields 'task.image_array', 'encoder.image_height', 'encoder.image_width'",
                             config_origin(cfg));
   return ODP_OK;
 }
 
-// A robomimic file (data/robomimic.h): task.obs_key "low_dim" reads Diffusion Policy's
-// low-dim keys in the arm tasks' observation order (env/arm/arm.h), the absolute actions
-// as position, rot6d, gripper.
+// A robomimic file (data/robomimic.h), its absolute actions as position, rot6d, gripper;
+// task.obs_key names the low-dim keys, in the arm tasks' observation order (env/arm/arm.h):
+//   low_dim  Diffusion Policy's low-dim policies' (object, robot0_eef_pos, robot0_eef_quat,
+//            robot0_gripper_qpos)
+//   robot    its image policies' (the same without object: the robot's own state)
 static SeqDataset *open_robomimic(const Config *cfg, const PolicyShape *shape, const char *path, const char *obs_key,
                                   const SeqConfig *sc) {
   static const char *const low_dim[] = {"object", "robot0_eef_pos", "robot0_eef_quat", "robot0_gripper_qpos"};
-  if (strcmp(obs_key, "low_dim"))
-    return odp_fail("%s: field 'task.obs_key': '%s': a robomimic dataset is read as low_dim", config_origin(cfg),
-                    obs_key), NULL;
-  SeqDataset *ds = rm_sequence_open(path, low_dim, 4, 1, sc);
+  const int robot = !strcmp(obs_key, "robot");
+  if (strcmp(obs_key, "low_dim") && !robot)
+    return odp_fail("%s: field 'task.obs_key': '%s': a robomimic dataset is read as low_dim or robot",
+                    config_origin(cfg), obs_key), NULL;
+  SeqDataset *ds = rm_sequence_open(path, low_dim + robot, 4 - robot, 1, sc);
   if (!ds) return odp_fail_context("%s: field 'task.dataset'", config_origin(cfg)), NULL;
   if (seqds_obs_dim(ds) == shape->lowdim_dim && seqds_action_dim(ds) == shape->action_dim) return ds;
   odp_fail("%s: %s has %d observation and %d action features, the policy %d and %d", config_origin(cfg), path,
@@ -242,7 +254,11 @@ SeqDataset *run_open_task_dataset(const Config *cfg, const Policy *policy) {
     return NULL;
   sc.split_seed = (uint32_t)split_seed, sc.max_train_episodes = (int)cap;
   sc.horizon = shape->horizon, sc.n_obs_steps = shape->n_obs_steps, sc.n_action_steps = shape->n_action_steps;
-  if (rm_is_path(path)) return open_robomimic(cfg, shape, path, obs_key, &sc);
+  if (rm_is_path(path)) {
+    SeqDataset *ds = open_robomimic(cfg, shape, path, obs_key, &sc);
+    if (ds && load_frames(cfg, &policy->encoder, ds, path)) seqds_close(ds), ds = NULL;
+    return ds;
+  }
   struct stat sb;
   int found = stat(path, &sb) == 0;
   if (!found || !S_ISDIR(sb.st_mode))

@@ -76,9 +76,9 @@ class VisualCore(nn.Module):
         return F.relu(self.nets(x))
 
 
-def unique_params(model):
+def unique_params(model, prefix=PREFIX):
     """Parameters by the names onedp keeps: the first name of each tensor, no buffers."""
-    return {f"{PREFIX}.{n}": p for n, p in model.named_parameters()}
+    return {f"{prefix}.{n}": p for n, p in model.named_parameters()}
 
 
 def main(out):

@@ -392,6 +392,7 @@ static int arm_perturb(void *impl, const double *u) {
                                          {"robot0_eef_pos", object_dim, 3},                               \
                                          {"robot0_eef_quat", object_dim + 3, 4},                          \
                                          {"robot0_gripper_qpos", object_dim + 7, 2},                      \
+                                         {"robot", object_dim, 9},                                        \
                                          {NULL, 0, 0}};                                                   \
   static const char *const var##_tasks[] = {#var, NULL};                                                  \
   const EnvOps arm_##var##_ops = {                                                                        \
