@@ -11,7 +11,8 @@
 # Usage: bench/realtime_table.sh [OUTDIR]   (default runs/realtime)
 #   env: SEEDS (default 100000:100050), SLOWDOWN (default 3.7: docs/realtime.md, "robot-class"),
 #        POLICIES ("name=checkpoint=sampler ..."; default the shipped low-dim teacher with
-#        DDPM-100 and DDIM-10, OneDP-D and OneDP-S)
+#        DDPM-100 and DDIM-10, OneDP-D and OneDP-S), WORLDS (default "static dynamic"; "dynamic":
+#        only the --perturb cells)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/realtime}
@@ -41,7 +42,7 @@ for p in $policies; do
   machine_ms=$(latency_ms "$name" "$ckpt" "$sampler")
   robot_ms=$(/usr/bin/python3 -c "import sys; print(float(sys.argv[1]) * float(sys.argv[2]))" "$machine_ms" "$slowdown")
   [ "${LATENCY_ONLY:-0}" = 1 ] && { echo "$name: $machine_ms ms here, $robot_ms ms robot-class"; continue; }
-  for world in static dynamic; do
+  for world in ${WORLDS:-static dynamic}; do
     cell "$name" "$ckpt" "$sampler" "$world" none sync
     for latency in machine robot; do
       for mode in sync async; do cell "$name" "$ckpt" "$sampler" "$world" "$latency" "$mode"; done
@@ -49,14 +50,14 @@ for p in $policies; do
   done
 done
 [ "${LATENCY_ONLY:-0}" = 1 ] && exit 0
-/usr/bin/python3 - "$out" "$policies" <<'PY'
+/usr/bin/python3 - "$out" "$policies" "${WORLDS:-static dynamic}" <<'PY'
 import json, os, sys
-out, policies = sys.argv[1], sys.argv[2].split()
+out, policies, worlds = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
 print("| policy | world | latency | mode | score | success | time to success (s) | stale | latency ms (steps) |")
 print("|---|---|---|---|---|---|---|---|---|")
 for p in policies:
     name = p.split("=")[0]
-    for world in ("static", "dynamic"):
+    for world in worlds:
         for latency, modes in (("none", ("sync",)), ("machine", ("sync", "async")), ("robot", ("sync", "async"))):
             for mode in modes:
                 d = json.loads(open(os.path.join(out, "%s_%s_%s_%s.json" % (name, world, latency, mode))).read())
