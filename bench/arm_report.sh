@@ -5,7 +5,8 @@
 # the students' distillation losses and one rollout GIF per task, copied beside the report.
 # Usage: bench/arm_report.sh [OUT.html]   (default docs/arm_report.html)
 #   env: TABLES ("Label=DIR ..."; default Lift, Can, Square ph and mh), REALTIME (default
-#        runs/milk_rt), GIFS ("Label=FILE.gif ..."; default runs/arm_gifs/*/seed_100000.gif)
+#        runs/milk_rt), GIFS ("Label=FILE.gif ..."; default runs/arm_gifs84/*/seed_100000.gif: eval --gif-size 84, the
+#        policy's camera view, small enough to keep in the repository)
 # Rows whose files are missing are left out (a table still being made).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +30,7 @@ for f in "$realtime"/*_dynamic_*.json; do
 done
 gif_dir=$(dirname "$out")/arm_gifs
 mkdir -p "$gif_dir"
-for g in ${GIFS:-$(ls runs/arm_gifs/*/seed_100000.gif 2>/dev/null)}; do
+for g in ${GIFS:-$(ls runs/arm_gifs84/*/seed_100000.gif 2>/dev/null)}; do
   case $g in *=*) label=${g%%=*} g=${g#*=};; *) label=$(basename "$(dirname "$g")");; esac
   [ -s "$g" ] || continue
   cp "$g" "$gif_dir/$label.gif"

@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "eval/report.h"
 
-#define REPORT_MAX 32
+#define REPORT_MAX 64
 
 static void print_help(void) {
   printf(
