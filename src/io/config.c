@@ -472,13 +472,21 @@ int config_get_string(const Config *cfg, const char *key, const char **out) {
   return ODP_OK;
 }
 
+// The array at key with at most max_count entries (NULL + odp_error otherwise).
+static const cJSON *get_array(const Config *cfg, const char *key, int max_count) {
+  const cJSON *x = get(cfg, key);
+  if (!x) return NULL;
+  if (!cJSON_IsArray(x)) return field_fail(cfg, key, "expected an array, found %s", type_name(x)), NULL;
+  const int n = cJSON_GetArraySize(x);
+  if (n > max_count) return field_fail(cfg, key, "%d entries, at most %d allowed", n, max_count), NULL;
+  return x;
+}
+
 int config_get_int_array(const Config *cfg, const char *key, int *out, int max_count, int *count, int min,
                          int max) {
-  const cJSON *x = get(cfg, key);
+  const cJSON *x = get_array(cfg, key, max_count);
   if (!x) return ODP_ERR;
-  if (!cJSON_IsArray(x)) return field_fail(cfg, key, "expected an array, found %s", type_name(x));
-  int n = cJSON_GetArraySize(x), i = 0;
-  if (n > max_count) return field_fail(cfg, key, "%d entries, at most %d allowed", n, max_count);
+  int i = 0;
   for (const cJSON *e = x->child; e; e = e->next, i++) {
     char where[200];
     snprintf(where, sizeof where, "%.160s.%d", key, i);
@@ -488,16 +496,14 @@ int config_get_int_array(const Config *cfg, const char *key, int *out, int max_c
   }
   i = 0;  // only now write: out is untouched on error
   for (const cJSON *e = x->child; e; e = e->next) out[i++] = (int)e->valuedouble;
-  *count = n;
+  *count = i;
   return ODP_OK;
 }
 
 int config_get_string_array(const Config *cfg, const char *key, const char **out, int max_count, int *count) {
-  const cJSON *x = get(cfg, key);
+  const cJSON *x = get_array(cfg, key, max_count);
   if (!x) return ODP_ERR;
-  if (!cJSON_IsArray(x)) return field_fail(cfg, key, "expected an array, found %s", type_name(x));
-  int n = cJSON_GetArraySize(x), i = 0;
-  if (n > max_count) return field_fail(cfg, key, "%d entries, at most %d allowed", n, max_count);
+  int i = 0;
   for (const cJSON *e = x->child; e; e = e->next, i++) {
     char where[200];
     snprintf(where, sizeof where, "%.160s.%d", key, i);
@@ -505,7 +511,7 @@ int config_get_string_array(const Config *cfg, const char *key, const char **out
   }
   i = 0;  // only now write: out is untouched on error
   for (const cJSON *e = x->child; e; e = e->next) out[i++] = e->valuestring;
-  *count = n;
+  *count = i;
   return ODP_OK;
 }
 
